@@ -1,0 +1,132 @@
+"""Apply a plan: back up, merge, write in batches, read back and verify.
+
+Writes only what the plan says, merged into the server's current copy so fields
+others set survive. On a failure mid-way it reads the server once more to say
+exactly which definitions were written and which were not; a rerun converges
+because the next plan sees what is there and writes nothing twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from idflow import taskdef
+from idflow.backups import write_backup
+from idflow.errors import ConductorError, RefusedError, ValidationFailed
+from idflow.plan import CREATE, UNCHANGED, UPDATE, Plan, PlanItem, fingerprint
+from idflow.provenance import parse_provenance, stamp
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ApplyResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)   # {"name", "errors"}
+    not_attempted: list[str] = field(default_factory=list)
+    backup: str | None = None
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_attempted
+
+    def to_json(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "failed": self.failed, "not_attempted": self.not_attempted, "backup": self.backup,
+                "requests": self.requests}
+
+
+def body_for(item: PlanItem, server_copy: dict[str, Any] | None) -> dict[str, Any]:
+    """The definition to write: owned fields + provenance trailer, merged over the server copy."""
+    desired = dict(item.desired or {})
+    if item.provenance is not None:
+        desired["description"] = stamp(desired.get("description"), item.provenance)
+    return taskdef.merge(desired, server_copy)
+
+
+def recheck(plan: Plan, current: dict[str, dict[str, Any]]) -> None:
+    """Refuse (exit 3) if any definition the plan touches changed since it was made."""
+    moved = [i.name for i in plan.to_write if fingerprint(current.get(i.name)) != i.seen]
+    if moved:
+        raise RefusedError(f"the server changed since the plan was made: {', '.join(moved)}; nothing was written",
+                           hint="make a fresh plan with 'idflow tasks diff --out plan.json'")
+
+
+def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, recheck_server: bool = False,
+               progress: Progress | None = None) -> ApplyResult:
+    result = ApplyResult(unchanged=[i.name for i in plan.of(UNCHANGED) if not plan.forced])
+    items = plan.to_write
+    before = dict(client.stats.by_method)
+    if not items:
+        result.requests = _delta(client, before)
+        return result
+    if recheck_server:
+        current = {d["name"]: d for d in client.list_taskdefs()}
+        recheck(plan, current)
+    else:
+        current = {i.name: i.actual for i in items if i.actual is not None}
+    overwritten = [current[i.name] for i in items if current.get(i.name) is not None]
+    if overwritten:
+        result.backup = str(write_backup(state_dir, "upload", overwritten, server_url=plan.server_url))
+    bodies = [body_for(i, current.get(i.name)) for i in items]
+    done = 0
+    failure: ConductorError | None = None
+    failed_batch: list[PlanItem] = []
+    for start in range(0, len(items), max(1, batch_size)):
+        batch = items[start:start + batch_size]
+        try:
+            client.upsert_taskdefs(bodies[start:start + batch_size])
+        except ConductorError as exc:
+            failure, failed_batch = exc, batch
+            break
+        done += len(batch)
+        if progress:
+            progress(done, len(items))
+    _verify(client, items, result, failure, failed_batch)
+    result.requests = _delta(client, before)
+    return result
+
+
+def _verify(client, items: list[PlanItem], result: ApplyResult, failure: ConductorError | None,
+            failed_batch: list[PlanItem]) -> None:
+    """Read back once and sort every planned item into written, failed or not attempted."""
+    try:
+        server = {d["name"]: d for d in client.list_taskdefs()}
+    except ConductorError as exc:
+        reason = f"could not read back to verify: {exc.message}"
+        for item in items:
+            result.failed.append({"name": item.name, "errors": [reason]})
+        return
+    failed_names = {i.name for i in failed_batch}
+    for item in items:
+        copy = server.get(item.name)
+        if copy is not None and _holds(copy, item):
+            (result.created if item.action == CREATE else result.updated).append(item.name)
+        elif item.name in failed_names and failure is not None:
+            errors = failure.errors if isinstance(failure, ValidationFailed) and failure.errors else [failure.message]
+            result.failed.append({"name": item.name, "errors": errors})
+        elif failure is not None:
+            result.not_attempted.append(item.name)
+        else:
+            diff = taskdef.field_differences(item.desired or {}, copy or {})
+            detail = ", ".join(f"{f}: server has {old!r}, planned {new!r}" for f, (old, new) in diff.items())
+            result.failed.append({"name": item.name,
+                                  "errors": [f"verify failed: {detail or 'definition missing or unstamped'}"]})
+
+
+def _holds(copy: dict[str, Any], item: PlanItem) -> bool:
+    if taskdef.field_differences(item.desired or {}, copy):
+        return False
+    stamp_seen = parse_provenance(copy.get("description"))
+    return item.provenance is None or stamp_seen == item.provenance
+
+
+def _delta(client, before: dict[str, int]) -> dict[str, int]:
+    return {m: n - before.get(m, 0) for m, n in client.stats.by_method.items() if n - before.get(m, 0)}
+
+
+__all__ = ["ApplyResult", "apply_plan", "body_for", "recheck", "UPDATE"]

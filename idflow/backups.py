@@ -1,0 +1,77 @@
+"""The backup store: every definition idflow overwrites or deletes is kept first.
+
+A backup is one JSON file in `<state_dir>/backups/`, named by time and reason,
+holding the server copies exactly as they were read. Definitions never hold
+secrets (auth lives in headers), and the server URL is stored without userinfo.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import re
+
+BACKUP_FORMAT = 1
+SERVER_TIMESTAMPS = ("createTime", "updateTime", "createdBy", "updatedBy")
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    reason: str
+    created_at: str
+    server_url: str
+    count: int
+
+
+def _safe_url(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def write_backup(state_dir: Path, reason: str, taskdefs: list[dict[str, Any]], *, server_url: str = "",
+                 out: Path | None = None) -> Path:
+    """Write the given server copies; returns the file. Atomic (write + rename)."""
+    now = datetime.now(timezone.utc)
+    path = out or state_dir / "backups" / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{reason}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"format": BACKUP_FORMAT, "reason": reason, "created_at": now.isoformat(timespec="seconds"),
+                "server_url": _safe_url(server_url), "taskdefs": taskdefs}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_backup(path: Path) -> dict[str, Any]:
+    from idflow.errors import IdflowError
+
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise IdflowError(f"cannot read backup {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise IdflowError(f"backup {path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("taskdefs"), list):
+        raise IdflowError(f"{path} is not an idflow backup (no 'taskdefs' list)")
+    return document
+
+
+def list_backups(state_dir: Path) -> list[BackupInfo]:
+    result = []
+    for path in sorted((state_dir / "backups").glob("*.json")):
+        try:
+            doc = read_backup(path)
+        except Exception:
+            continue
+        result.append(BackupInfo(path, doc.get("reason", "?"), doc.get("created_at", "?"),
+                                 doc.get("server_url", ""), len(doc["taskdefs"])))
+    return result
+
+
+def restorable(taskdef: dict[str, Any]) -> dict[str, Any]:
+    """A backed-up definition in the form to POST back (server timestamps dropped)."""
+    return {k: v for k, v in taskdef.items() if k not in SERVER_TIMESTAMPS}

@@ -1,0 +1,1 @@
+"""The `idflow` command line: thin shells over the core (parse, call, render)."""

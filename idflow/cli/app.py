@@ -1,0 +1,92 @@
+"""Entry point: global options, command registration, errors -> exit codes."""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Optional
+
+import click
+import typer
+
+from idflow import __version__
+from idflow.cli.state import CliState
+from idflow.errors import EXIT_ERROR, EXIT_USAGE, IdflowError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Conductor task definitions as code: list, diff, upload, purge, roll back.")
+tasks_app = typer.Typer(no_args_is_help=True, help="Task definitions: local files vs the Conductor server.")
+app.add_typer(tasks_app, name="tasks")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"idflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(ctx: typer.Context,
+         config: Optional[str] = typer.Option(None, "--config", "-c", help="Config file (default config/idflow.yml)."),
+         server_url: Optional[str] = typer.Option(None, "--server-url", help="Conductor API URL, overrides config."),
+         tasks_dir: Optional[str] = typer.Option(None, "--tasks-dir", help="Task files directory, overrides config."),
+         json_: bool = typer.Option(False, "--json", help="Print exactly one JSON document on stdout."),
+         verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail; tracebacks on errors."),
+         insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS certificates (explicit opt-in)."),
+         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")):
+    ctx.obj = CliState(config_path=config, server_url=server_url, tasks_dir=tasks_dir, json=json_,
+                       verbose=verbose, insecure=insecure)
+
+
+# Command modules register themselves on `app` / `tasks_app` when imported.
+from idflow.cli import doctor as _doctor  # noqa: E402,F401
+from idflow.cli import tasks_list as _tasks_list  # noqa: E402,F401
+from idflow.cli import tasks_upload as _tasks_upload  # noqa: E402,F401
+from idflow.cli import tasks_purge as _tasks_purge  # noqa: E402,F401
+from idflow.cli import tasks_backup as _tasks_backup  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else argv
+    json_mode = "--json" in args
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        command.main(args=args, prog_name="idflow", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        _fail("aborted", None, json_mode, "Aborted")
+        return 3
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_ERROR
+    except IdflowError as exc:
+        _fail(exc.message, exc.hint, json_mode, type(exc).__name__)
+        if verbose:
+            traceback.print_exc(file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _fail("interrupted", None, json_mode, "Interrupted")
+        return 130
+
+
+def _fail(message: str, hint: str | None, json_mode: bool, kind: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        console.print(f"[dim]hint:[/] {escape(hint)}")
+    if json_mode:
+        sys.stdout.write(json.dumps({"error": {"type": kind, "message": message, "hint": hint}}) + "\n")
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,79 @@
+"""`idflow doctor`: is everything in place? One line per check, with what to do."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import typer
+
+from idflow.cli.app import app
+from idflow.cli.state import JSON_OPTION, state
+from idflow.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def run_checks(cli) -> list[Check]:
+    checks: list[Check] = []
+    try:
+        config = cli.config()
+    except ConfigError as exc:
+        return [Check("config", False, exc.message, exc.hint or "fix the config file")]
+    where = config.path or "no config file (defaults)"
+    form = {"flat": "flat keys (conductor_server_url)", "nested": "ID Flow nested keys (conductor.server_url)",
+            "defaults": "defaults"}[config.source_form]
+    checks.append(Check("config", True, f"{where}, read as {form}"))
+    from idflow.conductor.client import ConductorClient, RetryPolicy
+    from idflow.conductor.auth import auth_from_env
+
+    auth = auth_from_env(config.conductor_api_key_env_var)
+    client = ConductorClient(config.api_url, auth=auth, timeout=3.0, verify=config.verify_tls,
+                             retry=RetryPolicy(max_retries=1, total_budget=2.0))
+    with client:
+        try:
+            client.health()
+            version = client.server_version() or "unknown version"
+            checks.append(Check("server", True, f"{config.api_url} answers (Conductor {version})"))
+        except ConductorError as exc:
+            checks.append(Check("server", False, exc.message, exc.hint or ""))
+        else:
+            try:
+                count = len(client.list_taskdefs())
+                checks.append(Check("auth", True, f"accepted ({auth.mode}); {count} task definitions visible"))
+            except AuthFailed as exc:
+                checks.append(Check("auth", False, exc.message, exc.hint or ""))
+            except ConductorError as exc:
+                checks.append(Check("auth", False, exc.message, exc.hint or ""))
+    tasks_dir = config.resolve(config.tasks_dir)
+    if tasks_dir.is_dir():
+        checks.append(Check("tasks dir", True, f"{config.tasks_dir} exists"))
+    else:
+        checks.append(Check("tasks dir", False, f"{config.tasks_dir} not found (from {tasks_dir})",
+                            "run idflow from the project root, set tasks_dir, or 'idflow tasks new NAME'"))
+    return checks
+
+
+@app.command()
+def doctor(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
+    """Check config, server, auth and the tasks directory; say what to fix."""
+    cli = state(ctx, json_)
+    checks = run_checks(cli)
+    ok = all(c.ok for c in checks)
+
+    def render(console) -> None:
+        from rich.markup import escape
+
+        for c in checks:
+            mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
+            console.print(f"{mark} [bold]{c.name:<10}[/] {escape(c.detail)}")
+            if c.fix:
+                console.print(f"           [dim]fix:[/] {escape(c.fix)}")
+
+    cli.emit({"ok": ok, "checks": [asdict(c) for c in checks]}, render)
+    if not ok:
+        raise typer.Exit(EXIT_ERROR)

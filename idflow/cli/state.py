@@ -1,0 +1,89 @@
+"""Per-invocation CLI state: global options, lazily built config and client."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+
+from idflow.errors import RefusedError
+
+
+@dataclass
+class CliState:
+    config_path: str | None = None
+    server_url: str | None = None
+    tasks_dir: str | None = None
+    json: bool = False
+    verbose: bool = False
+    insecure: bool = False
+    _config: Any = None
+    _client: Any = None
+    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    out: Console = field(default_factory=lambda: _stdout_console())
+
+    def config(self):
+        if self._config is None:
+            from idflow.config import load_config
+
+            overrides = {"conductor_server_url": self.server_url, "tasks_dir": self.tasks_dir}
+            if self.insecure:
+                overrides["verify_tls"] = False
+            self._config = load_config(self.config_path, overrides=overrides)
+        return self._config
+
+    def client(self):
+        if self._client is None:
+            from idflow.conductor.client import client_from_config
+
+            self._client = client_from_config(self.config())
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def emit(self, data: Any, render: Callable[[Console], None]) -> None:
+        """One JSON document on stdout with --json, else the rich rendering."""
+        if self.json:
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+        else:
+            render(self.out)
+
+    def progress_enabled(self) -> bool:
+        return self.err.is_terminal and not self.json
+
+    def confirm(self, question: str, *, yes: bool) -> None:
+        """Ask before a destructive step; refuse (exit 3) without a TTY and without -y."""
+        if yes:
+            return
+        if not (sys.stdin.isatty() and self.err.is_terminal):
+            raise RefusedError("refusing to change the server without confirmation: no terminal to ask on",
+                               hint="rerun with -y to confirm, or --dry-run to only look")
+        if not typer.confirm(question, default=False, err=True):
+            raise RefusedError("declined; nothing was changed")
+
+
+def _stdout_console() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped: do not squeeze tables into 80 columns
+        console = Console(highlight=False, width=160)
+    return console
+
+
+def state(ctx: typer.Context, json_flag: bool = False) -> CliState:
+    """The root CliState; a command-level --json also switches JSON on."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = CliState()
+    current: CliState = root.obj
+    if json_flag:
+        current.json = True
+    return current
+
+
+JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
+VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help="Show more detail.")

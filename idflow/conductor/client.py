@@ -1,0 +1,277 @@
+"""A small, typed Conductor metadata client on httpx.
+
+Layers, as in httpx: `_send` does one HTTP exchange and maps failures onto the
+`idflow.errors` hierarchy; `_request` adds auth and bounded retries; the public
+methods are typed calls on the metadata API. Retries happen only for transient
+failures, only for idempotent requests, and within a count and a time budget.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import httpx
+
+from idflow.conductor.auth import Auth
+from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
+                           ServerError, ServerUnavailable, TransientError, ValidationFailed)
+
+RETRY_STATUSES = {429, 502, 503, 504}
+START_HINT = "start one with 'scripts/conductor-server.sh start' or set conductor_server_url / CONDUCTOR_SERVER_URL"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 4            # retries after the first attempt
+    base_delay: float = 0.2         # first backoff, doubled each retry, full jitter
+    max_delay: float = 4.0          # one wait is never longer
+    total_budget: float = 30.0      # no retry starts after this many seconds
+
+
+@dataclass
+class RequestStats:
+    """Requests sent, by method and outcome: what benchmarks and tests count."""
+
+    by_method: Counter = field(default_factory=Counter)
+    retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, method: str) -> None:
+        with self._lock:
+            self.by_method[method] += 1
+
+    @property
+    def reads(self) -> int:
+        return self.by_method["GET"]
+
+    @property
+    def writes(self) -> int:
+        return sum(n for m, n in self.by_method.items() if m != "GET")
+
+
+class ConductorClient:
+    def __init__(self, api_url: str, *, auth: Auth | None = None, timeout: float = 10.0,
+                 retry: RetryPolicy | None = None, verify: bool = True,
+                 transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.auth = auth or Auth()
+        self.retry = retry or RetryPolicy()
+        self.stats = RequestStats()
+        self._sleep = sleep
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), verify=verify,
+                                  transport=transport, headers={"Accept": "application/json"})
+
+    def __repr__(self) -> str:
+        return f"ConductorClient({self.api_url!r}, auth={self.auth.mode!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ConductorClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- task definitions -------------------------------------------------
+    def list_taskdefs(self) -> list[dict[str, Any]]:
+        return self._expect_list(self._request("GET", "/metadata/taskdefs"), "task definitions")
+
+    def get_taskdef(self, name: str) -> dict[str, Any]:
+        return self._request("GET", f"/metadata/taskdefs/{_quote(name)}")
+
+    def upsert_taskdefs(self, taskdefs: list[dict[str, Any]]) -> None:
+        """POST: create or replace each definition (idempotent: same body, same result)."""
+        self._request("POST", "/metadata/taskdefs", json=taskdefs, idempotent=True)
+
+    def update_taskdef(self, taskdef: dict[str, Any]) -> None:
+        self._request("PUT", "/metadata/taskdefs", json=taskdef, idempotent=True)
+
+    def delete_taskdef(self, name: str) -> None:
+        self._request("DELETE", f"/metadata/taskdefs/{_quote(name)}", idempotent=True)
+
+    # ---- workflow definitions -----------------------------------------------
+    def list_workflows(self) -> list[dict[str, Any]]:
+        """Every version of every workflow definition."""
+        return self._expect_list(self._request("GET", "/metadata/workflow"), "workflow definitions")
+
+    def get_workflow(self, name: str, version: int | None = None) -> dict[str, Any]:
+        params = {"version": version} if version is not None else None
+        return self._request("GET", f"/metadata/workflow/{_quote(name)}", params=params)
+
+    def upsert_workflows(self, workflows: list[dict[str, Any]]) -> None:
+        self._request("PUT", "/metadata/workflow", json=workflows, idempotent=True)
+
+    def delete_workflow(self, name: str, version: int) -> None:
+        self._request("DELETE", f"/metadata/workflow/{_quote(name)}/{version}", idempotent=True)
+
+    # ---- executions -------------------------------------------------------------
+    def start_workflow(self, name: str, input: dict[str, Any], version: int | None = None) -> str:
+        body: dict[str, Any] = {"name": name, "input": input}
+        if version is not None:
+            body["version"] = version
+        # Not idempotent: a retried start could run the workflow twice.
+        return str(self._request("POST", "/workflow", json=body, idempotent=False))
+
+    def get_execution(self, workflow_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/workflow/{_quote(workflow_id)}", params={"includeTasks": "true"})
+
+    # ---- server -------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        root = self.api_url[: -len("/api")] if self.api_url.endswith("/api") else self.api_url
+        return self._request("GET", root + "/health", absolute=True)
+
+    def server_version(self) -> str | None:
+        try:
+            return str(self._request("GET", "/version")).strip() or None
+        except (NotFound, ServerError):
+            return None
+
+    # ---- plumbing -------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+                 idempotent: bool | None = None, absolute: bool = False) -> Any:
+        idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
+        url = path if absolute else self.api_url + path
+        started = time.monotonic()
+        attempt = 0
+        refreshed = False
+        while True:
+            try:
+                headers = self.auth.headers(self._fetch_token)
+                return self._send(method, url, path, headers, json, params)
+            except AuthFailed:
+                if not refreshed and self.auth.forget_token():
+                    refreshed = True
+                    continue
+                raise
+            except TransientError as exc:
+                retryable = idempotent or isinstance(exc, ServerUnavailable) and exc.status == 429
+                elapsed = time.monotonic() - started
+                if not retryable or attempt >= self.retry.max_retries or elapsed >= self.retry.total_budget:
+                    raise
+                delay = self._backoff(attempt, getattr(exc, "retry_after", None))
+                delay = min(delay, max(0.0, self.retry.total_budget - elapsed))
+                attempt += 1
+                self.stats.retries += 1
+                self._sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry.max_delay)
+        return random.uniform(0, min(self.retry.max_delay, self.retry.base_delay * 2 ** attempt))
+
+    def _send(self, method: str, url: str, path: str, headers: dict[str, str], body: Any,
+              params: dict | None) -> Any:
+        where = f"{method} {path}"
+        self.stats.count(method)
+        try:
+            response = self._http.request(method, url, json=body, params=params, headers=headers)
+        except httpx.TimeoutException:
+            raise RequestTimeout(f"{where}: no answer from {self._origin()} in time",
+                                 hint="the server is slow or stuck; raise request_timeout_seconds or check the server",
+                                 method=method, path=path) from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise ConnectionFailed(f"{where}: cannot talk to Conductor at {self._origin()} ({type(exc).__name__})",
+                                   hint=START_HINT, method=method, path=path) from None
+        except httpx.DecodingError:
+            raise ServerError(f"{where}: the server's answer could not be decoded", method=method, path=path) from None
+        return self._decode(response, method, path)
+
+    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
+        status = response.status_code
+        where = f"{method} {path}"
+        if status < 300:
+            if not response.content:
+                return None
+            if "json" not in response.headers.get("content-type", "json"):
+                return response.text
+            try:
+                return response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ServerError(f"{where}: the server answered {status} with a body that is not valid JSON "
+                                  f"({len(response.content)} bytes)", status=status, method=method, path=path) from None
+        # Redact before cutting: a cut could split a secret and leave part of it unredacted.
+        message = self._redact(_server_message(response))[:500]
+        kw = dict(status=status, method=method, path=path)
+        if status in RETRY_STATUSES:
+            error = ServerUnavailable(f"{where}: server busy or unavailable ({status}): {message}", **kw)
+            error.retry_after = _retry_after(response)  # type: ignore[attr-defined]
+            raise error
+        if status in (401, 403):
+            raise AuthFailed(f"{where}: {'not authenticated' if status == 401 else 'not allowed'} ({status})",
+                             hint="set the API key in the environment variable named by conductor_api_key_env_var, "
+                                  "or CONDUCTOR_AUTH_KEY / CONDUCTOR_AUTH_SECRET", **kw)
+        # Some deletes of a missing definition answer 500 "No such task/workflow definition".
+        if status == 404 or status == 500 and message.startswith("No such "):
+            raise NotFound(f"{where}: not found: {message}", **kw)
+        if status == 400:
+            raise ValidationFailed(f"{where}: the server rejected the request: {message}",
+                                   errors=[self._redact(e) for e in _validation_errors(response)], **kw)
+        raise ServerError(f"{where}: server error {status}: {message}", **kw)
+
+    def _fetch_token(self, key_id: str, key_secret: str) -> str:
+        body = self._send("POST", self.api_url + "/token", "/token", {}, {"keyId": key_id, "keySecret": key_secret}, None)
+        token = body.get("token") if isinstance(body, dict) else None
+        if not token:
+            raise AuthFailed("POST /token: the server returned no token", hint="check CONDUCTOR_AUTH_KEY / CONDUCTOR_AUTH_SECRET")
+        return token
+
+    def _redact(self, text: str) -> str:
+        for secret in self.auth.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def _origin(self) -> str:
+        return self.api_url
+
+    @staticmethod
+    def _expect_list(body: Any, what: str) -> list[dict[str, Any]]:
+        if not isinstance(body, list) or not all(isinstance(x, dict) for x in body):
+            raise ServerError(f"the server's list of {what} is not a JSON list of objects")
+        return body
+
+
+def _quote(segment: str) -> str:
+    return httpx.URL("/" + segment).raw_path.decode()[1:] if segment else segment
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text.strip() or response.reason_phrase
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error") or response.reason_phrase)
+    return response.reason_phrase
+
+
+def _validation_errors(response: httpx.Response) -> list[str]:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return []
+    errors = body.get("validationErrors") if isinstance(body, dict) else None
+    return [str(e.get("message", e)) for e in errors or [] if isinstance(e, dict)]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def client_from_config(config: "Any", *, transport: httpx.BaseTransport | None = None) -> ConductorClient:
+    from idflow.conductor.auth import auth_from_env
+
+    return ConductorClient(config.api_url, auth=auth_from_env(config.conductor_api_key_env_var),
+                           timeout=float(config.request_timeout_seconds),
+                           retry=RetryPolicy(max_retries=config.max_retries), verify=config.verify_tls,
+                           transport=transport)

@@ -1,0 +1,177 @@
+"""Configuration: CLI flag > environment > config file > defaults.
+
+`config/idflow.yml` may use the flat keys of the task-management guide
+(`conductor_server_url`, `conductor_api_key_env_var`) or ID Flow's nested form
+(`conductor: {server_url, api_key_env_var}`); `Config.source_form` says which.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from idflow.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
+DEFAULT_SERVER_URL = "http://127.0.0.1:8080/api"
+
+# key -> (type, default); the file's flat form.
+KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "conductor_server_url": (str, DEFAULT_SERVER_URL),
+    "conductor_api_key_env_var": (str, "CONDUCTOR_API_KEY"),
+    "tasks_dir": (str, "idflow/tasks"),
+    "workflows_dir": (str, "idflow/workflows"),
+    "state_dir": (str, ".idflow"),
+    "require_clean": (bool, False),
+    "request_timeout_seconds": ((int, float), 10.0),
+    "max_retries": (int, 4),
+    "batch_size": (int, 200),
+    "verify_tls": (bool, True),
+    "prefect_secret_block": ((str, type(None)), None),
+}
+NESTED = {"server_url": "conductor_server_url", "api_key_env_var": "conductor_api_key_env_var"}
+
+
+@dataclass(frozen=True)
+class Config:
+    conductor_server_url: str = DEFAULT_SERVER_URL
+    conductor_api_key_env_var: str = "CONDUCTOR_API_KEY"
+    tasks_dir: str = "idflow/tasks"
+    workflows_dir: str = "idflow/workflows"
+    state_dir: str = ".idflow"
+    require_clean: bool = False
+    request_timeout_seconds: float = 10.0
+    max_retries: int = 4
+    batch_size: int = 200
+    verify_tls: bool = True
+    prefect_secret_block: str | None = None
+    path: str | None = None            # the file read, if any
+    source_form: str = "defaults"      # "flat", "nested", or "defaults"
+    origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
+
+    @property
+    def api_url(self) -> str:
+        return normalise_server_url(self.conductor_server_url)
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the config are relative to the project root (cwd)."""
+        return Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        env = os.environ if environ is None else environ
+        return env.get(self.conductor_api_key_env_var) or None
+
+
+def normalise_server_url(url: str) -> str:
+    """`http://h:8080`, `http://h:8080/` and `http://h:8080/api/` all mean `http://h:8080/api`."""
+    url = url.strip().rstrip("/")
+    return url if url.endswith("/api") else url + "/api"
+
+
+def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Build the Config: overrides (CLI flags) > environment > file > defaults."""
+    env = os.environ if environ is None else environ
+    origins: dict[str, str] = {}
+    explicit = path or env.get("IDFLOW_CONFIG")
+    file_path = Path(explicit) if explicit else DEFAULT_CONFIG_PATH
+    values: dict[str, Any] = {}
+    form = "defaults"
+    if file_path.exists():
+        values, form = _read_file(file_path)
+        origins.update({k: f"file {file_path}" for k in values})
+    elif explicit:
+        raise ConfigError(f"config file {file_path} does not exist",
+                          hint="create it, or drop --config / IDFLOW_CONFIG to use the defaults")
+    for env_name, key in (("CONDUCTOR_SERVER_URL", "conductor_server_url"), ("IDFLOW_TASKS_DIR", "tasks_dir"),
+                          ("IDFLOW_WORKFLOWS_DIR", "workflows_dir"), ("IDFLOW_STATE_DIR", "state_dir")):
+        if env.get(env_name):
+            values[key] = env[env_name]
+            origins[key] = f"environment {env_name}"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+            origins[key] = "command line"
+    config = replace(Config(), **values, path=str(file_path) if file_path.exists() else None,
+                     source_form=form, origins=origins)
+    if not config.api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"conductor_server_url {config.conductor_server_url!r} ({origins.get('conductor_server_url', 'default')}) "
+                          "must start with http:// or https://")
+    return config
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of each top-level key."""
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """Line of each top-level key, and of each key under `conductor` as "conductor.<key>"."""
+    lines: dict[str, int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key, value in node.value:
+        lines[key.value] = key.start_mark.line + 1
+        if key.value == "conductor" and isinstance(value, yaml.MappingNode):
+            for sub, _ in value.value:
+                lines[f"conductor.{sub.value}"] = sub.start_mark.line + 1
+    return lines
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                          hint="fix the YAML syntax (indentation, quotes, colons)") from None
+    if data is None:
+        return {}, "defaults"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config must be a mapping of keys to values, got {type(data).__name__}")
+    lines = _key_lines(node)
+    shown = {key: key for key in data}  # the name as the file spells it, for messages
+    form = "flat"
+    if "conductor" in data:
+        nested = data.pop("conductor")
+        if not isinstance(nested, dict):
+            raise ConfigError(f"{path}:{lines.get('conductor', 1)}: conductor must be a mapping "
+                              f"(server_url, api_key_env_var), got {type(nested).__name__}")
+        form = "nested"
+        for key, value in nested.items():
+            line = lines.get(f"conductor.{key}", 1)
+            if key not in NESTED:
+                raise ConfigError(f"{path}:{line}: unknown key conductor.{key}",
+                                  hint=f"known keys under conductor: {', '.join(NESTED)}")
+            if NESTED[key] not in data:
+                data[NESTED[key]] = value
+                lines[NESTED[key]] = line
+                shown[NESTED[key]] = f"conductor.{key}"
+    values = {}
+    for key, value in data.items():
+        line = lines.get(key, 1)
+        if key not in KEYS:
+            raise ConfigError(f"{path}:{line}: unknown key {key!r}", hint=f"known keys: {', '.join(KEYS)}")
+        kind, _ = KEYS[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        bad_bool = isinstance(value, bool) and bool not in kinds
+        if bad_bool or not isinstance(value, kinds):
+            expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
+            raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {value!r}")
+        values[key] = value
+    return values, form

@@ -1,0 +1,84 @@
+"""The exception hierarchy, modelled on httpx: one root, one branch per layer.
+
+Every error that can reach a user carries a message that says what to do next and
+the exit code the CLI should use. Secrets never go into a message: the Conductor
+client redacts before it raises.
+"""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_DRIFT = 4
+
+
+class IdflowError(Exception):
+    """Root of everything idflow raises on purpose."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(IdflowError):
+    """The configuration file or an override is wrong (names file, key and line)."""
+
+
+class RefusedError(IdflowError):
+    """idflow refused to act for safety; nothing was changed."""
+
+    exit_code = EXIT_REFUSED
+
+
+class ConductorError(IdflowError):
+    """Anything that went wrong talking to the Conductor server."""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
+                 method: str | None = None, path: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.method = method
+        self.path = path
+
+
+class TransientError(ConductorError):
+    """Worth retrying: the same request may succeed later."""
+
+
+class ConnectionFailed(TransientError):
+    """The server could not be reached or the connection broke."""
+
+
+class RequestTimeout(TransientError):
+    """The server did not answer in time."""
+
+
+class ServerUnavailable(TransientError):
+    """429 or 502/503/504: the server asked us to come back later."""
+
+
+class AuthFailed(ConductorError):
+    """401/403: credentials missing, wrong or not allowed."""
+
+
+class NotFound(ConductorError):
+    """404: the named definition does not exist."""
+
+
+class ValidationFailed(ConductorError):
+    """The server rejected a definition; `errors` holds its messages."""
+
+    def __init__(self, message: str, *, errors: list[str] | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.errors = errors or []
+
+
+class ServerError(ConductorError):
+    """Any other non-success answer (500, unexpected bodies, bad JSON)."""

@@ -1,0 +1,113 @@
+"""Where a definition came from: Git commit, dirty flag, file, content hash, time.
+
+Conductor OSS has no tags on TaskDefs, and the fields that look free are not:
+`inputTemplate` is merged into every task's input and `runtimeMetadata` names
+secrets the server resolves at poll time. `description` is the one field that
+survives a round trip on every server and changes nothing about how a task runs,
+so provenance is a trailer appended to it: a marker line followed by compact JSON.
+The trailer is also idflow's "managed" marker, and a diff never compares it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from idflow.taskdef import PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sha: str | None          # full commit sha, None outside a Git repository
+    dirty: bool              # the task's files had uncommitted changes
+    path: str                # task file, relative to the repository root
+    hash: str                # content hash of the owned fields
+    at: str                  # upload time, UTC ISO 8601
+    tool: str = "idflow"
+
+    @property
+    def short(self) -> str:
+        return (self.sha or "no-git")[:10] + ("+dirty" if self.dirty else "")
+
+
+def content_hash(wire: dict[str, Any]) -> str:
+    view = owned_view(wire, owned_fields(wire))
+    return hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def stamp(description: str | None, provenance: Provenance) -> str:
+    """`description` with the provenance trailer (replacing any earlier one)."""
+    payload = json.dumps(asdict(provenance), sort_keys=True, separators=(",", ":"))
+    return strip_provenance(description) + PROVENANCE_MARKER + payload
+
+
+def parse_provenance(description: str | None) -> Provenance | None:
+    text = description or ""
+    index = text.rfind(PROVENANCE_MARKER)
+    if index < 0:
+        return None
+    try:
+        data = json.loads(text[index + len(PROVENANCE_MARKER):])
+        return Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
+                          tool=data.get("tool", "idflow"))
+    except (ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class GitState:
+    root: Path | None
+    sha: str | None
+    dirty_paths: frozenset[str]   # repo-relative posix paths with uncommitted changes (incl. untracked)
+
+    @property
+    def available(self) -> bool:
+        return self.sha is not None
+
+
+def git_state(start: Path) -> GitState:
+    """The repository containing `start`: HEAD sha and every path with uncommitted changes."""
+    try:
+        import git
+    except ImportError:  # pragma: no cover - gitpython is a dependency
+        return GitState(None, None, frozenset())
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+        sha = repo.head.commit.hexsha
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
+        return GitState(None, None, frozenset())
+    root = Path(repo.working_tree_dir)
+    status = repo.git.status("--porcelain", "-z", "--untracked-files=all")
+    dirty = set()
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        dirty.add(path)
+        if "R" in code or "C" in code:
+            dirty.add(next(entries, ""))
+    return GitState(root, sha, frozenset(dirty))
+
+
+def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None) -> dict[str, Provenance]:
+    """Provenance to stamp on each discovered task (DiscoveredTask-like objects)."""
+    at = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result = {}
+    for task in tasks:
+        absolute = Path(task.path).resolve()
+        task_dir = Path(task.task_dir).resolve()
+        if state.root is not None:
+            try:
+                rel = absolute.relative_to(state.root.resolve()).as_posix()
+                rel_dir = task_dir.relative_to(state.root.resolve()).as_posix()
+            except ValueError:
+                rel, rel_dir = task.path, None
+        else:
+            rel, rel_dir = task.path, None
+        dirty = bool(rel_dir) and any(p == rel_dir or p.startswith(rel_dir + "/") for p in state.dirty_paths)
+        result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at)
+    return result

@@ -1,0 +1,75 @@
+"""Client-side validation of TaskDefs: every problem at once, before any request.
+
+Conductor's own rules (checked in its source) plus type checks on decorator
+keywords, so an invalid definition never reaches the server.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from idflow.taskdef import FIELDS_BY_KEYWORD, RETRY_LOGICS, TIMEOUT_POLICIES
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:]+$")
+MAX_NAME_LENGTH = 255
+
+
+def keyword_type_errors(keywords: dict[str, Any]) -> list[str]:
+    """Type problems of decorator keywords, one message each."""
+    problems = []
+    for keyword, value in keywords.items():
+        spec = FIELDS_BY_KEYWORD.get(keyword)
+        if spec is None or value is None:
+            continue
+        if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(f"{keyword} must be a whole number, got {type(value).__name__} {value!r}")
+        elif spec.kind is str and not isinstance(value, str):
+            problems.append(f"{keyword} must be a string, got {type(value).__name__} {value!r}")
+        elif spec.kind is list and (not isinstance(value, (list, tuple))
+                                    or not all(isinstance(v, str) for v in value)):
+            problems.append(f"{keyword} must be a list of strings, got {value!r}")
+    return problems
+
+
+def validate(wire: dict[str, Any]) -> list[str]:
+    """All of Conductor's rules this definition breaks (empty list: valid)."""
+    problems: list[str] = []
+    name = wire.get("name")
+    if not isinstance(name, str) or not name:
+        problems.append("name must be a non-empty string")
+    elif not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
+        problems.append(f"name {name!r} may only use letters, digits, '_', '-', '.', ':' (at most {MAX_NAME_LENGTH})")
+    for field in ("retryCount", "timeoutSeconds", "retryDelaySeconds", "concurrentExecLimit",
+                  "rateLimitPerFrequency", "rateLimitFrequencyInSeconds", "totalTimeoutSeconds",
+                  "pollTimeoutSeconds", "backoffScaleFactor"):
+        value = wire.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            problems.append(f"{field} must be >= 0, got {value}")
+    timeout = wire.get("timeoutSeconds") or 0
+    response = wire.get("responseTimeoutSeconds")
+    if isinstance(response, int):
+        if response < 1:
+            problems.append(f"responseTimeoutSeconds must be >= 1, got {response}")
+        elif isinstance(timeout, int) and timeout > 0 and response > timeout:
+            problems.append(f"responseTimeoutSeconds ({response}) must be <= timeoutSeconds ({timeout}); "
+                            "raise timeout_seconds or lower response_timeout_seconds")
+    total = wire.get("totalTimeoutSeconds") or 0
+    if isinstance(total, int) and isinstance(timeout, int) and total > 0 and timeout > total:
+        problems.append(f"totalTimeoutSeconds ({total}) must be >= timeoutSeconds ({timeout}) when set")
+    policy = wire.get("timeoutPolicy")
+    if policy is not None and policy not in TIMEOUT_POLICIES:
+        problems.append(f"timeoutPolicy {policy!r} is not one of {', '.join(TIMEOUT_POLICIES)}")
+    logic = wire.get("retryLogic")
+    if logic is not None and logic not in RETRY_LOGICS:
+        problems.append(f"retryLogic {logic!r} is not one of {', '.join(RETRY_LOGICS)}")
+    per = wire.get("rateLimitPerFrequency") or 0
+    window = wire.get("rateLimitFrequencyInSeconds")
+    if isinstance(per, int) and per > 0 and isinstance(window, int) and window < 1:
+        problems.append("rateLimitFrequencyInSeconds must be >= 1 when rateLimitPerFrequency is set")
+    backoff = wire.get("backoffScaleFactor")
+    if isinstance(backoff, int) and not isinstance(backoff, bool) and backoff < 1:
+        problems.append(f"backoffScaleFactor must be >= 1, got {backoff}")
+    email = wire.get("ownerEmail")
+    if email is not None and (not isinstance(email, str) or "@" not in email):
+        problems.append(f"ownerEmail {email!r} is not an email address")
+    return problems
