@@ -31,6 +31,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "batch_size": (int, 200),
     "verify_tls": (bool, True),
     "prefect_secret_block": ((str, type(None)), None),
+    "project": ((str, type(None)), None),
 }
 NESTED = {"server_url": "conductor_server_url", "api_key_env_var": "conductor_api_key_env_var"}
 
@@ -48,6 +49,7 @@ class Config:
     batch_size: int = 200
     verify_tls: bool = True
     prefect_secret_block: str | None = None
+    project: str | None = None         # identity stamped on uploads; default: the project dir's name
     path: str | None = None            # the file read, if any
     source_form: str = "defaults"      # "flat", "nested", or "defaults"
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
@@ -60,6 +62,11 @@ class Config:
     def base_dir(self) -> Path:
         """Relative paths in the config are relative to the project root (cwd)."""
         return Path.cwd()
+
+    @property
+    def project_name(self) -> str:
+        """Which project this is: set `project` when two checkouts share a directory name."""
+        return self.project or self.base_dir.resolve().name
 
     def resolve(self, relative: str) -> Path:
         path = Path(relative).expanduser()

@@ -54,7 +54,7 @@ def select_tasks(discovery, names: Iterable[str] | None) -> list[Any]:
 
 def provenance_of(config, tasks: list[Any]) -> tuple[dict[str, Provenance], GitState]:
     state = git_state(config.base_dir)
-    return provenance_for(tasks, state), state
+    return provenance_for(tasks, state, project=config.project_name), state
 
 
 def plan_tasks(config, client, tasks: list[Any], *, force: bool = False,
@@ -66,7 +66,7 @@ def plan_tasks(config, client, tasks: list[Any], *, force: bool = False,
     remote = client.list_taskdefs() if actual is None else actual
     return make_plan([t.task_def for t in unique.values()], remote,
                      sources={t.name: f"{t.path}:{t.line}" for t in unique.values()},
-                     provenance=provenance, force=force, server_url=config.api_url)
+                     provenance=provenance, force=force, server_url=config.api_url, project=config.project_name)
 
 
 @dataclass

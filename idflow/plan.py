@@ -122,8 +122,12 @@ def fingerprint(server_copy: dict[str, Any] | None) -> str | None:
 
 def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]], *,
               sources: dict[str, str] | None = None, provenance: dict[str, Provenance] | None = None,
-              force: bool = False, server_url: str = "") -> Plan:
-    """Compare desired wire defs (from discovery) with the server's copies."""
+              force: bool = False, server_url: str = "", project: str | None = None) -> Plan:
+    """Compare desired wire defs (from discovery) with the server's copies.
+
+    A remote-only definition is an orphan only if this project uploaded it; one stamped
+    by another idflow project (or never stamped) is foreign and not ours to purge.
+    """
     remote = {d["name"]: d for d in actual if isinstance(d.get("name"), str)}
     sources = sources or {}
     provenance = provenance or {}
@@ -142,6 +146,7 @@ def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]
     for name in sorted(set(remote) - set(wanted)):
         have = remote[name]
         stamp = parse_provenance(have.get("description"))
-        items.append(PlanItem(name, ORPHANED if stamp else FOREIGN, actual=have, seen=fingerprint(have),
+        ours = stamp is not None and (project is None or stamp.project == project)
+        items.append(PlanItem(name, ORPHANED if ours else FOREIGN, actual=have, seen=fingerprint(have),
                               provenance=stamp))
     return Plan(tuple(items), server_url=server_url, forced=force)

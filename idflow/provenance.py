@@ -27,6 +27,7 @@ class Provenance:
     hash: str                # content hash of the owned fields
     at: str                  # upload time, UTC ISO 8601
     tool: str = "idflow"
+    project: str | None = None  # which idflow project uploaded it: only its own orphans are purged
 
     @property
     def short(self) -> str:
@@ -52,7 +53,7 @@ def parse_provenance(description: str | None) -> Provenance | None:
     try:
         data = json.loads(text[index + len(PROVENANCE_MARKER):])
         return Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
-                          tool=data.get("tool", "idflow"))
+                          tool=data.get("tool", "idflow"), project=data.get("project"))
     except (ValueError, TypeError):
         return None
 
@@ -93,7 +94,8 @@ def git_state(start: Path) -> GitState:
     return GitState(root, sha, frozenset(dirty))
 
 
-def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None) -> dict[str, Provenance]:
+def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None,
+                   project: str | None = None) -> dict[str, Provenance]:
     """Provenance to stamp on each discovered task (DiscoveredTask-like objects)."""
     at = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
     result = {}
@@ -109,5 +111,6 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
         else:
             rel, rel_dir = task.path, None
         dirty = bool(rel_dir) and any(p == rel_dir or p.startswith(rel_dir + "/") for p in state.dirty_paths)
-        result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at)
+        result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
+                                       project=project)
     return result

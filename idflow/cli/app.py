@@ -44,6 +44,7 @@ from idflow.cli import tasks_list as _tasks_list  # noqa: E402,F401
 from idflow.cli import tasks_upload as _tasks_upload  # noqa: E402,F401
 from idflow.cli import tasks_purge as _tasks_purge  # noqa: E402,F401
 from idflow.cli import tasks_backup as _tasks_backup  # noqa: E402,F401
+from idflow.cli import tasks_git as _tasks_git  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     json_mode = "--json" in args
     verbose = "-v" in args or "--verbose" in args
     try:
-        command.main(args=args, prog_name="idflow", standalone_mode=False)
-        return 0
+        # Without standalone mode click returns (not raises) the code of typer.Exit.
+        code = command.main(args=args, prog_name="idflow", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:

@@ -36,8 +36,7 @@ def run_purge(cli, purge, *, yes: bool, dry_run: bool) -> dict:
     """Show, confirm, back up and delete; returns the JSON document."""
     from idflow.operations import execute_purge_plan
 
-    if not cli.json:
-        render_purge_plan(cli.err, purge)
+    render_purge_plan(cli.err, purge)  # always on stderr: what goes must be seen, even with --json
     doc = {"deleted": [], "skipped": purge.to_json()["skipped"], "failed": [], "backup": None,
            "would_delete": [d.name for d in purge.deletions] if dry_run else [],
            "forced": [d.name for d in purge.deletions if d.forced_uses]}

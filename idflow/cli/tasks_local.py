@@ -1,0 +1,92 @@
+"""Local task files in the terminal (`tasks list --local`) and `idflow tasks new NAME`."""
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from idflow.cli.app import tasks_app
+from idflow.cli.state import JSON_OPTION, state
+
+
+def _seconds(value) -> str:
+    return "none" if not value else f"{value}s"
+
+
+def task_row(task) -> list[str]:
+    """One table row of plain text: name, file:line, retries, timeouts, policy/logic, rate limit, concurrency."""
+    d = task.task_def
+    per, window = d.get("rateLimitPerFrequency") or 0, d.get("rateLimitFrequencyInSeconds")
+    return [
+        task.name,
+        f"{task.path}:{task.line}",
+        f"{d.get('retryCount')} (every {_seconds(d.get('retryDelaySeconds'))})",
+        f"{_seconds(d.get('timeoutSeconds'))} / {_seconds(d.get('responseTimeoutSeconds'))}",
+        f"{d.get('timeoutPolicy')} / {d.get('retryLogic')}",
+        "none" if not per else f"{per} per {_seconds(window)}",
+        str(d.get("concurrentExecLimit") or "none"),
+    ]
+
+
+def render_local(console: Console, discovery, verbose: bool) -> None:
+    """The discovered tasks as a table, then errors (red) and warnings (yellow) with path:line."""
+    valid = {id(t) for t in discovery.valid_tasks}
+    table = Table(title=f"Local tasks ({len(discovery.tasks)})", title_justify="left")
+    for header in ("Name", "File:line", "Retries", "Timeout / response", "Policy / logic", "Rate limit",
+                   "Concurrency"):
+        table.add_column(header, overflow="fold")
+    for task in discovery.tasks:
+        cells = [escape(c) for c in task_row(task)]
+        if id(task) not in valid:
+            cells[0] = f"[red]{cells[0]} (invalid)[/]"
+        table.add_row(*cells)
+    if discovery.tasks:
+        console.print(table)
+    else:
+        console.print("[dim]no tasks found[/]")
+    if verbose:
+        for task in discovery.tasks:
+            detail = {"task_def": task.task_def, "requirements": list(task.requirements), "module": task.module,
+                      "form": task.form, "worker_options": task.worker_options}
+            console.print(Panel(Syntax(json.dumps(detail, indent=2), "json", background_color="default"),
+                                title=escape(f"{task.name}  {task.path}:{task.line}"), title_align="left"))
+    for issue in discovery.errors:
+        console.print(f"[red]error[/] {escape(_where(issue))}: {escape(issue.message)}")
+    for issue in discovery.warnings:
+        console.print(f"[yellow]warning[/] {escape(_where(issue))}: {escape(issue.message)}")
+    errors, warnings = len(discovery.errors), len(discovery.warnings)
+    if errors or warnings:
+        console.print(f"{len(valid)} valid of {len(discovery.tasks)} tasks; "
+                      f"[red]{errors} error(s)[/], [yellow]{warnings} warning(s)[/]")
+
+
+def _where(issue) -> str:
+    return f"{issue.path}:{issue.line}" if issue.line else issue.path
+
+
+@tasks_app.command("new")
+def new_task(ctx: typer.Context, name: str = typer.Argument(..., help="Task name: a Python identifier."),
+             json_: bool = JSON_OPTION) -> None:
+    """Scaffold tasks_dir/NAME/ (NAME.py, __init__.py, requirements.txt); never overwrites."""
+    from idflow.discovery import discover, display_path
+    from idflow.scaffold import check_name, create_task
+
+    cli = state(ctx, json_)
+    check_name(name)
+    config = cli.config()
+    tasks_dir = config.resolve(config.tasks_dir)
+    existing = frozenset(discover(tasks_dir).by_name()) if tasks_dir.is_dir() else frozenset()
+    created = [display_path(p) for p in create_task(tasks_dir, name, existing_names=existing)]
+
+    def render(console: Console) -> None:
+        console.print(f"created task [bold]{escape(name)}[/]:")
+        for path in created:
+            console.print(f"  {escape(path)}")
+        console.print(f"[dim]next: edit {escape(created[1])}, then `idflow tasks list --local`[/]")
+
+    cli.emit({"task": name, "created": created}, render)

@@ -1,0 +1,158 @@
+"""Task definitions as they were at any Git revision: history and rollback sources.
+
+Everything is read from Git objects, never from the working tree, so a rollback
+leaves the checkout untouched. History replays `git log --raw` over the task's
+directory (one git process) and rebuilds the definition only when a blob changed,
+so 500 commits cost one log, one batched blob read and a few hundred AST parses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from idflow import taskdef
+from idflow.errors import IdflowError
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author: str
+    date: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    commit: Commit
+    task_def: dict[str, Any] | None               # None: the task did not exist (deleted) at this commit
+    changes: tuple[tuple[str, Any, Any], ...] = ()  # (field, before, after)
+
+
+@dataclass
+class GitTree:
+    """A repository and where the tasks dir sits inside it."""
+
+    repo: Any
+    root: Path
+    tasks_rel: str              # tasks dir relative to the repo root, posix
+
+    def resolve(self, rev: str) -> str:
+        import git
+
+        try:
+            return self.repo.commit(rev).hexsha
+        except (git.BadName, ValueError, git.GitCommandError):
+            raise IdflowError(f"unknown Git revision {rev!r}", hint="use a commit sha, tag or branch name") from None
+
+
+def open_tree(tasks_dir: Path) -> GitTree:
+    import git
+
+    try:
+        repo = git.Repo(tasks_dir if tasks_dir.exists() else Path.cwd(), search_parent_directories=True)
+        repo.head.commit
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        raise IdflowError(f"{tasks_dir} is not inside a Git repository with commits",
+                          hint="history and rollback read task files from Git") from None
+    root = Path(repo.working_tree_dir).resolve()
+    rel = tasks_dir.resolve().relative_to(root).as_posix()
+    return GitTree(repo, root, "" if rel == "." else rel)
+
+
+def files_at(tree: GitTree, sha: str, subdir: str | None = None) -> list[tuple[str, bytes]]:
+    """(path relative to the tasks dir, content) of every file under it at `sha`."""
+    prefix = subdir or tree.tasks_rel
+    listing = tree.repo.git.ls_tree("-r", "-z", "--full-tree", sha, "--", prefix or ".")
+    blobs = []
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        _, kind, blob = meta.split()
+        if kind == "blob":
+            blobs.append((path, blob))
+    contents = _read_blobs(tree, [b for _, b in blobs])
+    return [(_relative(path, tree.tasks_rel), contents[blob]) for path, blob in blobs]
+
+
+def definitions_at(tree: GitTree, rev: str):
+    """(Discovery, full sha) of the task files as they were at `rev`."""
+    from idflow.discovery import discover_sources
+
+    sha = tree.resolve(rev)
+    return discover_sources(files_at(tree, sha)), sha
+
+
+def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
+    """Commits (newest first) where the generated definition of `name` changed."""
+    from idflow.discovery import discover_sources
+
+    scope = f"{tree.tasks_rel}/{task_dir_rel}".strip("/") if task_dir_rel else tree.tasks_rel
+    log = tree.repo.git.log("--reverse", "--raw", "--no-renames", "--no-abbrev", "-z", "--first-parent",
+                            "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--", scope or ".")
+    commits: list[tuple[Commit, list[tuple[str, str]]]] = []
+    for record in filter(None, log.split("\x1e")):
+        header, _, raw = record.partition("\x00")
+        header = header.strip("\n")
+        if "\n" in header:  # -z puts the first raw entry after a newline
+            header, first = header.split("\n", 1)
+            raw = first + "\x00" + raw
+        sha, author, date, subject = header.split("\x1f")
+        changes = []
+        parts = [p for p in raw.split("\x00") if p != ""]
+        for meta, path in zip(parts[0::2], parts[1::2]):
+            fields = meta.strip("\n").lstrip(":").split()
+            if len(fields) >= 5:
+                changes.append((path, fields[3] if fields[4] != "D" else ""))
+        commits.append((Commit(sha, author, date, subject), changes))
+    needed = {blob for _, changes in commits for _, blob in changes if blob}
+    contents = _read_blobs(tree, list(needed))
+    state: dict[str, str] = {}
+    entries: list[HistoryEntry] = []
+    previous: dict[str, Any] | None = None
+    last_key: tuple | None = None
+    for commit, changes in commits:
+        for path, blob in changes:
+            if blob:
+                state[path] = blob
+            else:
+                state.pop(path, None)
+        key = tuple(sorted(state.items()))
+        if key == last_key:
+            continue
+        last_key = key
+        files = [(_relative(p, tree.tasks_rel), contents[b]) for p, b in key]
+        found = discover_sources(files).by_name().get(name)
+        current = found.task_def if found else None
+        if _comparable(current) != _comparable(previous):
+            diff = ()
+            if current is not None:
+                diff = tuple((f, old, new) for f, (old, new) in
+                             taskdef.field_differences(current, previous or {}).items()) if previous else ()
+            entries.append(HistoryEntry(commit, current, diff))
+            previous = current
+    return list(reversed(entries))
+
+
+def _comparable(wire: dict[str, Any] | None):
+    return None if wire is None else taskdef.owned_view(wire, taskdef.owned_fields(wire))
+
+
+def _relative(path: str, prefix: str) -> str:
+    return PurePosixPath(path).relative_to(prefix).as_posix() if prefix else path
+
+
+def _read_blobs(tree: GitTree, shas: list[str]) -> dict[str, bytes]:
+    """Read many blobs through GitPython's persistent `cat-file --batch` process."""
+    from binascii import unhexlify
+
+    odb = tree.repo.odb
+    return {sha: odb.stream(unhexlify(sha)).read() for sha in dict.fromkeys(shas)}
+
+
+@dataclass
+class HistoryReport:
+    name: str
+    entries: list[HistoryEntry] = field(default_factory=list)
+    server_sha: str | None = None       # commit stamped on the server copy
+    server_matches: str | None = None   # sha of the newest entry equal to the server's definition

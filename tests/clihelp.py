@@ -1,0 +1,34 @@
+"""Run the idflow CLI in-process and capture what it printed."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def run_cli(capsys, *argv: str) -> Run:
+    from idflow.cli.app import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
+def task_source(name: str, **keywords: Any) -> str:
+    """A task file in the idflow form with the given TaskDef keywords."""
+    args = ", ".join([f"task_definition_name={name!r}"] + [f"{k}={v!r}" for k, v in keywords.items()])
+    return (f"from idflow import worker_task\n\n\n@worker_task({args})\n"
+            f"def {name.replace('-', '_')}(task_input: dict) -> dict:\n"
+            f"    \"\"\"Task {name} for tests.\"\"\"\n    return {{'ok': True}}\n")
