@@ -8,7 +8,7 @@ so 500 commits cost one log, one batched blob read and a few hundred AST parses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from idflow import taskdef
@@ -62,7 +62,7 @@ def open_tree(tasks_dir: Path) -> GitTree:
 
 
 def files_at(tree: GitTree, sha: str, subdir: str | None = None) -> list[tuple[str, bytes]]:
-    """(path relative to the tasks dir, content) of every file under it at `sha`."""
+    """(repo-relative path, content) of every file under the tasks dir at `sha`."""
     prefix = subdir or tree.tasks_rel
     listing = tree.repo.git.ls_tree("-r", "-z", "--full-tree", sha, "--", prefix or ".")
     blobs = []
@@ -72,7 +72,7 @@ def files_at(tree: GitTree, sha: str, subdir: str | None = None) -> list[tuple[s
         if kind == "blob":
             blobs.append((path, blob))
     contents = _read_blobs(tree, [b for _, b in blobs])
-    return [(_relative(path, tree.tasks_rel), contents[blob]) for path, blob in blobs]
+    return [(path, contents[blob]) for path, blob in blobs]
 
 
 def definitions_at(tree: GitTree, rev: str):
@@ -80,7 +80,7 @@ def definitions_at(tree: GitTree, rev: str):
     from idflow.discovery import discover_sources
 
     sha = tree.resolve(rev)
-    return discover_sources(files_at(tree, sha)), sha
+    return discover_sources(files_at(tree, sha), tasks_dir=tree.tasks_rel or "."), sha
 
 
 def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
@@ -121,8 +121,8 @@ def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
         if key == last_key:
             continue
         last_key = key
-        files = [(_relative(p, tree.tasks_rel), contents[b]) for p, b in key]
-        found = discover_sources(files).by_name().get(name)
+        files = [(p, contents[b]) for p, b in key]
+        found = discover_sources(files, tasks_dir=tree.tasks_rel or ".").by_name().get(name)
         current = found.task_def if found else None
         if _comparable(current) != _comparable(previous):
             diff = ()
@@ -136,10 +136,6 @@ def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
 
 def _comparable(wire: dict[str, Any] | None):
     return None if wire is None else taskdef.owned_view(wire, taskdef.owned_fields(wire))
-
-
-def _relative(path: str, prefix: str) -> str:
-    return PurePosixPath(path).relative_to(prefix).as_posix() if prefix else path
 
 
 def _read_blobs(tree: GitTree, shas: list[str]) -> dict[str, bytes]:

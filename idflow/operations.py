@@ -26,7 +26,7 @@ class InvalidDefinitions(IdflowError):
 def discover_local(config):
     from idflow.discovery import discover
 
-    return discover(config.resolve(config.tasks_dir), cache_dir=config.resolve(config.state_dir) / "cache")
+    return discover(config.resolve(config.tasks_dir), cache_dir=state_dir(config) / "cache")
 
 
 def select_tasks(discovery, names: Iterable[str] | None) -> list[Any]:
@@ -99,7 +99,7 @@ def upload(config, client, discovery, *, names: Iterable[str] | None = None, for
     plan = plan.select(t.name for t in tasks)
     outcome = UploadOutcome(plan, None, dirty, provenance_missing=not state.available)
     if not dry_run:
-        outcome.result = apply_plan(client, plan, state_dir=config.resolve(config.state_dir),
+        outcome.result = apply_plan(client, plan, state_dir=state_dir(config),
                                     batch_size=config.batch_size, progress=progress)
     return outcome
 
@@ -107,12 +107,21 @@ def upload(config, client, discovery, *, names: Iterable[str] | None = None, for
 def apply_saved_plan(config, client, plan: Plan, *, progress: Progress | None = None) -> ApplyResult:
     if plan.server_url and plan.server_url != config.api_url:
         raise RefusedError(f"the plan was made for {plan.server_url}, not {config.api_url}; nothing was written")
-    return apply_plan(client, plan, state_dir=config.resolve(config.state_dir), batch_size=config.batch_size,
+    return apply_plan(client, plan, state_dir=state_dir(config), batch_size=config.batch_size,
                       recheck_server=True, progress=progress)
 
 
 def state_dir(config) -> Path:
-    return config.resolve(config.state_dir)
+    """The state dir (cache, backups); it ignores itself so it never makes a Git tree dirty."""
+    path = config.resolve(config.state_dir)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            ignore.write_text("# written by idflow: cache and backups stay out of Git\n*\n", encoding="utf-8")
+        except OSError:
+            pass  # read-only checkout: discovery still works without a cache
+    return path
 
 
 def load_usage(config, client):

@@ -22,8 +22,8 @@ class CliState:
     insecure: bool = False
     _config: Any = None
     _client: Any = None
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
-    out: Console = field(default_factory=lambda: _stdout_console())
+    err: Console = field(default_factory=lambda: _console(stderr=True))
+    out: Console = field(default_factory=lambda: _console(stderr=False))
 
     def config(self):
         if self._config is None:
@@ -67,10 +67,10 @@ class CliState:
             raise RefusedError("declined; nothing was changed")
 
 
-def _stdout_console() -> Console:
-    console = Console(highlight=False)
-    if not console.is_terminal:  # piped: do not squeeze tables into 80 columns
-        console = Console(highlight=False, width=160)
+def _console(stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # piped or logged: do not squeeze lines into 80 columns
+        console = Console(stderr=stderr, highlight=False, width=200)
     return console
 
 

@@ -94,7 +94,7 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
     discovery, sha = definitions_at(tree, to)
     tasks = select_tasks(discovery, None if all_ else names)
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    provenance = {t.name: Provenance(sha=sha, dirty=False, path=f"{tree.tasks_rel}/{t.path}".lstrip("/"),
+    provenance = {t.name: Provenance(sha=sha, dirty=False, path=t.path,
                                      hash=content_hash(t.task_def), at=at,
                                      project=config.project_name) for t in tasks}
     plan = plan_tasks(config, cli.client(), tasks, provenance=provenance).select(t.name for t in tasks)

@@ -1,0 +1,201 @@
+"""Workflow definitions kept in local files (JSON or YAML), for the usage index.
+
+`load_workflow_files` never raises for a bad file: whatever cannot be read or is
+not a workflow definition becomes a `FileIssue` naming the path and, where known,
+the line, and the other files are still loaded.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class LocalWorkflow:
+    path: str                  # the file it came from
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FileIssue:
+    path: str
+    line: int                  # 1-based; 0 when no line applies
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+def load_workflow_files(workflows_dir: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
+    """Every workflow in *.json / *.yaml / *.yml under `workflows_dir`, in path order.
+
+    A missing directory holds no workflows (not an issue). A file may hold one
+    definition (a mapping with `name` and `tasks`) or a list of them; a YAML file
+    may hold several documents.
+    """
+    root = Path(workflows_dir)
+    if not root.exists():
+        return [], []
+    if not root.is_dir():
+        return [], [FileIssue(str(root), 0, "not a directory")]
+    files, issues = _find_files(root)
+    workflows: list[LocalWorkflow] = []
+    for path in files:
+        found, problems = _load_file(path)
+        workflows.extend(found)
+        issues.extend(problems)
+    return workflows, issues
+
+
+def _find_files(root: Path) -> tuple[list[Path], list[FileIssue]]:
+    issues: list[FileIssue] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    files: list[Path] = []
+
+    def on_error(exc: OSError) -> None:
+        issues.append(FileIssue(str(exc.filename or root), 0, f"cannot list directory: {exc.strerror or exc}"))
+
+    # followlinks so a symlinked folder is read; the (device, inode) sets stop
+    # loops and read a file reached by two paths once.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:
+            on_error(exc)
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.lower().endswith(SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            try:
+                fst = os.stat(path)
+            except OSError:
+                files.append(path)  # a dangling link: reading it reports the issue
+                continue
+            if (fst.st_dev, fst.st_ino) not in seen_files:
+                seen_files.add((fst.st_dev, fst.st_ino))
+                files.append(path)
+    files.sort(key=lambda p: p.relative_to(root).parts)
+    return files, issues
+
+
+def _load_file(path: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [FileIssue(where, 0, f"cannot read file: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return [], [FileIssue(where, line, "not UTF-8 text")]
+    if path.suffix.lower() == ".json":
+        documents, issues = _json_documents(text, where)
+    else:
+        documents, issues = _yaml_documents(text, where)
+    workflows: list[LocalWorkflow] = []
+    for data, line in documents:
+        items = data if isinstance(data, list) else [data]
+        lines = line if isinstance(line, list) else [line] * len(items)
+        for position, (item, item_line) in enumerate(zip(items, lines)):
+            label = f"item {position}: " if isinstance(data, list) else ""
+            problem = _definition_problem(item)
+            if problem:
+                issues.append(FileIssue(where, item_line, label + problem))
+            else:
+                workflows.append(LocalWorkflow(where, item))
+    if not documents and not issues:
+        issues.append(FileIssue(where, 0, "empty file: no workflow definition"))
+    return workflows, issues
+
+
+# A document and its line: for a top-level list, one line per item.
+_Document = tuple[Any, "int | list[int]"]
+
+
+def _json_documents(text: str, where: str) -> tuple[list[_Document], list[FileIssue]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [FileIssue(where, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")]
+    except RecursionError:
+        return [], [FileIssue(where, 0, "invalid JSON: nested too deeply")]
+    if isinstance(data, list):
+        return [(data, _json_item_lines(text, len(data)))], []
+    return [(data, _first_content_line(text))], []
+
+
+def _json_item_lines(text: str, count: int) -> list[int]:
+    """The line each element of a (valid) top-level JSON array starts on."""
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    pos, line = text.index("[") + 1, text.count("\n", 0, text.index("[")) + 1
+    for _ in range(count):
+        start = _skip(text, pos, " \t\r\n,")
+        line += text.count("\n", pos, start)
+        lines.append(line)
+        _, end = decoder.raw_decode(text, start)
+        line += text.count("\n", start, end)
+        pos = end
+    return lines
+
+
+def _skip(text: str, pos: int, chars: str) -> int:
+    while pos < len(text) and text[pos] in chars:
+        pos += 1
+    return pos
+
+
+def _first_content_line(text: str) -> int:
+    stripped = text.lstrip()
+    return text.count("\n", 0, len(text) - len(stripped)) + 1 if stripped else 1
+
+
+def _yaml_documents(text: str, where: str) -> tuple[list[_Document], list[FileIssue]]:
+    documents: list[_Document] = []
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            if data is None:
+                continue
+            if isinstance(node, yaml.SequenceNode):
+                documents.append((data, [item.start_mark.line + 1 for item in node.value]))
+            else:
+                documents.append((data, node.start_mark.line + 1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return documents, [FileIssue(where, mark.line + 1 if mark else 0, f"invalid YAML: {problem}")]
+    except RecursionError:
+        return documents, [FileIssue(where, 0, "invalid YAML: nested too deeply")]
+    finally:
+        loader.dispose()
+    return documents, []
+
+
+def _definition_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return f"expected a workflow definition (a mapping with name and tasks), got {type(item).__name__}"
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return "workflow definition has no name (a non-empty string)"
+    if not isinstance(item.get("tasks"), list):
+        return f"workflow {name!r} has no tasks list"
+    return None

@@ -1,0 +1,420 @@
+"""The usage index: every nesting Conductor has, every version, local files, doubt."""
+from __future__ import annotations
+
+import gc
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from idflow.usage import MAX_DEPTH, Uncertainty, Use, UsageIndex, build_usage_index, unknown_task_references
+from idflow.workflow_files import FileIssue, LocalWorkflow, load_workflow_files
+
+
+def simple(name: str, ref: str | None = None) -> dict:
+    return {"name": name, "taskReferenceName": ref or f"{name}_ref", "type": "SIMPLE"}
+
+
+def workflow(name: str, tasks: list, version: int = 1) -> dict:
+    return {"name": name, "version": version, "tasks": tasks}
+
+
+def wheres(index: UsageIndex, name: str) -> list[str]:
+    return [u.where for u in index.uses_of(name)]
+
+
+# --- nesting ---------------------------------------------------------------
+
+def test_top_level_simple_task_and_missing_type():
+    bare = {"name": "untyped", "taskReferenceName": "u"}
+    index = build_usage_index([workflow("order_flow", [simple("charge"), bare], version=3)])
+    assert index.uses_of("charge") == [Use("order_flow", 3, "tasks[0]", "server")]
+    assert wheres(index, "untyped") == ["tasks[1]"]
+    assert (index.verdict("charge"), index.verdict("refund")) == ("used", "unused")
+
+
+def test_task_used_only_inside_a_fork_branch():
+    fork = {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN",
+            "forkTasks": [[simple("a")], [simple("b"), simple("in_fork")]]}
+    join = {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["a_ref", "in_fork_ref"]}
+    index = build_usage_index([workflow("order_flow", [simple("x"), simple("y"), fork, join], version=3)])
+    assert wheres(index, "in_fork") == ["tasks[2].forkTasks[1][1]"]
+    assert str(index.uses_of("in_fork")[0]) == "order_flow v3 tasks[2].forkTasks[1][1]"
+    assert index.verdict("in_fork") == "used" and not index.is_used("fork") and not index.is_used("join")
+
+
+def test_task_used_only_in_a_switch_case_and_default_case():
+    switch = {"name": "route", "type": "SWITCH", "evaluatorType": "value-param", "expression": "kind",
+              "decisionCases": {"card": [simple("card_pay")], "bank transfer": [simple("x"), simple("wire")]},
+              "defaultCase": [simple("fallback")]}
+    index = build_usage_index([workflow("pay", [switch])])
+    assert wheres(index, "card_pay") == ['tasks[0].decisionCases["card"][0]']
+    assert wheres(index, "wire") == ['tasks[0].decisionCases["bank transfer"][1]']
+    assert wheres(index, "fallback") == ["tasks[0].defaultCase[0]"]
+    assert not index.is_used("route")
+
+
+def test_task_used_only_in_a_decision_case():
+    decision = {"name": "decide", "taskReferenceName": "d", "type": "DECISION", "caseValueParam": "c",
+                "decisionCases": {"true": [simple("approve")]}, "defaultCase": []}
+    index = build_usage_index([workflow("review", [simple("start"), decision])])
+    assert index.uses_of("approve") == [Use("review", 1, 'tasks[1].decisionCases["true"][0]', "server")]
+
+
+def test_task_used_only_in_a_do_while_loop():
+    loop = {"name": "loop", "type": "DO_WHILE", "loopOver": [simple("poll"), simple("step")]}
+    assert wheres(build_usage_index([workflow("batch", [loop])]), "step") == ["tasks[0].loopOver[1]"]
+
+
+def test_task_used_only_in_an_inline_sub_workflow_definition():
+    inner_fork = {"name": "f", "taskReferenceName": "f", "type": "FORK_JOIN", "forkTasks": [[simple("deep")]]}
+    inline = {"name": "inline_child", "tasks": [simple("inlined"), inner_fork]}
+    sub = {"name": "sub", "taskReferenceName": "sub", "type": "SUB_WORKFLOW",
+           "subWorkflowParam": {"name": "inline_child", "version": 1, "workflowDefinition": inline}}
+    index = build_usage_index([workflow("parent", [simple("a"), simple("b"), simple("c"), sub], version=2)])
+    assert wheres(index, "inlined") == ["tasks[3].subWorkflowParam.workflowDefinition.tasks[0]"]
+    assert wheres(index, "deep") == ["tasks[3].subWorkflowParam.workflowDefinition.tasks[1].forkTasks[0][0]"]
+    assert index.uses_of("inlined")[0].workflow == "parent"
+
+
+def test_sub_workflow_reference_by_name_is_not_a_task_use():
+    sub = {"name": "child_flow", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child_flow", "version": 2}}
+    assert build_usage_index([workflow("parent", [sub])]).verdict("child_flow") == "unused"
+
+
+def test_every_nesting_kind_together_in_document_order():
+    tasks = [
+        {"type": "DO_WHILE", "name": "l", "loopOver": [
+            {"type": "SWITCH", "name": "s", "decisionCases": {"a": [
+                {"type": "FORK_JOIN", "name": "f", "forkTasks": [[], [simple("t")]]}]},
+             "defaultCase": [simple("t")]}]},
+        simple("t"),
+    ]
+    index = build_usage_index([workflow("w", tasks)])
+    assert wheres(index, "t") == ['tasks[0].loopOver[0].decisionCases["a"][0].forkTasks[1][0]',
+                                  "tasks[0].loopOver[0].defaultCase[0]", "tasks[1]"]
+
+
+# --- versions and local files -------------------------------------------------
+
+def test_old_workflow_version_still_counts():
+    v1 = workflow("order_flow", [simple("legacy"), simple("charge")], version=1)
+    v2 = workflow("order_flow", [simple("charge")], version=2)
+    index = build_usage_index([v1, v2])
+    assert index.verdict("legacy") == "used" and index.uses_of("legacy") == [Use("order_flow", 1, "tasks[0]", "server")]
+    assert [u.version for u in index.uses_of("charge")] == [1, 2]
+
+
+def test_local_workflow_only():
+    local = LocalWorkflow("idflow/workflows/x.json", workflow("draft_flow", [simple("new_task")]))
+    index = build_usage_index([], [local])
+    use = index.uses_of("new_task")[0]
+    assert use == Use("draft_flow", None, "tasks[0]", "idflow/workflows/x.json")
+    assert str(use) == "draft_flow (local file idflow/workflows/x.json) tasks[0]"
+    both = build_usage_index([workflow("flow", [simple("t")], version=4)],
+                             [LocalWorkflow("wf/flow.yaml", workflow("flow", [simple("x"), simple("t")]))])
+    assert [str(u) for u in both.uses_of("t")] == ["flow v4 tasks[0]", "flow (local file wf/flow.yaml) tasks[1]"]
+
+
+def test_local_json_and_yaml_files_feed_the_index(tmp_path: Path):
+    (tmp_path / "a.json").write_text(json.dumps(workflow("json_flow", [simple("from_json")])))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.yaml").write_text("name: yaml_flow\ntasks:\n  - name: from_yaml\n    taskReferenceName: r\n")
+    (tmp_path / "c.yml").write_text("- name: one\n  tasks: []\n- name: two\n  tasks:\n    - name: from_list\n")
+    (tmp_path / "notes.txt").write_text("not a workflow")
+    local, issues = load_workflow_files(tmp_path)
+    assert issues == []
+    assert [(Path(w.path).relative_to(tmp_path).as_posix(), w.definition["name"]) for w in local] == [
+        ("a.json", "json_flow"), ("c.yml", "one"), ("c.yml", "two"), ("sub/b.yaml", "yaml_flow")]
+    index = build_usage_index([], local)
+    assert str(index.uses_of("from_yaml")[0]) == f"yaml_flow (local file {tmp_path / 'sub' / 'b.yaml'}) tasks[0]"
+    assert index.uses_of("from_json")[0].source == str(tmp_path / "a.json")
+    assert index.uses_of("from_list")[0].workflow == "two"
+
+
+# --- dynamic tasks: doubt, said out loud -----------------------------------------
+
+DYNAMIC = {"name": "dyn", "taskReferenceName": "dyn", "type": "DYNAMIC", "dynamicTaskNameParam": "taskToExecute",
+           "inputParameters": {"taskToExecute": "${workflow.input.task}"}}
+FORK_DYNAMIC = {"name": "fd", "taskReferenceName": "fd", "type": "FORK_JOIN_DYNAMIC",
+                "dynamicForkTasksParam": "tasks", "dynamicForkTasksInputParamName": "inputs"}
+
+
+def test_dynamic_task_makes_unused_names_uncertain_but_used_stays_used():
+    index = build_usage_index([workflow("w", [simple("known"), DYNAMIC], version=2)])
+    assert (index.verdict("known"), index.verdict("anything_else")) == ("used", "uncertain")
+    assert not index.is_used("anything_else") and not index.is_used("dyn")
+    assert index.uncertain == [Uncertainty("w", 2, "tasks[1]", "DYNAMIC", "server")]
+    assert str(index.uncertain[0]) == "w v2 tasks[1] (DYNAMIC)"
+
+
+def test_fork_join_dynamic_nested_is_uncertain():
+    loop = {"name": "l", "type": "DO_WHILE", "loopOver": [FORK_DYNAMIC]}
+    index = build_usage_index([workflow("w", [loop])])
+    assert index.uncertain == [Uncertainty("w", 1, "tasks[0].loopOver[0]", "FORK_JOIN_DYNAMIC", "server")]
+    assert index.verdict("fd") == "uncertain"
+
+
+def test_dynamic_task_with_a_literal_name_is_a_plain_use():
+    literal = dict(DYNAMIC, inputParameters={"taskToExecute": "fixed_task"})
+    index = build_usage_index([workflow("w", [literal])])
+    assert index.uses_of("fixed_task") == [Use("w", 1, "tasks[0]", "server")]
+    assert index.uncertain == [] and index.verdict("other") == "unused"
+
+
+# --- what is not a use ------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["HTTP", "INLINE", "SWITCH", "JSON_JQ_TRANSFORM", "SET_VARIABLE",
+                                  "WAIT", "TERMINATE", "SUB_WORKFLOW", "JOIN", "LAMBDA", "EVENT"])
+def test_system_task_with_the_same_name_as_a_taskdef_is_not_a_use(kind):
+    index = build_usage_index([workflow("w", [{"name": "notify", "taskReferenceName": "n", "type": kind}])])
+    assert index.verdict("notify") == "unused"
+
+
+def test_unknown_task_type_without_inline_definition_counts():
+    custom = {"name": "plugin_task", "taskReferenceName": "p", "type": "USER_DEFINED"}
+    with_def = {"name": "other", "taskReferenceName": "o", "type": "MY_PLUGIN", "taskDefinition": {"name": "other"}}
+    index = build_usage_index([workflow("w", [custom, with_def])])
+    assert (index.verdict("plugin_task"), index.verdict("other")) == ("used", "unused")
+
+
+def test_simple_task_with_inline_definition_still_counts_as_a_use():
+    task = dict(simple("inline_def"), taskDefinition={"name": "inline_def", "retryCount": 1})
+    assert build_usage_index([workflow("w", [task])]).verdict("inline_def") == "used"
+
+
+# --- malformed input ------------------------------------------------------------
+
+def test_malformed_workflows_do_not_crash():
+    tasks = [None, 1, "s", [], {"name": 5}, {"type": None, "name": "ok"},
+             {"name": "f", "type": "FORK_JOIN", "forkTasks": [None, "x", [None]]},
+             {"name": "s", "type": "SWITCH", "decisionCases": [1], "defaultCase": {}},
+             {"name": "s2", "type": "SWITCH", "decisionCases": {"a": None, 1: [simple("k")]}},
+             {"name": "sub", "type": "SUB_WORKFLOW", "subWorkflowParam": "x"},
+             {"name": "sub2", "type": "SUB_WORKFLOW", "subWorkflowParam": {"workflowDefinition": "${wf.input.d}"}},
+             {"name": "t", "type": ["SIMPLE"]}, {"name": "d", "type": "DYNAMIC", "inputParameters": None}]
+    server = [None, 7, "text", [], {}, {"name": None, "tasks": None}, {"name": "w", "tasks": "x"},
+              {"name": "w2", "version": "3", "tasks": tasks}, {"name": "w3", "version": True, "tasks": [simple("z")]}]
+    index = build_usage_index(server, [None, LocalWorkflow("p", None)])  # type: ignore[list-item, arg-type]
+    assert wheres(index, "ok") == ["tasks[5]"]
+    assert wheres(index, "k") == ['tasks[8].decisionCases["1"][0]']
+    assert index.uses_of("ok")[0].version is None      # "3" is not a version
+    assert index.uses_of("z")[0].version is None       # nor is True
+    assert not index.is_used("t") and not index.is_used("5")
+    assert [u.task_type for u in index.uncertain] == ["DYNAMIC"]
+    json.dumps(index.to_json())
+
+
+def test_non_list_inputs_give_an_empty_index():
+    index = build_usage_index(None, None)  # type: ignore[arg-type]
+    assert (index.uses, index.uncertain, index.verdict("x")) == ({}, [], "unused")
+
+
+def _nested(levels: int) -> dict:
+    task: dict = simple("bottom")
+    for _ in range(levels):
+        task = {"name": "loop", "type": "DO_WHILE", "loopOver": [task]}
+    return workflow("deep", [task])
+
+
+def test_nesting_within_the_limit_is_walked():
+    index = build_usage_index([_nested(MAX_DEPTH - 1)])
+    assert index.verdict("bottom") == "used"
+    assert index.uses_of("bottom")[0].where == "tasks[0]" + ".loopOver[0]" * (MAX_DEPTH - 1)
+
+
+def test_nesting_beyond_the_limit_stops_and_says_so():
+    index = build_usage_index([_nested(5000)])
+    assert index.verdict("bottom") == "uncertain"
+    assert [u.task_type for u in index.uncertain] == ["UNWALKED"]
+
+
+def test_yaml_alias_bomb_stops_and_says_so(tmp_path: Path):
+    lines = ["l0: &l0 [{name: t}]"] + [
+        f"l{i}: &l{i} [{{type: FORK_JOIN, forkTasks: [{', '.join(['*l%d' % (i - 1)] * 10)}]}}]" for i in range(1, 10)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines + ["name: bomb", "tasks: *l9", ""]))
+    local, issues = load_workflow_files(tmp_path)
+    index = build_usage_index([], local)  # 10**9 references if walked in full
+    assert issues == [] and index.is_used("t") and [u.task_type for u in index.uncertain] == ["UNWALKED"]
+
+
+def test_cyclic_structure_terminates():
+    tasks: list = [simple("a")]
+    tasks.append({"name": "loop", "type": "DO_WHILE", "loopOver": tasks})
+    index = build_usage_index([workflow("w", tasks)])
+    assert wheres(index, "a") == ["tasks[0]"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(
+        ["SIMPLE", "DYNAMIC", "FORK_JOIN_DYNAMIC", "HTTP", "x", "${a}"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["name", "type", "tasks", "forkTasks", "decisionCases", "defaultCase", "loopOver",
+                         "subWorkflowParam", "workflowDefinition", "taskDefinition", "inputParameters",
+                         "dynamicTaskNameParam", "version", "x"]), children, max_size=6),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(json_values, max_size=4))
+def test_arbitrary_json_never_crashes(server):
+    index = build_usage_index(server)
+    json.dumps(index.to_json())
+    for w in server:
+        if isinstance(w, dict):
+            unknown_task_references(w, set())
+
+
+# --- output ---------------------------------------------------------------------
+
+def test_to_json_shape():
+    index = build_usage_index([workflow("w", [simple("b"), simple("a"), DYNAMIC], version=2)])
+    assert index.to_json() == {
+        "uses": {"a": [{"workflow": "w", "version": 2, "where": "tasks[1]", "source": "server"}],
+                 "b": [{"workflow": "w", "version": 2, "where": "tasks[0]", "source": "server"}]},
+        "uncertain": [{"workflow": "w", "version": 2, "where": "tasks[2]", "task_type": "DYNAMIC", "source": "server"}],
+    }
+
+
+def test_uses_of_returns_a_copy_and_gc_state_is_restored():
+    index = build_usage_index([workflow("w", [simple("a")])])
+    index.uses_of("a").clear()
+    assert index.is_used("a") and gc.isenabled()
+    gc.disable()
+    try:
+        build_usage_index([workflow("w", [simple("a")])])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+# --- unknown_task_references -------------------------------------------------------
+
+def test_unknown_task_references_lists_simple_tasks_without_a_taskdef():
+    fork = {"name": "f", "type": "FORK_JOIN", "forkTasks": [[simple("known"), simple("missing")]]}
+    sub = {"name": "sub", "type": "SUB_WORKFLOW",
+           "subWorkflowParam": {"workflowDefinition": {"tasks": [simple("nested_missing")]}}}
+    tasks = [simple("known"), fork, {"name": "untyped_missing", "taskReferenceName": "u"},
+             {"name": "http_call", "type": "HTTP"}, dict(simple("inline_ok"), taskDefinition={"name": "inline_ok"}),
+             sub, DYNAMIC]
+    assert unknown_task_references(workflow("w", tasks), {"known"}) == [
+        ("missing", "tasks[1].forkTasks[0][1]"),
+        ("untyped_missing", "tasks[2]"),
+        ("nested_missing", "tasks[5].subWorkflowParam.workflowDefinition.tasks[0]"),
+    ]
+    assert unknown_task_references({"tasks": None}, set()) == []
+
+
+# --- workflow files ------------------------------------------------------------
+
+def test_invalid_json_names_path_and_line(tmp_path: Path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n  "name": "w",\n  "tasks": [\n    {"name": "a",}\n  ]\n}\n')
+    (tmp_path / "good.json").write_text(json.dumps(workflow("good", [])))
+    local, issues = load_workflow_files(tmp_path)
+    assert [w.definition["name"] for w in local] == ["good"]
+    assert [(i.path, i.line, i.message.startswith("invalid JSON: ")) for i in issues] == [(str(bad), 4, True)]
+    assert str(issues[0]).startswith(f"{bad}:4: invalid JSON")
+
+
+def test_invalid_yaml_names_path_and_line(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: w\ntasks:\n  - name: a\n    type: [unclosed\n  - name: b\n")
+    _, issues = load_workflow_files(tmp_path)
+    assert [(i.path, i.line, i.message.startswith("invalid YAML: ")) for i in issues] == [(str(bad), 5, True)]
+
+
+def test_yaml_tab_indentation_error_has_a_line(tmp_path: Path):
+    (tmp_path / "t.yml").write_text("name: w\ntasks:\n\t- name: a\n")
+    _, issues = load_workflow_files(tmp_path)
+    assert [(i.line, i.message.startswith("invalid YAML")) for i in issues] == [(3, True)]
+
+
+def test_not_a_workflow_definition_is_an_issue_with_the_item_line(tmp_path: Path):
+    (tmp_path / "list.json").write_text('[\n  {"name": "ok", "tasks": []},\n\n  {"name": "no_tasks"},\n  3\n]\n')
+    (tmp_path / "list.yaml").write_text("- name: ok2\n  tasks: []\n- tasks: []\n")
+    (tmp_path / "scalar.yaml").write_text("# comment\njust a string\n")
+    (tmp_path / "empty.yml").write_text("# nothing here\n")
+    local, issues = load_workflow_files(tmp_path)
+    assert [w.definition["name"] for w in local] == ["ok", "ok2"]
+    assert sorted((Path(i.path).name, i.line, i.message) for i in issues) == [
+        ("empty.yml", 0, "empty file: no workflow definition"),
+        ("list.json", 4, "item 1: workflow 'no_tasks' has no tasks list"),
+        ("list.json", 5, "item 2: expected a workflow definition (a mapping with name and tasks), got int"),
+        ("list.yaml", 3, "item 1: workflow definition has no name (a non-empty string)"),
+        ("scalar.yaml", 2, "expected a workflow definition (a mapping with name and tasks), got str"),
+    ]
+
+
+def test_yaml_with_several_documents(tmp_path: Path):
+    (tmp_path / "multi.yaml").write_text("name: a\ntasks: []\n---\nname: b\ntasks: []\n---\n- 1\n")
+    local, issues = load_workflow_files(tmp_path)
+    assert [w.definition["name"] for w in local] == ["a", "b"]
+    assert [(i.line, i.message.startswith("item 0: expected")) for i in issues] == [(7, True)]
+
+
+def test_unsafe_yaml_tag_and_non_utf8_are_issues(tmp_path: Path):
+    (tmp_path / "evil.yaml").write_text("!!python/object/apply:os.system ['true']\n")
+    (tmp_path / "latin.json").write_bytes(b'{\n"name": "caf\xe9", "tasks": []}\n')
+    local, issues = load_workflow_files(tmp_path)
+    assert local == [] and len(issues) == 2
+    by_name = {Path(i.path).name: i for i in issues}
+    assert by_name["evil.yaml"].line == 1 and "invalid YAML" in by_name["evil.yaml"].message
+    assert by_name["latin.json"] == FileIssue(str(tmp_path / "latin.json"), 2, "not UTF-8 text")
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path):
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(workflow("bom", [])).encode())
+    local, issues = load_workflow_files(tmp_path)
+    assert issues == [] and local[0].definition["name"] == "bom"
+
+
+def test_missing_dir_and_file_instead_of_dir(tmp_path: Path):
+    assert load_workflow_files(tmp_path / "nope") == ([], [])
+    (target := tmp_path / "f.json").write_text("{}")
+    assert load_workflow_files(target) == ([], [FileIssue(str(target), 0, "not a directory")])
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_symlink_loops_and_dangling_links_are_safe(tmp_path: Path):
+    (tmp_path / "wf").mkdir()
+    (tmp_path / "wf" / "a.json").write_text(json.dumps(workflow("a", [simple("t")])))
+    (tmp_path / "wf" / "loop").symlink_to(tmp_path / "wf", target_is_directory=True)
+    (tmp_path / "wf" / "alias.json").symlink_to(tmp_path / "wf" / "a.json")
+    (tmp_path / "wf" / "dangling.yaml").symlink_to(tmp_path / "wf" / "missing.yaml")
+    local, issues = load_workflow_files(tmp_path / "wf")
+    assert [Path(w.path).name for w in local] == ["a.json"]
+    assert [(Path(i.path).name, i.message.startswith("cannot read file")) for i in issues] == [("dangling.yaml", True)]
+
+
+def test_unreadable_file_is_an_issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    locked = tmp_path / "locked.json"
+    locked.write_text(json.dumps(workflow("w", [])))
+    (tmp_path / "open.json").write_text(json.dumps(workflow("open", [])))
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.json":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    local, issues = load_workflow_files(tmp_path)
+    assert [w.definition["name"] for w in local] == ["open"]
+    assert issues == [FileIssue(str(locked), 0, "cannot read file: Permission denied")]
+
+
+def test_unlistable_directory_is_an_issue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "a.json").write_text(json.dumps(workflow("a", [])))
+
+    def failing_walk(top, onerror=None, followlinks=False):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "secret")))
+        yield str(tmp_path), [], ["a.json"]
+
+    monkeypatch.setattr("idflow.workflow_files.os.walk", failing_walk)
+    local, issues = load_workflow_files(tmp_path)
+    assert [w.definition["name"] for w in local] == ["a"]
+    assert issues == [FileIssue(str(tmp_path / "secret"), 0, "cannot list directory: Permission denied")]
