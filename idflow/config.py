@@ -28,7 +28,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "require_clean": (bool, False),
     "request_timeout_seconds": ((int, float), 10.0),
     "max_retries": (int, 4),
-    "batch_size": (int, 200),
+    "batch_size": (int, 500),
     "verify_tls": (bool, True),
     "prefect_secret_block": ((str, type(None)), None),
     "project": ((str, type(None)), None),
@@ -46,7 +46,7 @@ class Config:
     require_clean: bool = False
     request_timeout_seconds: float = 10.0
     max_retries: int = 4
-    batch_size: int = 200
+    batch_size: int = 500
     verify_tls: bool = True
     prefect_secret_block: str | None = None
     project: str | None = None         # identity stamped on uploads; default: the project dir's name
