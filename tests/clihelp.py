@@ -30,5 +30,5 @@ def task_source(name: str, **keywords: Any) -> str:
     """A task file in the idflow form with the given TaskDef keywords."""
     args = ", ".join([f"task_definition_name={name!r}"] + [f"{k}={v!r}" for k, v in keywords.items()])
     return (f"from idflow import worker_task\n\n\n@worker_task({args})\n"
-            f"def {name.replace('-', '_')}(task_input: dict) -> dict:\n"
+            f"def {name.replace('-', '_')}(task_input) -> dict:\n"
             f"    \"\"\"Task {name} for tests.\"\"\"\n    return {{'ok': True}}\n")

@@ -6,7 +6,6 @@ import sys
 import traceback
 from typing import Optional
 
-import click
 import typer
 
 from idflow import __version__
@@ -45,9 +44,21 @@ from idflow.cli import tasks_upload as _tasks_upload  # noqa: E402,F401
 from idflow.cli import tasks_purge as _tasks_purge  # noqa: E402,F401
 from idflow.cli import tasks_backup as _tasks_backup  # noqa: E402,F401
 from idflow.cli import tasks_git as _tasks_git  # noqa: E402,F401
+from idflow.cli import tasks_local as _tasks_local  # noqa: E402,F401
+
+
+def _click_exceptions():
+    """(Exit, Abort, ClickException, UsageError) of the click typer runs on: recent typer
+    vendors its own copy (typer._click), older typer uses click itself."""
+    try:
+        from typer._click.exceptions import ClickException, UsageError
+    except ImportError:  # pragma: no cover - older typer
+        from click.exceptions import ClickException, UsageError
+    return typer.Exit, typer.Abort, ClickException, UsageError
 
 
 def main(argv: list[str] | None = None) -> int:
+    Exit, Abort, ClickException, UsageError = _click_exceptions()
     command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in args
@@ -56,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
         code = command.main(args=args, prog_name="idflow", standalone_mode=False)
         return code if isinstance(code, int) else 0
-    except click.exceptions.Exit as exc:
+    except Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except Abort:
         _fail("aborted", None, json_mode, "Aborted")
         return 3
-    except click.exceptions.ClickException as exc:
+    except ClickException as exc:
         exc.show()
-        return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_ERROR
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     except IdflowError as exc:
         _fail(exc.message, exc.hint, json_mode, type(exc).__name__)
         if verbose:
@@ -90,5 +101,7 @@ def run() -> None:
     sys.exit(main())
 
 
-if __name__ == "__main__":
-    run()
+if __name__ == "__main__":  # `python -m idflow.cli.app`: run the registered copy, not this one
+    from idflow.cli.app import run as registered_run
+
+    registered_run()

@@ -1,0 +1,343 @@
+"""Static discovery: task files -> desired TaskDefs, plus every problem found on the way.
+
+Discovery never imports task code (see DESIGN.md "Task files"). Each file's source
+is read with `ast` by `discovery_ast.parse_source`; this module walks the tasks
+dir (or takes sources from elsewhere, e.g. a Git revision), attaches paths,
+requirements and module names, builds the wire TaskDefs, and reports duplicates
+and task dirs without a task. One bad file never hides the good ones.
+
+An `Issue` with line 0 concerns a whole file or directory.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable
+
+from idflow import taskdef
+from idflow.discovery_fs import ParseCache, display_path, walk_tasks_dir
+from idflow.validation import keyword_type_errors, validate
+
+REQUIREMENTS = "requirements.txt"
+
+
+@dataclass(frozen=True)
+class DiscoveredTask:
+    name: str
+    function: str
+    path: str          # relative to cwd when under it, else absolute; posix
+    line: int          # the decorator's line
+    task_dir: str      # the task's directory (same path convention)
+    form: str          # "seed" | "idflow" | "sdk"
+    keywords: dict     # TaskDef keywords as read (snake_case)
+    worker_options: dict
+    task_def: dict     # wire form (taskdef.build)
+    requirements: tuple[str, ...]
+    problems: tuple[str, ...]  # why task_def is unusable: read errors + validation (empty = valid)
+    module: str        # dotted module for the worker, or the file path when not in a package
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: str
+    line: int
+    message: str
+    severity: str  # "error" | "warning"
+
+
+@dataclass
+class Discovery:
+    tasks: list[DiscoveredTask] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Error issues plus every task problem not already among them."""
+        errors = [i for i in self.issues if i.severity == "error"]
+        seen = {(i.path, i.message) for i in errors}
+        for task in self.tasks:
+            for problem in task.problems:
+                message = task_problem_message(task.name, problem)
+                if (task.path, message) not in seen:
+                    seen.add((task.path, message))
+                    errors.append(Issue(task.path, task.line, message, "error"))
+        return errors
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    def by_name(self) -> dict[str, DiscoveredTask]:
+        """Tasks by name; with duplicates, the first in path order."""
+        result: dict[str, DiscoveredTask] = {}
+        for task in self.tasks:
+            result.setdefault(task.name, task)
+        return result
+
+    @property
+    def duplicate_names(self) -> set[str]:
+        seen: set[str] = set()
+        return {t.name for t in self.tasks if t.name in seen or seen.add(t.name)}
+
+    @property
+    def valid_tasks(self) -> list[DiscoveredTask]:
+        duplicates = self.duplicate_names
+        return [t for t in self.tasks if not t.problems and t.name not in duplicates]
+
+    def to_json(self) -> dict[str, Any]:
+        def issue(i: Issue) -> dict[str, Any]:
+            return {"path": i.path, "line": i.line, "message": i.message}
+
+        return {
+            "tasks": [{"name": t.name, "path": t.path, "line": t.line, "function": t.function,
+                       "task_def": t.task_def, "requirements": list(t.requirements)} for t in self.tasks],
+            "errors": [issue(i) for i in self.errors],
+            "warnings": [issue(i) for i in self.warnings],
+        }
+
+
+def task_problem_message(name: str, problem: str) -> str:
+    return f"task {name!r}: {problem}"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file handed to assembly: display path, path inside the tasks dir, parsed content."""
+
+    path: str
+    parts: tuple[str, ...]  # path inside the tasks dir, split
+    parsed: dict[str, Any]
+
+
+def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None) -> Discovery:
+    """Read every task under `tasks_dir` (never imports it); problems become issues."""
+    root = Path(tasks_dir)
+    root_display = display_path(root)
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        return Discovery([], [Issue(root_display, 0, f"tasks dir {root_display} {what}: create it "
+                                    "(`idflow tasks new NAME` scaffolds a task) or point tasks_dir in "
+                                    "config/idflow.yml (or --tasks-dir) at your task files", "error")])
+    walk = walk_tasks_dir(root)
+    issues = [Issue(f"{root_display}/{rel}" if rel else root_display, line, message, severity)
+              for rel, line, message, severity in walk.issues]
+    cache = ParseCache(cache_dir)
+    sources = []
+    for rel, content in walk.files:
+        parsed = cache.parse(content) if isinstance(content, bytes) else _unreadable(content)
+        sources.append(_Source(_join(root_display, rel), tuple(rel.split("/")), parsed))
+    cache.save()
+    requirements = {_join(root_display, rel): content for rel, content in walk.requirements}
+    package_dirs = {_join(root_display, rel) for rel in walk.package_dirs}
+    is_package = _package_test(package_dirs, root_display)
+    task_dirs = [_join(root_display, rel) for rel in walk.task_dirs]
+    return _assemble(root_display, sources, requirements, task_dirs, is_package, issues)
+
+
+def discover_sources(files: Iterable[tuple[str, bytes]], *, tasks_dir: str | None = None,
+                     cache_dir: Path | None = None) -> Discovery:
+    """Discovery over (posix path, content) pairs, e.g. a Git revision's files; touches no working tree.
+
+    Paths are relative (e.g. "idflow/tasks/x/x.py" or "x/x.py"). The tasks dir is `tasks_dir`
+    when given, else inferred: the files' common directory, or its parent when that
+    directory is itself a task dir (holds `<dir>/<dir>.py`). Only `.py` files and task
+    dirs' requirements.txt are read; other files just make their task dir known.
+    Whether a directory above the tasks dir is a package (for `module`) is taken from
+    the files when they include its `__init__.py`, else from the current directory.
+    """
+    pairs = [(PurePosixPath(path.replace("\\", "/")), bytes(content)) for path, content in files]
+    root = PurePosixPath(tasks_dir.rstrip("/") or ".") if tasks_dir is not None else _infer_root([p for p, _ in pairs])
+    cache = ParseCache(cache_dir)
+    sources, requirements, package_dirs, task_dirs, issues = [], {}, set(), set(), []
+    for path, content in sorted(pairs):
+        try:
+            rel = path.relative_to(root) if str(root) != "." else path
+        except ValueError:
+            issues.append(Issue(str(path), 0, f"file is outside the tasks dir {root}; pass files under it", "warning"))
+            continue
+        if len(rel.parts) > 1:
+            task_dirs.add(str(root / rel.parts[0]) if str(root) != "." else rel.parts[0])
+        if path.suffix == ".py":
+            parsed = cache.parse(content)
+            sources.append(_Source(str(path), rel.parts, parsed))
+            if path.name == "__init__.py":
+                package_dirs.add(str(path.parent))
+        elif path.name == REQUIREMENTS and len(rel.parts) <= 2:
+            requirements[str(path)] = content
+    cache.save()
+    is_package = _package_test(package_dirs, str(root))
+    return _assemble(str(root), sources, requirements, sorted(task_dirs), is_package, issues)
+
+
+def _infer_root(paths: list[PurePosixPath]) -> PurePosixPath:
+    if not paths:
+        return PurePosixPath(".")
+    try:
+        common = os.path.commonpath([str(p.parent) for p in paths]) or "."
+    except ValueError:  # absolute and relative paths mixed
+        return PurePosixPath(".")
+    root = PurePosixPath(common)
+    names = {str(p) for p in paths}
+    if str(root) != "." and str(root / f"{root.name}.py") in names:
+        root = root.parent
+    return root
+
+
+def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], task_dirs: list[str],
+              is_package: Callable[[str], bool], issues: list[Issue]) -> Discovery:
+    tasks: list[DiscoveredTask] = []
+    dirs_with_tasks: set[str] = set()
+    dirs_with_errors = {_task_dir(root, rel.parts) for rel in (_relative(i.path, root) for i in issues
+                                                                if i.severity == "error") if rel is not None}
+    req_cache: dict[str, tuple[str, ...]] = {}
+    for source in sorted(sources, key=lambda s: s.path):
+        task_dir = _task_dir(root, source.parts)
+        for line, message, severity in source.parsed["issues"]:
+            issues.append(Issue(source.path, line, message, severity))
+            if severity == "error":
+                dirs_with_errors.add(task_dir)
+        if not source.parsed["tasks"]:
+            continue
+        dirs_with_tasks.add(task_dir)
+        if task_dir not in req_cache:
+            req_cache[task_dir] = _requirements(task_dir, requirements, issues)
+        module = module_name(source.path, is_package)
+        for raw in source.parsed["tasks"]:
+            task = _task(raw, source.path, task_dir, req_cache[task_dir], module)
+            tasks.append(task)
+            issues.extend(Issue(source.path, ln, task_problem_message(task.name, msg), "error")
+                          for ln, msg in raw["problems"])
+            issues.extend(Issue(source.path, task.line, task_problem_message(task.name, p), "error")
+                          for p in task.problems[len(raw["problems"]):])
+    for task_dir in task_dirs:
+        if task_dir not in dirs_with_tasks and task_dir not in dirs_with_errors:
+            name = PurePosixPath(task_dir).name
+            issues.append(Issue(task_dir, 0, f"task dir {name!r} has no @worker_task function: add one in "
+                                f"{name}/{name}.py (`idflow tasks new NAME` scaffolds a task) or move the directory "
+                                "out of the tasks dir", "error"))
+    issues.extend(_duplicates(tasks))
+    tasks.sort(key=lambda t: (t.path, t.line))
+    issues.sort(key=lambda i: (i.path, i.line, i.severity))
+    return Discovery(tasks, issues)
+
+
+def _task(raw: dict[str, Any], path: str, task_dir: str, requirements: tuple[str, ...], module: str) -> DiscoveredTask:
+    keywords = raw["keywords"]
+    usable = keywords if not raw["problems"] else {k: v for k, v in keywords.items() if not keyword_type_errors({k: v})}
+    wire = taskdef.build(raw["name"], usable, raw["docstring"])
+    problems = tuple(msg for _, msg in raw["problems"]) + tuple(
+        p if ";" in p else f"{p}; fix it in the @worker_task keywords" for p in validate(wire))
+    return DiscoveredTask(name=raw["name"], function=raw["function"], path=path, line=raw["line"], task_dir=task_dir,
+                          form=raw["form"], keywords=dict(keywords), worker_options=dict(raw["worker_options"]),
+                          task_def=wire, requirements=requirements, problems=problems, module=module)
+
+
+def _duplicates(tasks: list[DiscoveredTask]) -> list[Issue]:
+    first: dict[str, DiscoveredTask] = {}
+    issues = []
+    for task in sorted(tasks, key=lambda t: (t.path, t.line)):
+        if task.name in first:
+            other = first[task.name]
+            issues.append(Issue(task.path, task.line,
+                                f"task name {task.name!r} is defined twice: {other.path}:{other.line} and "
+                                f"{task.path}:{task.line}; task names must be unique: rename one "
+                                "(task_definition_name=...)", "error"))
+        else:
+            first[task.name] = task
+    return issues
+
+
+def _relative(path: str, root: str) -> PurePosixPath | None:
+    pure = PurePosixPath(path)
+    if root in ("", "."):
+        return None if pure.is_absolute() else pure
+    try:
+        return pure.relative_to(root)
+    except ValueError:
+        return None
+
+
+def _task_dir(root: str, parts: tuple[str, ...]) -> str:
+    return _join(root, parts[0]) if len(parts) > 1 else root
+
+
+def _join(root: str, rel: str) -> str:
+    if not rel or rel == ".":
+        return root
+    return rel if root in ("", ".") else f"{root}/{rel}"
+
+
+def _requirements(task_dir: str, requirements: dict[str, Any], issues: list[Issue]) -> tuple[str, ...]:
+    path = _join(task_dir, REQUIREMENTS)
+    content = requirements.get(path)
+    if content is None:
+        return ()
+    if not isinstance(content, bytes):
+        issues.append(Issue(path, content[0], content[1], "error"))
+        return ()
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        issues.append(Issue(path, line, "requirements.txt is not valid UTF-8; save it as UTF-8", "error"))
+        return ()
+    return parse_requirements(text)
+
+
+def parse_requirements(text: str) -> tuple[str, ...]:
+    """requirements.txt entries with comments and blank lines removed."""
+    entries = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue
+        for marker in (" #", "\t#"):
+            index = stripped.find(marker)
+            if index >= 0:
+                stripped = stripped[:index].rstrip()
+        if stripped:
+            entries.append(stripped)
+    return tuple(entries)
+
+
+def module_name(path: str, is_package: Callable[[str], bool]) -> str:
+    """Dotted module of a file whose packages reach up to the current directory, else the path itself.
+
+    `idflow/tasks/x/x.py` is `idflow.tasks.x.x` only when idflow/, tasks/ and x/ all hold an
+    `__init__.py` (importable with the project root on sys.path); a worker imports anything
+    else by file path.
+    """
+    if path.startswith("/"):
+        return path
+    directory, filename = posixpath.split(path)
+    parts = [] if filename == "__init__.py" else [filename[:-3] if filename.endswith(".py") else filename]
+    while directory not in ("", ".") and is_package(directory):
+        directory, name = posixpath.split(directory)
+        parts.insert(0, name)
+    if directory not in ("", ".") or not parts or not all(p.isidentifier() for p in parts):
+        return path
+    return ".".join(parts)
+
+
+def _package_test(package_dirs: set[str], root: str) -> Callable[[str], bool]:
+    """Inside the tasks dir the files decide; at the tasks dir and above, the file system does (read only)."""
+    memo: dict[str, bool] = {}
+    root_pure = PurePosixPath(root)
+
+    def is_package(directory: str) -> bool:
+        if directory in package_dirs:
+            return True
+        if directory not in memo:
+            pure = PurePosixPath(directory)
+            inside = pure != root_pure and (root in ("", ".") and not pure.is_absolute()
+                                            or pure.is_relative_to(root_pure))
+            memo[directory] = not inside and os.path.isfile(os.path.join(directory, "__init__.py"))
+        return memo[directory]
+
+    return is_package
+
+
+def _unreadable(problem: tuple[int, str]) -> dict[str, Any]:
+    return {"tasks": [], "issues": [[problem[0], problem[1], "error"]]}

@@ -1,0 +1,84 @@
+"""`idflow tasks new NAME`: the files of a new task dir, and writing them safely."""
+from __future__ import annotations
+
+import keyword
+from pathlib import Path
+
+from idflow.errors import IdflowError, RefusedError
+
+TASK_TEMPLATE = '''"""{name}: what this task does, in one line.
+
+Input arrives by name: conductor-python passes each task input key to the parameter
+of the same name (keep the annotations; no `from __future__ import annotations`).
+Called directly in tests: `{name}(text="hello")`.
+"""
+from idflow import worker_task
+
+
+@worker_task(
+    task_definition_name="{name}",
+    retry_count=3,
+    retry_logic="FIXED",  # FIXED | EXPONENTIAL_BACKOFF | LINEAR_BACKOFF
+    retry_delay_seconds=60,
+    backoff_scale_factor=1,
+    timeout_seconds=600,  # one attempt; 0 = no limit
+    timeout_policy="TIME_OUT_WF",  # RETRY | TIME_OUT_WF | ALERT_ONLY
+    response_timeout_seconds=300,  # <= timeout_seconds
+    total_timeout_seconds=0,  # all attempts; 0 = no limit
+    concurrent_exec_limit=0,  # 0 = no limit
+    rate_limit_per_frequency=0,  # 0 = no limit
+    rate_limit_frequency_in_seconds=1,
+    # poll_timeout_seconds=60,
+    # owner_email="you@your-team",  # mandatory on some servers
+    # input_keys=["text"],
+    # output_keys=["result"],
+)
+def {name}(text: str = "") -> dict:
+    """Describe the task here: this paragraph becomes the definition's description.
+
+    Input: {{"text": str}}. Output: {{"result": str}}.
+    """
+    return {{"result": text}}
+'''
+
+
+class InvalidTaskName(IdflowError):
+    """The NAME given to `idflow tasks new` cannot be a task dir and module."""
+
+    exit_code = 2
+
+
+def check_name(name: str) -> None:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise InvalidTaskName(f"task name {name!r} must be a Python identifier (letters, digits, '_', not starting "
+                              "with a digit, not a keyword): it names the directory, the module and the function",
+                              hint="e.g. `idflow tasks new send_email`")
+
+
+def render(name: str) -> dict[str, str]:
+    """The new task's files: path relative to the tasks dir -> content."""
+    check_name(name)
+    return {
+        f"{name}/__init__.py": f'"""The {name} task (see {name}.py)."""\n',
+        f"{name}/{name}.py": TASK_TEMPLATE.format(name=name),
+        f"{name}/requirements.txt": "",
+    }
+
+
+def create_task(tasks_dir: Path, name: str, *, existing_names: frozenset[str] = frozenset()) -> list[Path]:
+    """Write the new task dir; refuses (nothing written) when it or the task name exists."""
+    files = render(name)
+    target = Path(tasks_dir) / name
+    if target.exists() or target.is_symlink():
+        raise RefusedError(f"{target} already exists; nothing was written",
+                           hint="pick another name, or edit the existing task")
+    if name in existing_names:
+        raise RefusedError(f"a task named {name!r} already exists in {tasks_dir}; nothing was written",
+                           hint="task names must be unique: pick another name")
+    target.mkdir(parents=True)
+    written = []
+    for rel, content in files.items():
+        path = Path(tasks_dir) / rel
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,1 @@
+"""The greet task (see greet.py)."""

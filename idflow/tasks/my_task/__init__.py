@@ -1,0 +1,1 @@
+"""The my_task task (see my_task.py)."""

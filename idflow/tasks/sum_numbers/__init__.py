@@ -1,0 +1,1 @@
+"""The sum_numbers task (see sum_numbers.py)."""

@@ -1,0 +1,146 @@
+"""Shared fixtures: the real Conductor server, a client, per-test name prefixes,
+the fault proxy and a throw-away project directory.
+
+Kept import-light: nothing here imports Prefect, and the server is only started by
+tests that ask for it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVER_SCRIPT = REPO_ROOT / "scripts" / "conductor-server.sh"
+
+
+def _api_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    return url if url.endswith("/api") else url + "/api"
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(api_url[: -len("/api")] + "/health", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _script(command: str, timeout: float) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CONDUCTOR_PORT": os.environ.get("CONDUCTOR_PORT", "8080")}
+    return subprocess.run(["bash", str(SERVER_SCRIPT), command], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def conductor_url() -> Iterator[str]:
+    """The real server's API URL (…/api): CONDUCTOR_SERVER_URL if set, else one started
+    with scripts/conductor-server.sh (and stopped at the end only if started here)."""
+    given = os.environ.get("CONDUCTOR_SERVER_URL")
+    if given:
+        url = _api_url(given)
+        if not _healthy(url):
+            pytest.exit(f"CONDUCTOR_SERVER_URL={given} does not answer /health; start the server "
+                        "(scripts/conductor-server.sh start) or unset CONDUCTOR_SERVER_URL", returncode=1)
+        yield url
+        return
+    already_up = _script("status", timeout=30).returncode == 0
+    started = _script("start", timeout=900)
+    lines = started.stdout.strip().splitlines()
+    if started.returncode != 0 or not lines:
+        pytest.exit("scripts/conductor-server.sh start failed:\n" + started.stderr[-3000:], returncode=1)
+    try:
+        yield _api_url(lines[-1])
+    finally:
+        if not already_up:
+            _script("stop", timeout=60)
+
+
+@pytest.fixture
+def client(conductor_url: str):
+    from idflow.conductor.client import ConductorClient
+
+    with ConductorClient(conductor_url) as c:
+        yield c
+
+
+@pytest.fixture
+def prefix(conductor_url: str) -> Iterator[str]:
+    """A unique name prefix; every task and workflow def named with it is deleted afterwards."""
+    value = f"t{uuid.uuid4().hex[:8]}_"
+    yield value
+    from idflow.conductor.client import ConductorClient
+    from idflow.errors import NotFound
+
+    with ConductorClient(conductor_url) as c:
+        for wf in c.list_workflows():
+            if str(wf.get("name", "")).startswith(value):
+                try:
+                    c.delete_workflow(wf["name"], wf.get("version", 1))
+                except NotFound:
+                    pass
+        for td in c.list_taskdefs():
+            if str(td.get("name", "")).startswith(value):
+                try:
+                    c.delete_taskdef(td["name"])
+                except NotFound:
+                    pass
+
+
+@pytest.fixture
+def fault_proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., "object"]]:
+    """Factory: fault_proxy(upstream_url=None) -> a started FaultProxy (upstream defaults to
+    conductor_url); every proxy made is stopped at teardown."""
+    from tests.faultproxy import FaultProxy
+
+    made: list[FaultProxy] = []
+
+    def make(upstream_url: str | None = None) -> FaultProxy:
+        proxy = FaultProxy(upstream_url or request.getfixturevalue("conductor_url")).start()
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.stop()
+
+
+@dataclass
+class Project:
+    root: Path
+    tasks_dir: Path
+    workflows_dir: Path
+    config_path: Path
+
+    def write_task(self, name: str, source: str) -> Path:
+        """Write idflow/tasks/<name>/__init__.py and <name>.py (source is dedented)."""
+        folder = self.tasks_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "__init__.py").touch()
+        path = folder / f"{name}.py"
+        path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def project(tmp_path: Path, conductor_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A temp project (config/idflow.yml -> conductor_url, empty task and workflow dirs), made the cwd."""
+    root = tmp_path / "project"
+    tasks_dir, workflows_dir = root / "idflow" / "tasks", root / "idflow" / "workflows"
+    config_path = root / "config" / "idflow.yml"
+    for folder in (tasks_dir, workflows_dir, config_path.parent):
+        folder.mkdir(parents=True)
+    config_path.write_text(f"conductor_server_url: {conductor_url}\ntasks_dir: idflow/tasks\n"
+                           "workflows_dir: idflow/workflows\n", encoding="utf-8")
+    for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(root)
+    return Project(root, tasks_dir, workflows_dir, config_path)

@@ -1,0 +1,1 @@
+"""A task dir without any task."""
