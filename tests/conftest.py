@@ -138,8 +138,10 @@ def project(tmp_path: Path, conductor_url: str, monkeypatch: pytest.MonkeyPatch)
     config_path = root / "config" / "idflow.yml"
     for folder in (tasks_dir, workflows_dir, config_path.parent):
         folder.mkdir(parents=True)
+    # A project name of its own: purge --orphaned only ever touches this test's uploads.
     config_path.write_text(f"conductor_server_url: {conductor_url}\ntasks_dir: idflow/tasks\n"
-                           "workflows_dir: idflow/workflows\n", encoding="utf-8")
+                           f"workflows_dir: idflow/workflows\nproject: test-{uuid.uuid4().hex[:8]}\n",
+                           encoding="utf-8")
     for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)

@@ -45,6 +45,8 @@ from idflow.cli import tasks_purge as _tasks_purge  # noqa: E402,F401
 from idflow.cli import tasks_backup as _tasks_backup  # noqa: E402,F401
 from idflow.cli import tasks_git as _tasks_git  # noqa: E402,F401
 from idflow.cli import tasks_local as _tasks_local  # noqa: E402,F401
+from idflow.cli import workflows_cmd as _workflows_cmd  # noqa: E402,F401
+from idflow.cli import worker_cmd as _worker_cmd  # noqa: E402,F401
 
 
 def _click_exceptions():

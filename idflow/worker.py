@@ -1,0 +1,404 @@
+"""`idflow worker start`: import the discovered task modules and poll with conductor-python.
+
+Importing a task file runs its `@worker_task` (the SDK's, or idflow's wrapper), which
+registers the function in the SDK's registry; `get_registered_workers` makes SDK
+`Worker`s of them and each runs in the SDK's own `TaskRunner` (poll, call by parameter
+name or with the Task, update, lease extension), one thread per task type. Not the
+SDK's `TaskHandler`: its stop kills worker processes with their tasks in flight, and
+in thread mode cannot stop them at all. Here each runner's task client is wrapped to
+remember the tasks polled and not yet reported; on stop, polling ends, those tasks get
+`grace` seconds to finish, and what is still held goes back to the queue (IN_PROGRESS,
+callbackAfterSeconds=0) instead of waiting out its response timeout. Definitions are
+never registered: uploads go through idflow's plan.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from idflow.errors import IdflowError
+
+log = logging.getLogger("idflow.worker")
+DEFAULT_GRACE_SECONDS = 8.0   # with the release and the join after it, a stop stays within 10 s
+FOREVER_MS = 10 * 365 * 24 * 3600 * 1000
+
+
+class WorkerStartError(IdflowError):
+    """The workers cannot start (unknown task, import failure, missing requirement): nothing polls."""
+
+    def __init__(self, message: str, details: Iterable[str] = (), *, hint: str | None = None) -> None:
+        self.details = list(details)
+        super().__init__(message + "".join(f"\n  {d}" for d in self.details), hint=hint)
+
+
+@dataclass(frozen=True)
+class WorkerOverrides:
+    """Command-line values that replace the decorator's worker options."""
+
+    threads: int | None = None
+    poll_interval_ms: int | None = None
+    domain: str | None = None
+
+
+# ---- choosing tasks ----------------------------------------------------------------------
+def select_tasks(discovery: Any, names: Iterable[str], *, all_tasks: bool) -> list[Any]:
+    """The discovered tasks to run. TaskDef problems do not matter here (nothing is registered)."""
+    prefixes: dict[str, list[str]] = {}
+    for task in discovery.tasks:
+        prefixes.setdefault(task.path, []).append(f"task {task.name!r}: ")
+    broken = [i for i in discovery.errors if "is defined twice" not in i.message
+              and not any(i.message.startswith(p) for p in prefixes.get(i.path, ()))]
+    by_name = discovery.by_name()
+    if all_tasks:
+        if broken:
+            raise WorkerStartError(f"{len(broken)} problem(s) in the task files; no worker was started",
+                                   [f"{i.path}:{i.line}: {i.message}" for i in broken],
+                                   hint="fix them, or start only the tasks you name")
+        chosen = list(discovery.tasks)
+    else:
+        wanted = list(dict.fromkeys(names))
+        missing = [n for n in wanted if n not in by_name]
+        if missing:
+            raise WorkerStartError(f"no local task named {', '.join(missing)}",
+                                   [f"{i.path}:{i.line}: {i.message}" for i in broken],
+                                   hint=f"known tasks: {', '.join(sorted(by_name)) or 'none'}")
+        chosen = [t for t in discovery.tasks if t.name in wanted]
+    twice = sorted(name for name, count in Counter(t.name for t in chosen).items() if count > 1)
+    if twice:
+        raise WorkerStartError(f"task name(s) defined more than once: {', '.join(twice)}",
+                               [f"{t.name}: {t.path}:{t.line}" for t in chosen if t.name in twice],
+                               hint="task names must be unique: rename one (task_definition_name=...)")
+    if not chosen:
+        raise WorkerStartError("no tasks to run", hint="add one with 'idflow tasks new NAME'")
+    return chosen
+
+
+# ---- requirements ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RequirementProblem:
+    task: str
+    path: str             # the requirements.txt
+    requirement: str
+    problem: str
+    blocking: bool = True  # False: could not be checked (pip option, path, URL)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.requirement}: {self.problem} (task {self.task})"
+
+
+def check_requirements(tasks: Iterable[Any],
+                       version_of: Callable[[str], str] | None = None) -> list[RequirementProblem]:
+    """Each task's requirements.txt entry against what is installed here."""
+    from importlib import metadata
+
+    problems: list[RequirementProblem] = []
+    seen: set[tuple[str, str]] = set()
+    for task in tasks:
+        path = f"{task.task_dir}/requirements.txt"
+        for line in task.requirements:
+            if (path, line) not in seen:
+                seen.add((path, line))
+                problem, blocking = _requirement_problem(line, version_of or metadata.version)
+                if problem:
+                    problems.append(RequirementProblem(task.name, path, line, problem, blocking))
+    return problems
+
+
+def _requirement_problem(line: str, version_of: Callable[[str], str]) -> tuple[str | None, bool]:
+    from importlib.metadata import PackageNotFoundError
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if line.startswith(("-", ".", "/")) or "://" in line:
+        return "not checked (pip option, path or URL)", False
+    try:
+        req = Requirement(line)
+    except InvalidRequirement as exc:
+        return f"not checked: {exc}", False
+    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+        return None, False
+    try:
+        installed = version_of(req.name)
+    except PackageNotFoundError:
+        return "not installed", True
+    if req.specifier and not req.specifier.contains(installed, prereleases=True):
+        return f"installed {installed}, needs {req.specifier}", True
+    return None, False
+
+
+# ---- importing ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportFailure:
+    path: str
+    module: str
+    error: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path} (module {self.module}): {self.error}" + (f"\n    hint: {self.hint}" if self.hint else "")
+
+
+def import_task_modules(tasks: Iterable[Any], project_root: Path) -> list[ImportFailure]:
+    """Import each task's module (at most once); sys.path gains the project root and each module's root."""
+    _add_path(project_root)
+    failures: list[ImportFailure] = []
+    done: set[str] = set()
+    for task in tasks:
+        if task.module in done:
+            continue
+        done.add(task.module)
+        file = Path(task.path) if Path(task.path).is_absolute() else project_root / task.path
+        try:
+            module = _import(task.module, task.path, file.resolve())
+        except (Exception, SystemExit) as exc:
+            failures.append(ImportFailure(task.path, task.module, _describe(exc, project_root), _hint(task, exc)))
+            continue
+        loaded = getattr(module, "__file__", None)
+        if loaded and Path(loaded).resolve() != file.resolve():
+            failures.append(ImportFailure(task.path, task.module, f"the name {task.module!r} resolves to {loaded}",
+                                          "rename the task directory: it shadows (or is shadowed by) another module"))
+    return failures
+
+
+def _import(module: str, path: str, file: Path) -> Any:
+    if module != path:
+        _add_path(file.parents[len(module.split(".")) - (0 if file.name == "__init__.py" else 1)])
+        try:
+            spec = importlib.util.find_spec(module)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is not None and spec.origin and Path(spec.origin).resolve() == file:
+            return importlib.import_module(module)
+        # The dotted name belongs to another file (say, an installed copy of this project): load this one by path.
+    _add_path(file.parent)  # helpers beside the file stay importable
+    name = file.stem if file.stem not in sys.modules else f"idflow_task_{abs(hash(str(file)))}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {file}")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return loaded
+
+
+def _add_path(directory: Path) -> None:
+    # Appended, not prepended: a task directory must never shadow the standard library.
+    entry = str(directory.resolve())
+    if entry not in sys.path:
+        sys.path.append(entry)
+
+
+def _describe(exc: BaseException, project_root: Path) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SyntaxError):
+        return text
+    root = str(project_root.resolve())
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+    if frames:
+        text += f" (at {os.path.relpath(frames[-1].filename, root)}:{frames[-1].lineno})"
+    return text
+
+
+def _hint(task: Any, exc: BaseException) -> str | None:
+    if isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc) and task.form == "seed":
+        return ("the SDK's worker_task takes no TaskDef keywords (retry_count=..., timeout_seconds=...): "
+                "write `from idflow import worker_task` instead")
+    if isinstance(exc, ModuleNotFoundError):
+        if task.requirements:
+            return f"install the task's requirements: pip install -r {task.task_dir}/requirements.txt"
+        return "install the missing package, and list it in the task's requirements.txt"
+    return None
+
+
+# ---- the SDK side ------------------------------------------------------------------------
+def sdk_configuration(config: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """conductor-python's Configuration for `config.api_url`, with the same credentials idflow uses."""
+    from conductor.client.configuration.configuration import Configuration
+    from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
+
+    env = os.environ if environ is None else environ
+    key_id, secret = env.get("CONDUCTOR_AUTH_KEY"), env.get("CONDUCTOR_AUTH_SECRET")
+    settings = AuthenticationSettings(key_id=key_id, key_secret=secret) if key_id and secret else None
+    configuration = Configuration(server_api_url=config.api_url, authentication_settings=settings)
+    configuration.authentication_settings = settings  # the SDK would read the env itself when None
+    api_key = env.get(config.conductor_api_key_env_var)
+    if settings is None and api_key:
+        # The SDK only knows key id + secret -> token; a ready API key is handed over as that token, never renewed.
+        configuration.authentication_settings = AuthenticationSettings(key_id=None, key_secret=None)
+        configuration.auth_token_ttl_msec = FOREVER_MS
+        configuration.update_token(api_key)
+    configuration.verify_ssl = bool(config.verify_tls)
+    return configuration
+
+
+def registered_workers(names: Iterable[str], overrides: WorkerOverrides = WorkerOverrides()) -> list[Any]:
+    """SDK Workers for the named tasks, from what their decorators registered; never registering definitions."""
+    from conductor.client.automator.task_handler import get_registered_workers
+
+    wanted = set(names)
+    chosen: dict[Any, Any] = {}
+    for worker in get_registered_workers():
+        name = worker.get_task_definition_name()
+        # One worker per task and domain; with --domain, the decorators' domains collapse into one.
+        key = name if overrides.domain is not None else (name, worker.domain)
+        if name not in wanted or key in chosen:
+            continue
+        worker.register_task_def = False
+        if overrides.threads is not None:
+            worker.thread_count = overrides.threads
+        if overrides.poll_interval_ms is not None:
+            worker.poll_interval = overrides.poll_interval_ms
+        if overrides.domain is not None:
+            worker.domain = overrides.domain
+        chosen[key] = worker
+    return list(chosen.values())
+
+
+class _TrackingTaskClient:
+    """A runner's TaskResourceApi that remembers tasks polled and not yet reported back."""
+
+    def __init__(self, inner: Any, pool: "WorkerPool") -> None:
+        self._inner, self._pool = inner, pool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def batch_poll(self, *args: Any, **kwargs: Any) -> Any:
+        with self._pool._lock:
+            self._pool._polls += 1
+        try:
+            tasks = self._inner.batch_poll(*args, **kwargs)
+            self._pool._hold(tasks or [])
+            return tasks
+        finally:
+            with self._pool._lock:
+                self._pool._polls -= 1
+
+    def update_task(self, body: Any, **kwargs: Any) -> Any:
+        result = self._inner.update_task(body=body, **kwargs)
+        self._pool._reported(body)
+        return result
+
+    def update_task_v2(self, body: Any, **kwargs: Any) -> Any:
+        if self._pool.draining.is_set():  # no next task while stopping: v1 hands none out
+            self.update_task(body=body, **kwargs)
+            return None
+        next_task = self._inner.update_task_v2(body=body, **kwargs)
+        self._pool._reported(body)
+        self._pool._hold([next_task] if next_task is not None else [])
+        return next_task
+
+
+@dataclass
+class ShutdownReport:
+    in_flight: int = 0                                  # tasks held when the stop began
+    released: list[str] = field(default_factory=list)   # task ids handed back to the queue
+    release_failed: list[str] = field(default_factory=list)
+    still_running: int = 0                              # task functions that did not return
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class WorkerPool:
+    """SDK TaskRunners in threads, with a stop that finishes or hands back every task it holds."""
+
+    def __init__(self, workers: list[Any], configuration: Any) -> None:
+        from conductor.client.automator.task_runner import TaskRunner
+
+        self.configuration = configuration
+        self.draining = threading.Event()
+        self.reported = 0
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[str, str]] = {}   # task id -> (workflow id, worker id)
+        self._polls = 0
+        self.runners = []
+        for worker in workers:
+            runner = TaskRunner(worker, configuration)
+            runner.worker.register_task_def = False   # not even when conductor.worker.* env vars ask for it
+            runner.task_client = _TrackingTaskClient(runner.task_client, self)
+            self.runners.append(runner)
+        self._threads: list[threading.Thread] = []
+
+    def _hold(self, tasks: list[Any]) -> None:
+        with self._lock:
+            for task in tasks:
+                if getattr(task, "task_id", None):
+                    self._held[task.task_id] = (task.workflow_instance_id, task.worker_id or "")
+
+    def _reported(self, result: Any) -> None:
+        status = str(getattr(result.status, "value", result.status))
+        if status == "IN_PROGRESS" and result.extend_lease:
+            return  # a lease heartbeat: still ours
+        with self._lock:
+            if self._held.pop(result.task_id, None) is not None and status != "IN_PROGRESS":
+                self.reported += 1
+
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def start(self) -> None:
+        for runner in self.runners:
+            name = runner.worker.get_task_definition_name()
+            thread = threading.Thread(target=runner.run, name=f"idflow-worker-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{"task": r.worker.get_task_definition_name(), "threads": r.worker.thread_count,
+                 "poll_interval_ms": r.worker.poll_interval, "domain": r.worker.domain} for r in self.runners]
+
+    def stop(self, grace: float = DEFAULT_GRACE_SECONDS, force: threading.Event | None = None) -> ShutdownReport:
+        """Stop polling; wait up to `grace` s for held tasks; hand back what is left."""
+        self.draining.set()
+        for runner in self.runners:
+            runner.worker.paused = True
+        report = ShutdownReport(in_flight=self.held)
+        deadline = time.monotonic() + grace
+        while (self.held or self._polls) and time.monotonic() < deadline and not (force and force.is_set()):
+            time.sleep(0.05)
+        for runner in self.runners:
+            runner.stop()
+        for thread in self._threads:
+            thread.join(timeout=max(0.05, min(1.0, deadline - time.monotonic())))
+        self._release(report)
+        report.still_running = sum(t.is_alive() for t in self._threads)
+        return report
+
+    def _release(self, report: ShutdownReport) -> None:
+        with self._lock:
+            held = dict(self._held)
+        if not held:
+            return
+        from conductor.client.http.api.task_resource_api import TaskResourceApi
+        from conductor.client.http.api_client import ApiClient
+        from conductor.client.http.models.task_result import TaskResult
+        from conductor.client.http.models.task_result_status import TaskResultStatus
+
+        client = TaskResourceApi(ApiClient(configuration=self.configuration))
+        for task_id, (workflow_id, worker_id) in held.items():
+            body = TaskResult(task_id=task_id, workflow_instance_id=workflow_id, worker_id=worker_id,
+                              status=TaskResultStatus.IN_PROGRESS, callback_after_seconds=0)
+            try:
+                client.update_task(body=body)
+                report.released.append(task_id)
+            except Exception as exc:  # the server may be gone: the response timeout then frees the task
+                log.warning("could not hand task %s back to the queue: %s", task_id, exc)
+                report.release_failed.append(task_id)
+
