@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,21 +97,31 @@ def git_state(start: Path) -> GitState:
 
 def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None,
                    project: str | None = None) -> dict[str, Provenance]:
-    """Provenance to stamp on each discovered task (DiscoveredTask-like objects)."""
+    """Provenance to stamp on each discovered task (DiscoveredTask-like objects).
+
+    Paths are mapped to the repository with string arithmetic from one resolved base:
+    resolving thousands of paths one by one costs more than the rest of a no-op upload.
+    """
     at = now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    base = None
+    if state.root is not None:
+        try:
+            base = Path.cwd().resolve().relative_to(state.root.resolve()).as_posix()
+        except ValueError:
+            base = None
+    dirty_dirs = {parent for p in state.dirty_paths for parent in _ancestors(p)}
     result = {}
     for task in tasks:
-        absolute = Path(task.path).resolve()
-        task_dir = Path(task.task_dir).resolve()
-        if state.root is not None:
-            try:
-                rel = absolute.relative_to(state.root.resolve()).as_posix()
-                rel_dir = task_dir.relative_to(state.root.resolve()).as_posix()
-            except ValueError:
-                rel, rel_dir = task.path, None
-        else:
-            rel, rel_dir = task.path, None
-        dirty = bool(rel_dir) and any(p == rel_dir or p.startswith(rel_dir + "/") for p in state.dirty_paths)
+        rel, rel_dir = task.path, None
+        if base is not None and not posixpath.isabs(task.path):
+            rel = posixpath.normpath(posixpath.join(base, task.path))
+            rel_dir = posixpath.normpath(posixpath.join(base, task.task_dir))
+        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths)
         result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
                                        project=project)
     return result
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
