@@ -46,3 +46,13 @@ def timed(label: str, results: dict):
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def delete_prefixed(client, prefix: str) -> None:
+    """Remove every workflow and task definition the benchmark made."""
+    for wf in client.list_workflows():
+        if wf["name"].startswith(prefix):
+            client.delete_workflow(wf["name"], wf["version"])
+    for d in client.list_taskdefs():
+        if d["name"].startswith(prefix):
+            client.delete_taskdef(d["name"])

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import make_project, server_url  # noqa: E402
+from benchmarks._common import delete_prefixed, make_project, server_url  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
 
 IDFLOW = [sys.executable, "-P", "-c", "from idflow.cli.app import run; run()"]
@@ -63,12 +63,7 @@ def main() -> None:
                      ["tasks", "purge", "--orphaned", "-y", "--json"], root, rows)
     finally:
         with ConductorClient(server_url()) as client:
-            for wf in client.list_workflows():
-                if wf["name"].startswith(prefix):
-                    client.delete_workflow(wf["name"], wf["version"])
-            for d in client.list_taskdefs():
-                if d["name"].startswith(prefix):
-                    client.delete_taskdef(d["name"])
+            delete_prefixed(client, prefix)
         shutil.rmtree(root, ignore_errors=True)
     print(f"{args.defs} definitions, {args.workflows} workflows against {server_url()} "
           f"(CONDUCTOR_SERVER_URL={'set' if 'CONDUCTOR_SERVER_URL' in env_url else 'unset'})")

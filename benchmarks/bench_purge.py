@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import peak_rss_mb, server_url  # noqa: E402
+from benchmarks._common import delete_prefixed, peak_rss_mb, server_url  # noqa: E402
 from idflow import taskdef  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
 from idflow.plan import make_plan  # noqa: E402
@@ -92,12 +92,7 @@ def main() -> None:
             rows.append((f"naive safe purge of {len(batch)} (extrapolated)", naive,
                          f"measured on {len(sample)}: usage re-checked per delete"))
         finally:
-            for wf in client.list_workflows():
-                if wf["name"].startswith(prefix):
-                    client.delete_workflow(wf["name"], wf["version"])
-            for d in client.list_taskdefs():
-                if d["name"].startswith(prefix):
-                    client.delete_taskdef(d["name"])
+            delete_prefixed(client, prefix)
     print(f"{args.workflows} workflows, {args.taskdefs} task definitions against {server_url()}")
     for label, wall, note in rows:
         print(f"{label:45} {wall:8.3f} s  {note}")

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import make_project, server_url, write_task  # noqa: E402
+from benchmarks._common import delete_prefixed, make_project, server_url, write_task  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
 from idflow.config import load_config  # noqa: E402
 from idflow.operations import discover_local, upload  # noqa: E402
@@ -64,9 +64,7 @@ def main() -> None:
         naive(names, defs, rows, f"naive: {len(names)} tasks one by one")
     finally:
         with ConductorClient(server_url()) as client:
-            for d in client.list_taskdefs():
-                if d["name"].startswith(prefix):
-                    client.delete_taskdef(d["name"])
+            delete_prefixed(client, prefix)
     print(f"{args.count} task definitions against {server_url()}")
     print(f"{'case':40} {'wall s':>8} {'GETs':>6} {'writes':>7}  result")
     for label, wall, reads, writes, note in rows:
