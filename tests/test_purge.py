@@ -87,8 +87,9 @@ def test_foreign_definitions_survive_orphaned_unless_included(project, prefix, c
     assert result.json["deleted"] == [mine]
     assert theirs in {s["name"] for s in result.json["skipped"]}
     assert client.get_taskdef(theirs)["name"] == theirs
-    included = run_cli(capsys, "tasks", "purge", "--orphaned", "--include-foreign", "-y", "--json")
-    assert theirs in included.json["deleted"]
+    # --dry-run: on a shared server a real --include-foreign would take everyone's foreign defs.
+    included = run_cli(capsys, "tasks", "purge", "--orphaned", "--include-foreign", "--dry-run", "--json")
+    assert theirs in included.json["would_delete"] and client.get_taskdef(theirs)["name"] == theirs
 
 
 def test_a_discovery_error_blocks_orphaned(project, prefix, client, capsys):

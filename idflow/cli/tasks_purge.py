@@ -89,12 +89,24 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 @tasks_app.command("sync")
 def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="Also purge orphaned definitions."),
          yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+         prefect: bool = typer.Option(False, "--prefect", help="Run as a Prefect flow run (PREFECT_API_URL)."),
          verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Full synchronisation: upload new and changed; with --prune, purge orphans safely."""
     from idflow.cli.render import render_apply, render_diff
     from idflow.operations import discover_local, plan_purge_for, upload
 
     cli = state(ctx, json_)
+    if prefect:
+        from idflow.cli.prefect_bridge import run_for_cli
+
+        if prune and not dry_run:  # the flow cannot ask: confirm before it starts
+            cli.confirm("Sync with --prune as a Prefect flow run? Orphaned definitions no workflow uses "
+                        "will be deleted without asking again.", yes=yes)
+        doc = run_for_cli(cli, "sync", prune=prune, dry_run=dry_run)
+        if not cli.json:
+            render_apply(cli.err, doc["upload"])
+        cli.emit(doc, lambda c: render_purge_result(c, doc["purge"]) if prune else None)
+        return
     config = cli.config()
     discovery = discover_local(config)
     outcome = upload(config, cli.client(), discovery, dry_run=dry_run)

@@ -11,6 +11,9 @@ from idflow.cli.app import tasks_app
 from idflow.cli.state import JSON_OPTION, VERBOSE_OPTION, state
 from idflow.errors import EXIT_DRIFT, EXIT_ERROR, IdflowError
 
+PREFECT_OPTION = typer.Option(False, "--prefect",
+                              help="Run as a Prefect flow run on the server in PREFECT_API_URL (shown in its UI).")
+
 
 def _progress(cli, total_hint: str):
     """A stderr progress bar for long writes; a no-op without a terminal."""
@@ -34,23 +37,28 @@ def _show_invalid(cli, exc) -> None:
 @tasks_app.command("diff")
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these tasks."),
          out: Optional[Path] = typer.Option(None, "--out", help="Write the plan as JSON (apply it later)."),
-         verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
+         prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Show what an upload would change, field by field. Exit 0 in sync, 4 on drift."""
     from idflow.cli.render import render_diff
     from idflow.operations import InvalidDefinitions, discover_local, plan_tasks, provenance_of, select_tasks
+    from idflow.plan import Plan
 
     cli = state(ctx, json_)
-    config = cli.config()
-    discovery = discover_local(config)
     try:
-        tasks = select_tasks(discovery, names)
+        if prefect:
+            from idflow.cli.prefect_bridge import run_for_cli
+
+            plan = Plan.from_json(run_for_cli(cli, "diff", task_names=names or None))
+        else:
+            config = cli.config()
+            tasks = select_tasks(discover_local(config), names)
+            provenance, _ = provenance_of(config, tasks)
+            plan = plan_tasks(config, cli.client(), tasks, provenance=provenance)
+            if names:
+                plan = plan.select(names)
     except InvalidDefinitions as exc:
         _show_invalid(cli, exc)
         raise
-    provenance, _ = provenance_of(config, tasks)
-    plan = plan_tasks(config, cli.client(), tasks, provenance=provenance)
-    if names:
-        plan = plan.select(names)
     if out:
         out.write_text(json.dumps(plan.to_json(), indent=1), encoding="utf-8")
         cli.err.print(f"[dim]plan written to {out}[/]")
@@ -66,7 +74,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
            require_clean: Optional[bool] = typer.Option(None, "--require-clean/--allow-dirty",
                                                         help="Refuse when task files have uncommitted changes."),
-           verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
+           prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Upload new and changed definitions (merged into the server's copy, then verified)."""
     from idflow.cli.render import render_apply, render_diff
     from idflow.operations import InvalidDefinitions, discover_local
@@ -75,6 +83,17 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the tasks to upload, or pass --all (not both)")
+    if prefect:
+        from idflow.cli.prefect_bridge import run_for_cli
+
+        try:
+            doc = run_for_cli(cli, "upload", task_names=None if all_ else names, force=force, dry_run=dry_run,
+                              require_clean=require_clean)
+        except InvalidDefinitions as exc:
+            _show_invalid(cli, exc)
+            raise
+        cli.emit(doc, lambda c: render_apply(c, doc))
+        return
     config = cli.config()
     discovery = discover_local(config)
     bar, progress = _progress(cli, "uploading")

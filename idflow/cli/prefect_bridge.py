@@ -1,0 +1,107 @@
+"""`--prefect`: run a CLI operation as a Prefect flow run, so it shows in the Prefect UI.
+
+Importing this module is cheap; Prefect (~1.7 s) and the flows are imported only
+when `run_as_flow` is called. The flow runs in this process against the Prefect
+server named by PREFECT_API_URL; without one, Prefect would start a temporary
+server for every call (~16 s), so that is refused with a hint instead.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
+
+from idflow.errors import IdflowError
+
+FLOW_NAMES = ("discover", "diff", "upload", "purge_orphaned", "sync")
+SERVER_HINT = ("start one with 'prefect server start', then "
+               "'prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api' (see docs/prefect.md); "
+               "or drop --prefect to run in-process")
+
+
+def prefect_api_url() -> str | None:
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def flow_run_url(flow_run_id: Any, api_url: str | None = None) -> str:
+    """The UI page of a flow run (PREFECT_UI_URL, else derived from the API URL)."""
+    from prefect.settings import get_current_settings
+
+    ui = get_current_settings().ui_url
+    if not ui:
+        api = (api_url or prefect_api_url() or "").rstrip("/")
+        ui = api[: -len("/api")] if api.endswith("/api") else api
+    return f"{ui.rstrip('/')}/runs/flow-run/{flow_run_id}"
+
+
+def _check_server(api_url: str) -> None:
+    import httpx
+
+    try:
+        httpx.get(api_url.rstrip("/") + "/health", timeout=5.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise IdflowError(f"the Prefect server at {api_url} does not answer ({type(exc).__name__})",
+                          hint=SERVER_HINT) from None
+
+
+@contextmanager
+def _environment(overrides: Mapping[str, str | None] | None) -> Iterator[None]:
+    """Set (and afterwards restore) environment variables the flow's config reads."""
+    saved = {k: os.environ.get(k) for k in overrides or {}}
+    try:
+        for key, value in (overrides or {}).items():
+            if value is not None:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
+                environ: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """Run one of the idflow flows as a flow run and return its result document.
+
+    The flow run's UI URL goes to stderr as soon as it is running. A failed run
+    raises what the flow raised (RefusedError, InvalidDefinitions, ...), so the
+    CLI's exit codes stay the same as without --prefect. `environ` carries CLI
+    overrides the flows read from the environment (CONDUCTOR_SERVER_URL,
+    IDFLOW_TASKS_DIR): flow parameters never carry secrets or clients.
+    """
+    name = flow_name.replace("-", "_")
+    if name not in FLOW_NAMES:
+        raise IdflowError(f"no idflow flow named {flow_name!r}", hint=f"one of {', '.join(FLOW_NAMES)}")
+    api_url = prefect_api_url()
+    if not api_url:
+        raise IdflowError("--prefect needs a running Prefect server, and PREFECT_API_URL is not set",
+                          hint=SERVER_HINT)
+    _check_server(api_url)
+    from flows.idflow_flows import FLOWS
+
+    def announce(flow, flow_run, state) -> None:
+        print(f"Prefect flow run {flow_run.name!r}: {flow_run_url(flow_run.id, api_url)}", file=sys.stderr,
+              flush=True)
+
+    runnable = FLOWS[name].with_options(on_running=[announce])
+    with _environment(environ):
+        state = runnable(**{k: v for k, v in parameters.items() if v is not None}, return_state=True)
+    result = state.result(raise_on_failure=True)
+    if not isinstance(result, dict):
+        raise IdflowError(f"the {name} flow run ended {state.name} without a result")
+    return result
+
+
+def run_for_cli(cli, flow_name: str, **parameters: Any) -> dict[str, Any]:
+    """run_as_flow with the CLI's global options: --config as a parameter, --server-url and
+    --tasks-dir through the environment variables the flow's config reads."""
+    if cli.insecure:
+        raise IdflowError("--insecure cannot be combined with --prefect",
+                          hint="set verify_tls: false in the config file instead (the flow reads the config)")
+    environ = {"CONDUCTOR_SERVER_URL": cli.server_url, "IDFLOW_TASKS_DIR": cli.tasks_dir}
+    return run_as_flow(flow_name, {**parameters, "config_path": cli.config_path}, environ=environ)
