@@ -34,6 +34,8 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "project": ((str, type(None)), None),
 }
 NESTED = {"server_url": "conductor_server_url", "api_key_env_var": "conductor_api_key_env_var"}
+# Numbers with a floor: (smallest allowed, strictly greater?) -- 0 retries is fine, a 0 s timeout is not.
+MINIMUM = {"request_timeout_seconds": (0, True), "max_retries": (0, False), "batch_size": (1, False)}
 
 
 @dataclass(frozen=True)
@@ -180,5 +182,11 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
         if bad_bool or not isinstance(value, kinds):
             expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
             raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {value!r}")
+        if key == "conductor_server_url" and not normalise_server_url(value).startswith(("http://", "https://")):
+            raise ConfigError(f"{path}:{line}: {shown[key]} {value!r} must start with http:// or https://")
+        if key in MINIMUM:
+            floor, strict = MINIMUM[key]
+            if value < floor or (strict and value == floor):
+                raise ConfigError(f"{path}:{line}: {key} must be {'>' if strict else '>='} {floor}, got {value!r}")
         values[key] = value
     return values, form

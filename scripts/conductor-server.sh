@@ -73,11 +73,14 @@ start() {
   mkdir -p "$STATE_DIR"
   rm -f "$STATE_DIR"/conductor.db*
   say "starting Conductor $CONDUCTOR_VERSION on 127.0.0.1:$PORT (state: $STATE_DIR)"
-  (cd "$STATE_DIR" && nohup "$java" -Xms256m -Xmx1g -jar "$JAR" \
+  # exec: the background subshell *becomes* java, so the pid file names the server itself
+  # and no wrapper keeps our stdout open (a caller's $(...) returns at once).
+  (cd "$STATE_DIR" && exec nohup "$java" -Xms256m -Xmx1g -jar "$JAR" \
       --server.address=127.0.0.1 --server.port="$PORT" \
       "--spring.datasource.url=jdbc:sqlite:$STATE_DIR/conductor.db?busy_timeout=15000&journal_mode=WAL" \
       --conductor.scheduler.enabled=false \
-      >"$LOG_FILE" 2>&1 & echo $! >"$PID_FILE")
+      >"$LOG_FILE" 2>&1 </dev/null) &
+  echo $! >"$PID_FILE"
   local waited=0
   until healthy; do
     if ! running_pid >/dev/null; then say "the server exited during start; last log lines:"; tail -n 40 "$LOG_FILE" >&2; return 1; fi

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import textwrap
 import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -34,10 +35,17 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
-def _script(command: str, timeout: float) -> subprocess.CompletedProcess:
+def _script(command: str, timeout: float) -> tuple[int, str, str]:
+    """Run scripts/conductor-server.sh; returns (exit code, stdout, stderr)."""
     env = {**os.environ, "CONDUCTOR_PORT": os.environ.get("CONDUCTOR_PORT", "8080")}
-    return subprocess.run(["bash", str(SERVER_SCRIPT), command], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    # Files, not pipes: the server started in the background may inherit the script's
+    # stdout, and reading a pipe to EOF would then wait for the server to exit.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        code = subprocess.run(["bash", str(SERVER_SCRIPT), command], env=env, stdin=subprocess.DEVNULL,
+                              stdout=out, stderr=err, text=True, timeout=timeout).returncode
+        out.seek(0)
+        err.seek(0)
+        return code, out.read(), err.read()
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +60,11 @@ def conductor_url() -> Iterator[str]:
                         "(scripts/conductor-server.sh start) or unset CONDUCTOR_SERVER_URL", returncode=1)
         yield url
         return
-    already_up = _script("status", timeout=30).returncode == 0
-    started = _script("start", timeout=900)
-    lines = started.stdout.strip().splitlines()
-    if started.returncode != 0 or not lines:
-        pytest.exit("scripts/conductor-server.sh start failed:\n" + started.stderr[-3000:], returncode=1)
+    already_up = _script("status", timeout=30)[0] == 0
+    code, out, err = _script("start", timeout=900)
+    lines = out.strip().splitlines()
+    if code != 0 or not lines:
+        pytest.exit("scripts/conductor-server.sh start failed:\n" + err[-3000:], returncode=1)
     try:
         yield _api_url(lines[-1])
     finally:
@@ -96,7 +104,7 @@ def prefix(conductor_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def fault_proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., "object"]]:
+def fault_proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """Factory: fault_proxy(upstream_url=None) -> a started FaultProxy (upstream defaults to
     conductor_url); every proxy made is stopped at teardown."""
     from tests.faultproxy import FaultProxy
@@ -142,7 +150,9 @@ def project(tmp_path: Path, conductor_url: str, monkeypatch: pytest.MonkeyPatch)
     config_path.write_text(f"conductor_server_url: {conductor_url}\ntasks_dir: idflow/tasks\n"
                            f"workflows_dir: idflow/workflows\nproject: test-{uuid.uuid4().hex[:8]}\n",
                            encoding="utf-8")
-    for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR"):
+    # The project's own file decides: CI exports CONDUCTOR_SERVER_URL, which would beat it.
+    for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR",
+                 "CONDUCTOR_SERVER_URL", "CONDUCTOR_API_KEY", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     return Project(root, tasks_dir, workflows_dir, config_path)

@@ -11,6 +11,10 @@ headers and `keep` of the body, then reset the connection), "status" (answer `st
 with a JSON `body` and extra `headers`, e.g. Retry-After), "truncate" (forward, but cut
 the body to `keep` of it, with a matching Content-Length: a complete response whose
 JSON is broken). Any rule may also carry `delay`, applied before its action.
+A "status" answer is labelled `content_type` (default application/json).
+
+`FaultProxy(upstream, tls=ssl_context)` serves HTTPS instead (see `self_signed_tls`):
+for tests that TLS is verified by default and `--insecure` is needed to skip it.
 
 Each rule counts the requests that match its method and path prefix. A rule fires on
 every match, or only on its `nth` match, and at most `times` times; when several rules
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -60,6 +65,7 @@ class Rule:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     keep: float = 0.5               # "reset"/"truncate": the fraction of the body sent
+    content_type: str = "application/json"  # "status": the Content-Type of the answer
     seen: int = 0                   # matching requests so far
     fired: int = 0
 
@@ -71,7 +77,7 @@ class Rule:
 
 
 class FaultProxy:
-    def __init__(self, upstream_url: str) -> None:
+    def __init__(self, upstream_url: str, *, tls: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(upstream_url.rstrip("/"))
         self.upstream_origin = f"{parts.scheme}://{parts.netloc}"
         self._base_path = parts.path
@@ -82,6 +88,12 @@ class FaultProxy:
         self._upstream = httpx.Client(base_url=self.upstream_origin, timeout=60.0)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:  # the handshake happens in the handler thread, on the first read
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True,
+                                                  do_handshake_on_connect=False)
+            self._server.handle_error = lambda request, address: None  # a refused handshake is expected
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
@@ -90,7 +102,7 @@ class FaultProxy:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
@@ -121,11 +133,12 @@ class FaultProxy:
 
     def add_rule(self, method: str | None = None, path: str = "/", action: str = "forward", *,
                  nth: int | None = None, times: int | None = None, delay: float = 0.0, status: int = 503,
-                 body: Any = None, headers: dict[str, str] | None = None, keep: float = 0.5) -> Rule:
+                 body: Any = None, headers: dict[str, str] | None = None, keep: float = 0.5,
+                 content_type: str = "application/json") -> Rule:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
         rule = Rule(action, method.upper() if method else None, path, nth, times, delay, status, body,
-                    dict(headers or {}), keep)
+                    dict(headers or {}), keep, content_type=content_type)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -196,7 +209,7 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if rule.action == "drop":
                 return self._close(reset=False)
             if rule.action == "status":
-                return self._reply(rule.status, [("Content-Type", "application/json"), *rule.headers.items()],
+                return self._reply(rule.status, [("Content-Type", rule.content_type), *rule.headers.items()],
                                    _encode(rule.body, rule.status))
             status, headers, body = proxy._forward(request)
             if rule.action == "truncate":
@@ -250,6 +263,37 @@ def _encode(body: Any, status: int) -> bytes:
     if isinstance(body, bytes):
         return body
     return body.encode() if isinstance(body, str) else json.dumps(body).encode()
+
+
+def self_signed_tls(directory) -> tuple[ssl.SSLContext, str]:
+    """A server SSLContext with a fresh self-signed certificate for 127.0.0.1, and the
+    certificate's PEM path (a CA bundle that trusts it). Needs `cryptography`."""
+    import datetime
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = Path(directory) / "proxy-cert.pem", Path(directory) / "proxy-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context, str(cert_path)
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
 import threading
 import time
 from collections import Counter
@@ -84,7 +85,11 @@ class ConductorClient:
         return self._expect_list(self._request("GET", "/metadata/taskdefs"), "task definitions")
 
     def get_taskdef(self, name: str) -> dict[str, Any]:
-        return self._request("GET", f"/metadata/taskdefs/{_quote(name)}")
+        body = self._request("GET", f"/metadata/taskdefs/{_quote(name)}")
+        problem = _shape_problem(body) if isinstance(body, dict) else "is not a JSON object"
+        if problem:
+            raise ServerError(f"GET /metadata/taskdefs/{name}: the server's answer {problem}")
+        return body
 
     def upsert_taskdefs(self, taskdefs: list[dict[str, Any]]) -> None:
         """POST: create or replace each definition (idempotent: same body, same result)."""
@@ -176,6 +181,20 @@ class ConductorClient:
             raise RequestTimeout(f"{where}: no answer from {self._origin()} in time",
                                  hint="the server is slow or stuck; raise request_timeout_seconds or check the server",
                                  method=method, path=path) from None
+        except httpx.ConnectError as exc:
+            tls = _tls_failure(exc)
+            if tls is None:
+                raise ConnectionFailed(f"{where}: cannot talk to Conductor at {self._origin()} ({type(exc).__name__})",
+                                       hint=START_HINT, method=method, path=path) from None
+            # Not transient (a retry meets the same certificate) and never downgraded to http.
+            raise ConductorError(f"{where}: TLS with {self._origin()} failed: {tls[0]}", hint=tls[1],
+                                 method=method, path=path) from None
+        except (httpx.LocalProtocolError, UnicodeEncodeError):
+            # The message would quote the header value, i.e. the API key: never show it.
+            raise ConductorError(f"{where}: the request could not be sent: a header value has characters HTTP "
+                                 "does not allow", hint="check the API key variable (conductor_api_key_env_var) "
+                                 "for stray spaces, newlines or non-ASCII characters", method=method,
+                                 path=path) from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise ConnectionFailed(f"{where}: cannot talk to Conductor at {self._origin()} ({type(exc).__name__})",
                                    hint=START_HINT, method=method, path=path) from None
@@ -193,7 +212,7 @@ class ConductorClient:
                 return response.text
             try:
                 return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # bad JSON, bad UTF-8, or nested too deeply to parse
                 raise ServerError(f"{where}: the server answered {status} with a body that is not valid JSON "
                                   f"({len(response.content)} bytes)", status=status, method=method, path=path) from None
         # Redact before cutting: a cut could split a secret and leave part of it unredacted.
@@ -234,7 +253,36 @@ class ConductorClient:
     def _expect_list(body: Any, what: str) -> list[dict[str, Any]]:
         if not isinstance(body, list) or not all(isinstance(x, dict) for x in body):
             raise ServerError(f"the server's list of {what} is not a JSON list of objects")
+        for index, item in enumerate(body):
+            problem = _shape_problem(item)
+            if problem:
+                raise ServerError(f"the server's list of {what} is malformed: item {index} {problem}")
         return body
+
+
+def _shape_problem(item: dict[str, Any]) -> str | None:
+    """What makes a definition unusable (nothing: None). Other fields are normalised or carried over."""
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        return f"has no name (name: {json.dumps(name)[:40]})"
+    if not isinstance(item.get("description"), (str, type(None))):
+        return f"({name[:80]}) has a description that is not a string"
+    return None
+
+
+def _tls_failure(exc: BaseException) -> tuple[str, str] | None:
+    """(what failed, what to do) if the connection failed in the TLS handshake."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, ssl.SSLError):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return None
+    if isinstance(seen, ssl.SSLCertVerificationError):
+        return (f"the server's certificate is not trusted ({seen.verify_message})",
+                "install the CA that signed it (SSL_CERT_FILE), or pass --insecure to skip verification "
+                "(only if you accept the risk)")
+    return (f"no TLS handshake ({seen.reason or type(seen).__name__})",
+            "if the server speaks plain HTTP, use an http:// URL; idflow never downgrades on its own")
 
 
 def _quote(segment: str) -> str:
@@ -244,7 +292,7 @@ def _quote(segment: str) -> str:
 def _server_message(response: httpx.Response) -> str:
     try:
         body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         return response.text.strip() or response.reason_phrase
     if isinstance(body, dict):
         return str(body.get("message") or body.get("error") or response.reason_phrase)
@@ -254,10 +302,10 @@ def _server_message(response: httpx.Response) -> str:
 def _validation_errors(response: httpx.Response) -> list[str]:
     try:
         body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         return []
     errors = body.get("validationErrors") if isinstance(body, dict) else None
-    return [str(e.get("message", e)) for e in errors or [] if isinstance(e, dict)]
+    return [str(e.get("message", e)) for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
 def _retry_after(response: httpx.Response) -> float | None:
