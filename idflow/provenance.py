@@ -53,10 +53,12 @@ def parse_provenance(description: str | None) -> Provenance | None:
         return None
     try:
         data = json.loads(text[index + len(PROVENANCE_MARKER):])
-        return Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
-                          tool=data.get("tool", "idflow"), project=data.get("project"))
-    except (ValueError, TypeError):
+        found = Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
+                           tool=data.get("tool", "idflow"), project=data.get("project"))
+    except (ValueError, TypeError, AttributeError):  # not JSON, or JSON but not an object
         return None
+    texts = (found.sha, found.path, found.hash, found.at, found.tool, found.project)
+    return found if all(v is None or isinstance(v, str) for v in texts) else None  # else: not our stamp
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from idflow.taskdef import FIELDS_BY_KEYWORD, RETRY_LOGICS, TIMEOUT_POLICIES
+from idflow.taskdef import FIELDS_BY_KEYWORD, PROVENANCE_MARKER, RETRY_LOGICS, TIMEOUT_POLICIES
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:]+$")
 MAX_NAME_LENGTH = 255
@@ -69,6 +69,10 @@ def validate(wire: dict[str, Any]) -> list[str]:
     backoff = wire.get("backoffScaleFactor")
     if isinstance(backoff, int) and not isinstance(backoff, bool) and backoff < 1:
         problems.append(f"backoffScaleFactor must be >= 1, got {backoff}")
+    description = wire.get("description")
+    if isinstance(description, str) and PROVENANCE_MARKER in description:
+        problems.append("description must not contain a blank line followed by '[idflow] ': that starts "
+                        "idflow's provenance trailer, and the text after it would be lost on upload")
     email = wire.get("ownerEmail")
     if email is not None and (not isinstance(email, str) or "@" not in email):
         problems.append(f"ownerEmail {email!r} is not an email address")

@@ -35,6 +35,10 @@ def root(ctx: typer.Context,
          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")):
     ctx.obj = CliState(config_path=config, server_url=server_url, tasks_dir=tasks_dir, json=json_,
                        verbose=verbose, insecure=insecure)
+    _LAST_STATE[:] = [ctx.obj]
+
+
+_LAST_STATE: list[CliState] = []  # this invocation's state: which secrets to keep out of a crash report
 
 
 # Command modules register themselves on `app` / `tasks_app` when imported.
@@ -78,25 +82,52 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
     except IdflowError as exc:
-        _fail(exc.message, exc.hint, json_mode, type(exc).__name__)
+        _fail(exc.message, exc.hint, json_mode, type(exc).__name__, issues=getattr(exc, "issues", None),
+              shown=getattr(exc, "shown", False))
         if verbose:
-            traceback.print_exc(file=sys.stderr)
+            sys.stderr.write(_redact(traceback.format_exc()))
         return exc.exit_code
     except KeyboardInterrupt:
         _fail("interrupted", None, json_mode, "Interrupted")
         return 130
+    except Exception as exc:  # a bug: still one JSON document, a traceback only with -v, never a secret
+        _fail(_redact(f"internal error: {type(exc).__name__}: {exc}")[:500],
+              "this is a bug in idflow; rerun with -v for the traceback and report it", json_mode, "InternalError")
+        if verbose:
+            sys.stderr.write(_redact(traceback.format_exc()))
+        return EXIT_ERROR
 
 
-def _fail(message: str, hint: str | None, json_mode: bool, kind: str) -> None:
+def _redact(text: str) -> str:
+    import os
+
+    state = _LAST_STATE[0] if _LAST_STATE else None
+    secrets = list(state._client.auth.secrets()) if state is not None and state._client is not None else []
+    var = getattr(getattr(state, "_config", None), "conductor_api_key_env_var", "CONDUCTOR_API_KEY")
+    secrets += [v for v in ((os.environ.get(n) or "").strip() for n in (var, "CONDUCTOR_AUTH_SECRET")) if v]
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _fail(message: str, hint: str | None, json_mode: bool, kind: str, *, issues=None, shown: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
 
     console = Console(stderr=True, highlight=False)
+    if issues and not shown:  # e.g. the task files behind "N problem(s) in the task files"
+        from idflow.cli.tasks_list import render_issues
+
+        render_issues(console, issues)
     console.print(f"[bold red]error:[/] {escape(message)}")
     if hint:
         console.print(f"[dim]hint:[/] {escape(hint)}")
     if json_mode:
-        sys.stdout.write(json.dumps({"error": {"type": kind, "message": message, "hint": hint}}) + "\n")
+        error = {"type": kind, "message": message, "hint": hint}
+        if issues:
+            error["issues"] = [{"path": i.path, "line": i.line, "message": i.message,
+                                "severity": getattr(i, "severity", "error")} for i in issues]
+        sys.stdout.write(json.dumps({"error": error}) + "\n")
 
 
 def run() -> None:

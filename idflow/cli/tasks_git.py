@@ -108,5 +108,5 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
         result = apply_plan(cli.client(), plan, state_dir=state_dir(config), batch_size=config.batch_size)
         doc.update(result.to_json())
     cli.emit(doc, lambda c: render_apply(c, doc))
-    if doc["failed"]:
+    if doc["failed"] or doc.get("not_attempted"):  # a partial rollback is a failure too
         raise typer.Exit(EXIT_ERROR)

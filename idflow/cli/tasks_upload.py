@@ -30,8 +30,8 @@ def _progress(cli, total_hint: str):
 def _show_invalid(cli, exc) -> None:
     from idflow.cli.tasks_list import render_issues
 
-    if not cli.json:
-        render_issues(cli.err, exc.issues)
+    render_issues(cli.err, exc.issues)  # stderr, so with --json too: path:line is what to fix
+    exc.shown = True
 
 
 @tasks_app.command("diff")

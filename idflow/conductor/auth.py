@@ -52,6 +52,9 @@ class Auth:
 
 def auth_from_env(api_key_env_var: str, environ: Mapping[str, str] | None = None) -> Auth:
     env = os.environ if environ is None else environ
-    return Auth(api_key=env.get(api_key_env_var) or None,
-                key_id=env.get("CONDUCTOR_AUTH_KEY") or None,
-                key_secret=env.get("CONDUCTOR_AUTH_SECRET") or None)
+
+    def value(name: str) -> str | None:  # a key pasted with its newline is still the key
+        return (env.get(name) or "").strip() or None
+
+    return Auth(api_key=value(api_key_env_var), key_id=value("CONDUCTOR_AUTH_KEY"),
+                key_secret=value("CONDUCTOR_AUTH_SECRET"))
