@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -66,6 +67,11 @@ class Config:
         return Path.cwd()
 
     @property
+    def safe_api_url(self) -> str:
+        """api_url without user:password, for messages, plans and logs."""
+        return without_userinfo(self.api_url)
+
+    @property
     def project_name(self) -> str:
         """Which project this is: set `project` when two checkouts share a directory name."""
         return self.project or self.base_dir.resolve().name
@@ -77,6 +83,10 @@ class Config:
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ
         return env.get(self.conductor_api_key_env_var) or None
+
+
+def without_userinfo(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", url)
 
 
 def normalise_server_url(url: str) -> str:

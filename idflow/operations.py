@@ -66,7 +66,7 @@ def plan_tasks(config, client, tasks: list[Any], *, force: bool = False,
     remote = client.list_taskdefs() if actual is None else actual
     return make_plan([t.task_def for t in unique.values()], remote,
                      sources={t.name: f"{t.path}:{t.line}" for t in unique.values()},
-                     provenance=provenance, force=force, server_url=config.api_url, project=config.project_name)
+                     provenance=provenance, force=force, server_url=config.safe_api_url, project=config.project_name)
 
 
 @dataclass
@@ -105,8 +105,8 @@ def upload(config, client, discovery, *, names: Iterable[str] | None = None, for
 
 
 def apply_saved_plan(config, client, plan: Plan, *, progress: Progress | None = None) -> ApplyResult:
-    if plan.server_url and plan.server_url != config.api_url:
-        raise RefusedError(f"the plan was made for {plan.server_url}, not {config.api_url}; nothing was written")
+    if plan.server_url and plan.server_url != config.safe_api_url:
+        raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
     return apply_plan(client, plan, state_dir=state_dir(config), batch_size=config.batch_size,
                       recheck_server=True, progress=progress)
 

@@ -280,3 +280,20 @@ def test_https_to_a_plain_http_port_fails_clearly_and_never_downgrades(project, 
     error = result.json["error"]
     assert "no TLS handshake" in error["message"] and "http://" in error["hint"]
     assert plain.count() == 0  # not one plain-HTTP request: nothing was downgraded
+
+
+def test_credentials_in_the_server_url_stay_out_of_messages_and_plans():
+    from idflow.conductor.client import ConductorClient, RetryPolicy
+    from idflow.config import load_config
+    from idflow.errors import ConductorError
+
+    config = load_config(overrides={"conductor_server_url": "http://alice:s3cr3t-pw@127.0.0.1:9/api"}, environ={})
+    assert "s3cr3t-pw" not in config.safe_api_url and config.safe_api_url == "http://127.0.0.1:9/api"
+    client = ConductorClient(config.api_url, retry=RetryPolicy(max_retries=0))
+    assert "s3cr3t-pw" not in repr(client)
+    try:
+        client.list_taskdefs()
+    except ConductorError as exc:
+        assert "s3cr3t-pw" not in str(exc)
+    else:  # pragma: no cover - nothing listens on port 9
+        raise AssertionError("expected a connection failure")

@@ -38,7 +38,7 @@ def run_checks(cli) -> list[Check]:
         try:
             client.health()
             version = client.server_version() or "unknown version"
-            checks.append(Check("server", True, f"{config.api_url} answers (Conductor {version})"))
+            checks.append(Check("server", True, f"{config.safe_api_url} answers (Conductor {version})"))
         except ConductorError as exc:
             checks.append(Check("server", False, exc.message, exc.hint or ""))
         else:

@@ -83,7 +83,7 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
         for info in pool.describe():
             log.info("worker started: %s (%s; threads %s, poll %s ms, domain %s)", info["task"], paths[info["task"]],
                      info["threads"], info["poll_interval_ms"], info["domain"] or "-")
-        log.info("polling %s for %d task type(s); SIGINT or SIGTERM stops", config.api_url, len(workers))
+        log.info("polling %s for %d task type(s); SIGINT or SIGTERM stops", config.safe_api_url, len(workers))
         while not stop.wait(0.5):
             pass
         log.info("stopping: no new polls; %d task(s) in flight get up to %g s to finish", pool.held, grace)
@@ -97,7 +97,7 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
         log.error("could not hand back %d task(s); they stay IN_PROGRESS until their response timeout: %s",
                   len(report.release_failed), ", ".join(report.release_failed))
     log.info("stopped; %d task result(s) reported", pool.reported)
-    cli.emit({"server": config.api_url, "workers": pool.describe(), "tasks_reported": pool.reported,
+    cli.emit({"server": config.safe_api_url, "workers": pool.describe(), "tasks_reported": pool.reported,
               "shutdown": report.to_json()}, lambda console: None)
     code = EXIT_ERROR if report.release_failed else 0
     if report.still_running:

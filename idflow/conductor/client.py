@@ -69,7 +69,7 @@ class ConductorClient:
                                   transport=transport, headers={"Accept": "application/json"})
 
     def __repr__(self) -> str:
-        return f"ConductorClient({self.api_url!r}, auth={self.auth.mode!r})"
+        return f"ConductorClient({self._origin()!r}, auth={self.auth.mode!r})"
 
     def close(self) -> None:
         self._http.close()
@@ -247,7 +247,9 @@ class ConductorClient:
         return text
 
     def _origin(self) -> str:
-        return self.api_url
+        from idflow.config import without_userinfo
+
+        return without_userinfo(self.api_url)
 
     @staticmethod
     def _expect_list(body: Any, what: str) -> list[dict[str, Any]]:
