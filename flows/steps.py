@@ -16,13 +16,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from idflow import operations, taskdef
-from idflow.apply import ApplyResult, apply_plan
+from idflow import operations
+from idflow.apply import ApplyResult, apply_plan, mismatches
 from idflow.conductor.client import client_from_config
 from idflow.config import load_config
 from idflow.errors import ConfigError, TransientError
 from idflow.plan import Plan
-from idflow.provenance import parse_provenance
 from idflow.purge import Deletion, PurgePlan
 
 RETRIES = 3
@@ -254,23 +253,12 @@ def verify_step(config_path: str | None, plan: dict[str, Any], result: dict[str,
     for item in Plan.from_json(plan).items:
         if item.name not in written:
             continue
-        copy = server.get(item.name)
-        errors = _mismatch(item, copy)
+        errors = mismatches(item, server.get(item.name))
         if errors:
             doc["mismatched"].append({"name": item.name, "errors": errors})
         else:
             doc["verified"].append(item.name)
     return doc
-
-
-def _mismatch(item, copy: dict[str, Any] | None) -> list[str]:
-    if copy is None:
-        return ["missing on the server after the write"]
-    diff = taskdef.field_differences(item.desired or {}, copy)
-    errors = [f"{f}: server has {old!r}, planned {new!r}" for f, (old, new) in diff.items()]
-    if item.provenance is not None and parse_provenance(copy.get("description")) != item.provenance:
-        errors.append("provenance stamp differs (written over by someone else?)")
-    return errors
 
 
 @task(name="plan-purge", task_run_name="plan purge of orphans", **STEP)

@@ -104,7 +104,7 @@ def _verify(client, items: list[PlanItem], result: ApplyResult, failure: Conduct
     failed_names = {i.name for i in failed_batch}
     for item in items:
         copy = server.get(item.name)
-        if copy is not None and _holds(copy, item):
+        if not mismatches(item, copy):
             (result.created if item.action == CREATE else result.updated).append(item.name)
         elif item.name in failed_names and failure is not None:
             errors = failure.errors if isinstance(failure, ValidationFailed) and failure.errors else [failure.message]
@@ -112,23 +112,25 @@ def _verify(client, items: list[PlanItem], result: ApplyResult, failure: Conduct
         elif failure is not None:
             result.not_attempted.append(item.name)
         else:
-            diff = taskdef.field_differences(item.desired or {}, copy or {})
-            detail = ", ".join(f"{f}: server has {old!r}, planned {new!r}" for f, (old, new) in diff.items())
-            result.failed.append({"name": item.name,
-                                  "errors": [f"verify failed: {detail or 'definition missing or unstamped'}"]})
+            result.failed.append({"name": item.name, "errors": ["verify failed: " + ", ".join(mismatches(item, copy))]})
 
 
-def _holds(copy: dict[str, Any], item: PlanItem) -> bool:
-    if taskdef.field_differences(item.desired or {}, copy):
-        return False
+def mismatches(item: PlanItem, copy: dict[str, Any] | None) -> list[str]:
+    """Why the server copy does not hold what `item` planned (empty: it does)."""
+    if copy is None:
+        return ["missing on the server after the write"]
+    diff = taskdef.field_differences(item.desired or {}, copy)
+    errors = [f"{f}: server has {old!r}, planned {new!r}" for f, (old, new) in diff.items()]
     stamp_seen = parse_provenance(copy.get("description"))
     # Content, not identity: a concurrent upload of the same definitions stamps another
     # time, and the server still holds exactly what was planned.
-    return item.provenance is None or (stamp_seen is not None and stamp_seen.hash == item.provenance.hash)
+    if item.provenance is not None and (stamp_seen is None or stamp_seen.hash != item.provenance.hash):
+        errors.append("no idflow stamp for this content (written over by someone else?)")
+    return errors
 
 
 def _delta(client, before: dict[str, int]) -> dict[str, int]:
     return {m: n - before.get(m, 0) for m, n in client.stats.by_method.items() if n - before.get(m, 0)}
 
 
-__all__ = ["ApplyResult", "apply_plan", "body_for", "recheck", "UPDATE"]
+__all__ = ["ApplyResult", "apply_plan", "body_for", "mismatches", "recheck", "UPDATE"]

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import re
+from idflow.config import without_userinfo
 
 BACKUP_FORMAT = 1
 SERVER_TIMESTAMPS = ("createTime", "updateTime", "createdBy", "updatedBy")
@@ -28,18 +28,19 @@ class BackupInfo:
     count: int
 
 
-def _safe_url(url: str) -> str:
-    return re.sub(r"//[^/@]*@", "//", url)
+def write_backup(state_dir: Path, reason: str, definitions: list[dict[str, Any]], *, server_url: str = "",
+                 out: Path | None = None, kind: str = "taskdefs") -> Path:
+    """Write the given server copies; returns the file. Atomic (write + rename).
 
-
-def write_backup(state_dir: Path, reason: str, taskdefs: list[dict[str, Any]], *, server_url: str = "",
-                 out: Path | None = None) -> Path:
-    """Write the given server copies; returns the file. Atomic (write + rename)."""
+    `kind` "taskdefs" goes to `<state_dir>/backups/`; any other kind ("workflows") to a
+    folder of its own below it, so `tasks restore` never mistakes it for TaskDefs.
+    """
     now = datetime.now(timezone.utc)
-    path = out or state_dir / "backups" / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{reason}.json"
+    folder = state_dir / "backups" if kind == "taskdefs" else state_dir / "backups" / kind
+    path = out or folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{reason}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {"format": BACKUP_FORMAT, "reason": reason, "created_at": now.isoformat(timespec="seconds"),
-                "server_url": _safe_url(server_url), "taskdefs": taskdefs}
+                "server_url": without_userinfo(server_url), kind: definitions}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)

@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 import traceback
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -73,7 +72,7 @@ def select_tasks(discovery: Any, names: Iterable[str], *, all_tasks: bool) -> li
                                    [f"{i.path}:{i.line}: {i.message}" for i in broken],
                                    hint=f"known tasks: {', '.join(sorted(by_name)) or 'none'}")
         chosen = [t for t in discovery.tasks if t.name in wanted]
-    twice = sorted(name for name, count in Counter(t.name for t in chosen).items() if count > 1)
+    twice = sorted(discovery.duplicate_names & {t.name for t in chosen})
     if twice:
         raise WorkerStartError(f"task name(s) defined more than once: {', '.join(twice)}",
                                [f"{t.name}: {t.path}:{t.line}" for t in chosen if t.name in twice],
@@ -230,12 +229,14 @@ def sdk_configuration(config: Any, environ: Mapping[str, str] | None = None) -> 
     from conductor.client.configuration.configuration import Configuration
     from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
 
-    env = os.environ if environ is None else environ
-    key_id, secret = env.get("CONDUCTOR_AUTH_KEY"), env.get("CONDUCTOR_AUTH_SECRET")
+    from idflow.conductor.auth import auth_from_env
+
+    auth = auth_from_env(config.conductor_api_key_env_var, environ)  # the same credentials the client reads
+    key_id, secret = auth.key_id, auth.key_secret
     settings = AuthenticationSettings(key_id=key_id, key_secret=secret) if key_id and secret else None
     configuration = Configuration(server_api_url=config.api_url, authentication_settings=settings)
     configuration.authentication_settings = settings  # the SDK would read the env itself when None
-    api_key = env.get(config.conductor_api_key_env_var)
+    api_key = auth.api_key
     if settings is None and api_key:
         # The SDK only knows key id + secret -> token; a ready API key is handed over as that token, never renewed.
         configuration.authentication_settings = AuthenticationSettings(key_id=None, key_secret=None)

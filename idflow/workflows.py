@@ -13,15 +13,12 @@ naming a missing TaskDef and only fails when it runs.
 """
 from __future__ import annotations
 
-import json
-import os
-import re
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from idflow.backups import write_backup
 from idflow.errors import IdflowError
 from idflow.usage import unknown_task_references, walk_tasks
 from idflow.workflow_files import FileIssue, LocalWorkflow, load_workflow_files
@@ -311,7 +308,8 @@ def upload_workflows(client: Any, plan: WorkflowPlan, *, dry_run: bool = False, 
         return result
     replaced = [i.actual for i in plan.of(UPDATE) if i.actual is not None]
     if replaced and state_dir is not None:
-        result.backup = str(write_workflow_backup(state_dir, replaced, server_url))
+        result.backup = str(write_backup(state_dir, "workflows-upload", replaced, server_url=server_url,
+                                         kind="workflows"))
     client.upsert_workflows([i.desired for i in plan.to_write])
     for item in plan.to_write:
         result.written.append(item)
@@ -320,19 +318,6 @@ def upload_workflows(client: Any, plan: WorkflowPlan, *, dry_run: bool = False, 
         if left:
             result.mismatched.append((item, left))
     return result
-
-
-def write_workflow_backup(state_dir: Path, workflows: list[dict[str, Any]], server_url: str) -> Path:
-    """The server copies an upload replaces, in `<state_dir>/backups/workflows/` (apart from TaskDef backups)."""
-    now = datetime.now(timezone.utc)
-    path = state_dir / "backups" / "workflows" / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-workflows-upload.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"format": 1, "reason": "workflows-upload", "created_at": now.isoformat(timespec="seconds"),
-                "server_url": re.sub(r"//[^/@]*@", "//", server_url), "workflows": workflows}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 # ---- runs -------------------------------------------------------------------------------------

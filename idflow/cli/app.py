@@ -99,12 +99,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _redact(text: str) -> str:
-    import os
+    from idflow.conductor.auth import auth_from_env
 
     state = _LAST_STATE[0] if _LAST_STATE else None
     secrets = list(state._client.auth.secrets()) if state is not None and state._client is not None else []
     var = getattr(getattr(state, "_config", None), "conductor_api_key_env_var", "CONDUCTOR_API_KEY")
-    secrets += [v for v in ((os.environ.get(n) or "").strip() for n in (var, "CONDUCTOR_AUTH_SECRET")) if v]
+    secrets += auth_from_env(var).secrets()  # also when the failure came before a client was built
     for secret in sorted(set(secrets), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
