@@ -2,8 +2,9 @@
 
 Importing a task file runs its `@worker_task` (the SDK's, or idflow's wrapper), which
 registers the function in the SDK's registry; `get_registered_workers` makes SDK
-`Worker`s of them and each runs in the SDK's own `TaskRunner` (poll, call by parameter
-name or with the Task, update, lease extension), one thread per task type. Not the
+`Worker`s of them and each runs in the SDK's own `TaskRunner` (poll, call, update, lease
+extension), one thread per task type; each function is called by the contract of
+`idflow.worker_contract` (whole input dict, Task, or input keys by parameter name). Not the
 SDK's `TaskHandler`: its stop kills worker processes with their tasks in flight, and
 in thread mode cannot stop them at all. Here each runner's task client is wrapped to
 remember the tasks polled and not yet reported; on stop, polling ends, those tasks get
@@ -250,7 +251,10 @@ def registered_workers(names: Iterable[str], overrides: WorkerOverrides = Worker
     """SDK Workers for the named tasks, from what their decorators registered; never registering definitions."""
     from conductor.client.automator.task_handler import get_registered_workers
 
+    from idflow.worker_contract import ContractError, adapt
+
     wanted = set(names)
+    unfit: list[str] = []
     chosen: dict[Any, Any] = {}
     for worker in get_registered_workers():
         name = worker.get_task_definition_name()
@@ -259,6 +263,11 @@ def registered_workers(names: Iterable[str], overrides: WorkerOverrides = Worker
         if name not in wanted or key in chosen:
             continue
         worker.register_task_def = False
+        try:
+            worker.execute_function = adapt(worker.execute_function)  # the contract of idflow.worker_contract
+        except ContractError as exc:
+            unfit.append(str(exc))
+            continue
         if overrides.threads is not None:
             worker.thread_count = overrides.threads
         if overrides.poll_interval_ms is not None:
@@ -266,6 +275,9 @@ def registered_workers(names: Iterable[str], overrides: WorkerOverrides = Worker
         if overrides.domain is not None:
             worker.domain = overrides.domain
         chosen[key] = worker
+    if unfit:
+        raise WorkerStartError("task function(s) that idflow cannot call; no worker was started", unfit,
+                               hint="see 'Writing a task' in the README for the forms a task function may take")
     return list(chosen.values())
 
 
