@@ -14,6 +14,10 @@ from typing import Any
 TIMEOUT_POLICIES = ("RETRY", "TIME_OUT_WF", "ALERT_ONLY")
 RETRY_LOGICS = ("FIXED", "EXPONENTIAL_BACKOFF", "LINEAR_BACKOFF")
 DEFAULT_RESPONSE_TIMEOUT = 3600
+# The server's Java types (checked on Conductor OSS 3.32): a larger value fails JSON
+# parsing with a 500 for the whole batch, so validation must catch it first.
+JAVA_INT_MAX = 2**31 - 1
+JAVA_LONG_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 
 FIELDS_BY_KEYWORD = {f.keyword: f for f in FIELDS}
+LONG_FIELDS = ("timeoutSeconds", "responseTimeoutSeconds", "totalTimeoutSeconds")  # Java long on the server
+INT_MAXIMUM = {f.wire: JAVA_LONG_MAX if f.wire in LONG_FIELDS else JAVA_INT_MAX for f in FIELDS if f.kind is int}
 FIELDS_BY_WIRE = {f.wire: f for f in FIELDS}
 TASKDEF_KEYWORDS = frozenset(FIELDS_BY_KEYWORD)
 ALWAYS_OWNED = ("name",) + tuple(f.wire for f in FIELDS if f.always_owned)

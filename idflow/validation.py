@@ -8,10 +8,49 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from idflow.taskdef import FIELDS_BY_KEYWORD, PROVENANCE_MARKER, RETRY_LOGICS, TIMEOUT_POLICIES
+from idflow.taskdef import (FIELDS_BY_KEYWORD, FIELDS_BY_WIRE, INT_MAXIMUM, PROVENANCE_MARKER, RETRY_LOGICS,
+                            TIMEOUT_POLICIES)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:]+$")
 MAX_NAME_LENGTH = 255
+
+
+def name_problem(name: object) -> str | None:
+    """Why `name` cannot be a task definition name (None: it can). Discovery, plans and `tasks new` share it."""
+    if not isinstance(name, str) or not name:
+        return "name must be a non-empty string"
+    if not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
+        return (f"name {_cut(name)!r} may only use letters, digits, '_', '-', '.', ':' "
+                f"(ASCII, at most {MAX_NAME_LENGTH})")
+    return None
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _repr(value: Any) -> str:
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring, short.maxother, short.maxlong = 80, 80, 40
+    try:
+        return short.repr(value)
+    except ValueError:  # an int too long to convert
+        return f"<{type(value).__name__}>"
+
+
+def _number(value: int) -> str:
+    # str() of an int over 4300 digits raises, and a long one is useless in a message anyway.
+    return f"{value:,}" if abs(value) < 10**30 else f"a {value.bit_length()}-bit number"
+
+
+def wire_type_errors(wire: dict[str, Any]) -> list[str]:
+    """Type problems of a wire TaskDef read from a file (a plan), and keys no TaskDef field has."""
+    unknown = [k for k in wire if k != "name" and k not in FIELDS_BY_WIRE]
+    problems = [f"unknown field {_cut(str(k))!r}" for k in unknown]
+    keywords = {FIELDS_BY_WIRE[k].keyword: v for k, v in wire.items() if k in FIELDS_BY_WIRE}
+    return problems + keyword_type_errors(keywords)
 
 
 def keyword_type_errors(keywords: dict[str, Any]) -> list[str]:
@@ -22,29 +61,32 @@ def keyword_type_errors(keywords: dict[str, Any]) -> list[str]:
         if spec is None or value is None:
             continue
         if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            problems.append(f"{keyword} must be a whole number, got {type(value).__name__} {value!r}")
+            problems.append(f"{keyword} must be a whole number, got {type(value).__name__} {_cut(_repr(value))}")
         elif spec.kind is str and not isinstance(value, str):
-            problems.append(f"{keyword} must be a string, got {type(value).__name__} {value!r}")
+            problems.append(f"{keyword} must be a string, got {type(value).__name__} {_cut(_repr(value))}")
         elif spec.kind is list and (not isinstance(value, (list, tuple))
                                     or not all(isinstance(v, str) for v in value)):
-            problems.append(f"{keyword} must be a list of strings, got {value!r}")
+            problems.append(f"{keyword} must be a list of strings, got {_cut(_repr(value))}")
     return problems
 
 
 def validate(wire: dict[str, Any]) -> list[str]:
     """All of Conductor's rules this definition breaks (empty list: valid)."""
     problems: list[str] = []
-    name = wire.get("name")
-    if not isinstance(name, str) or not name:
-        problems.append("name must be a non-empty string")
-    elif not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
-        problems.append(f"name {name!r} may only use letters, digits, '_', '-', '.', ':' (at most {MAX_NAME_LENGTH})")
+    name = name_problem(wire.get("name"))
+    if name:
+        problems.append(name)
+    for field, maximum in INT_MAXIMUM.items():
+        value = wire.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and value > maximum:
+            problems.append(f"{field} must be <= {maximum:,} (the server's largest {'long' if maximum > 2**31 else 'int'})"
+                            f", got {_number(value)}")
     for field in ("retryCount", "timeoutSeconds", "retryDelaySeconds", "concurrentExecLimit",
                   "rateLimitPerFrequency", "rateLimitFrequencyInSeconds", "totalTimeoutSeconds",
                   "pollTimeoutSeconds", "backoffScaleFactor"):
         value = wire.get(field)
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-            problems.append(f"{field} must be >= 0, got {value}")
+            problems.append(f"{field} must be >= 0, got {_number(value)}")
     timeout = wire.get("timeoutSeconds") or 0
     response = wire.get("responseTimeoutSeconds")
     if isinstance(response, int):
