@@ -10,7 +10,9 @@ seconds, then forward), "drop" (close without answering), "reset" (forward, send
 headers and `keep` of the body, then reset the connection), "status" (answer `status`
 with a JSON `body` and extra `headers`, e.g. Retry-After), "truncate" (forward, but cut
 the body to `keep` of it, with a matching Content-Length: a complete response whose
-JSON is broken). Any rule may also carry `delay`, applied before its action.
+JSON is broken). Any rule may also carry `delay`, applied before its action, and
+`rewrite`: a function of the request that returns the body to forward instead (it
+may also act first, e.g. write to the server as a concurrent client would).
 A "status" answer is labelled `content_type` (default application/json).
 
 `FaultProxy(upstream, tls=ssl_context)` serves HTTPS instead (see `self_signed_tls`):
@@ -28,9 +30,9 @@ import ssl
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,6 +68,7 @@ class Rule:
     headers: dict[str, str] = field(default_factory=dict)
     keep: float = 0.5               # "reset"/"truncate": the fraction of the body sent
     content_type: str = "application/json"  # "status": the Content-Type of the answer
+    rewrite: Callable[["RecordedRequest"], bytes] | None = None  # body to forward instead
     seen: int = 0                   # matching requests so far
     fired: int = 0
 
@@ -134,11 +137,12 @@ class FaultProxy:
     def add_rule(self, method: str | None = None, path: str = "/", action: str = "forward", *,
                  nth: int | None = None, times: int | None = None, delay: float = 0.0, status: int = 503,
                  body: Any = None, headers: dict[str, str] | None = None, keep: float = 0.5,
-                 content_type: str = "application/json") -> Rule:
+                 content_type: str = "application/json",
+                 rewrite: Callable[[RecordedRequest], bytes] | None = None) -> Rule:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
         rule = Rule(action, method.upper() if method else None, path, nth, times, delay, status, body,
-                    dict(headers or {}), keep, content_type=content_type)
+                    dict(headers or {}), keep, content_type=content_type, rewrite=rewrite)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -204,6 +208,8 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             rule = proxy._record_and_choose(request)
             if rule is None:
                 return self._reply(*proxy._forward(request))
+            if rule.rewrite is not None:  # recorded as sent; forwarded as rewritten
+                request = replace(request, body=rule.rewrite(request))
             if rule.delay and proxy._stopping.wait(rule.delay):
                 return self._close(reset=True)
             if rule.action == "drop":
