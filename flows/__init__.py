@@ -1,6 +1,1 @@
-"""Prefect flows for idflow: the core operations, one Prefect task per step.
-
-`flows.idflow_flows` holds the flows (and imports Prefect); `flows.steps` the
-tasks; `flows.artifacts` the markdown builders (no Prefect). Importing this
-package imports nothing heavy.
-"""
+"""Prefect entrypoints of this repository (`flows/idflow_flows.py:upload`); the flows live in `idflow.flows`."""

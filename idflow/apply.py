@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from idflow import taskdef
 from idflow.backups import write_backup
-from idflow.errors import ConductorError, RefusedError, ValidationFailed
+from idflow.errors import ConductorError, RefusedError, TransientError, ValidationFailed
 from idflow.plan import CREATE, UNCHANGED, UPDATE, Plan, PlanItem, fingerprint
 from idflow.provenance import parse_provenance, stamp
 
@@ -29,6 +29,8 @@ class ApplyResult:
     not_attempted: list[str] = field(default_factory=list)
     backup: str | None = None
     requests: dict[str, int] = field(default_factory=dict)
+    # The failure that stopped the writes, when a retry of the same apply may succeed.
+    transient: TransientError | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -38,6 +40,11 @@ class ApplyResult:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "failed": self.failed, "not_attempted": self.not_attempted, "backup": self.backup,
                 "requests": self.requests}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ApplyResult":
+        return cls(**{k: data[k] for k in ("created", "updated", "unchanged", "failed", "not_attempted",
+                                           "backup", "requests") if k in data})
 
 
 def body_for(item: PlanItem, server_copy: dict[str, Any] | None) -> dict[str, Any]:
@@ -87,6 +94,8 @@ def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, re
         if progress:
             progress(done, len(items))
     _verify(client, items, result, failure, failed_batch)
+    if isinstance(failure, TransientError) and not result.ok:
+        result.transient = failure
     result.requests = _delta(client, before)
     return result
 

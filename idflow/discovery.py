@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
 from idflow import taskdef
+from idflow.discovery_ast import NESTED_TASK
 from idflow.discovery_fs import ParseCache, display_path, walk_tasks_dir
 from idflow.validation import keyword_type_errors, validate
 
@@ -90,12 +91,20 @@ class Discovery:
         def issue(i: Issue) -> dict[str, Any]:
             return {"path": i.path, "line": i.line, "message": i.message}
 
+        valid = {id(t) for t in self.valid_tasks}
         return {
             "tasks": [{"name": t.name, "path": t.path, "line": t.line, "function": t.function,
-                       "task_def": t.task_def, "requirements": list(t.requirements)} for t in self.tasks],
+                       "task_def": t.task_def, "requirements": list(t.requirements), "valid": id(t) in valid}
+                      for t in self.tasks],
             "errors": [issue(i) for i in self.errors],
             "warnings": [issue(i) for i in self.warnings],
         }
+
+
+def is_test_file(filename: str) -> bool:
+    """pytest's default names: test_*.py, *_test.py, conftest.py."""
+    return filename.endswith(".py") and (filename.startswith("test_") or filename.endswith("_test.py")
+                                         or filename == "conftest.py")
 
 
 def task_problem_message(name: str, problem: str) -> str:
@@ -195,6 +204,8 @@ def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], t
     for source in sorted(sources, key=lambda s: s.path):
         task_dir = _task_dir(root, source.parts)
         for line, message, severity in source.parsed["issues"]:
+            if NESTED_TASK in message and is_test_file(source.parts[-1]):
+                continue  # a test that defines a task in a test function is testing, not defining one
             issues.append(Issue(source.path, line, message, severity))
             if severity == "error":
                 dirs_with_errors.add(task_dir)

@@ -82,3 +82,28 @@ class ValidationFailed(ConductorError):
 
 class ServerError(ConductorError):
     """Any other non-success answer (500, unexpected bodies, bad JSON)."""
+
+
+class UnaddressableName(RefusedError):
+    """Names the server cannot read or delete exactly by URL path: refused before anything is written."""
+
+    def __init__(self, names: list[tuple[str, str]], *, what: str = "definition") -> None:
+        self.names = [name for name, _ in names]
+        listed = "; ".join(f"{name[:80]!r}: {reason}" for name, reason in names[:10])
+        more = f" (and {len(names) - 10} more)" if len(names) > 10 else ""
+        super().__init__(f"refused: {len(names)} {what} name(s) cannot be addressed exactly on this server, "
+                         f"so nothing was written: {listed}{more}",
+                         hint="the server can store such a name but not read or delete it by name; choose a name "
+                              "without a slash, backslash or NUL (a stored one can only be removed outside the API)")
+
+
+class InvalidDefinitions(IdflowError):
+    """Discovery or validation found problems in the task files: nothing was written."""
+
+    def __init__(self, message: str, issues: list | None = None) -> None:
+        super().__init__(message, hint="fix the files named above, or name only valid tasks")
+        self.issues = list(issues or [])
+
+
+class NoSuchTask(IdflowError):
+    """A named task is not among the local task files."""

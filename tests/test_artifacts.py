@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from flows import artifacts
+from idflow.flows import artifacts
 from idflow.plan import make_plan
 from idflow.provenance import Provenance, stamp
 from idflow import taskdef
@@ -85,7 +85,7 @@ def test_discovery_and_refusal_list_the_problems():
 
 
 def test_the_cli_and_the_markdown_builders_never_import_prefect():
-    code = ("import sys, idflow.cli.app, idflow.cli.prefect_bridge, flows, flows.artifacts\n"
+    code = ("import sys, idflow.cli.app, idflow.cli.prefect_bridge, idflow.flows.artifacts\n"
             "loaded = [m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')]\n"
             "assert not loaded, loaded[:5]")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

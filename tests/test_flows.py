@@ -11,9 +11,9 @@ from tests.prefect_fixtures import prefect_client, prefect_harness  # noqa: F401
 from tests.clihelp import task_source
 
 from flows import idflow_flows as flows  # noqa: E402  (after the Prefect environment is set)
-from flows.steps import only_transient
+from idflow.flows.runner import only_transient
 from idflow.errors import ConnectionFailed, RefusedError, ServerUnavailable, ValidationFailed
-from idflow.operations import InvalidDefinitions
+from idflow.errors import InvalidDefinitions
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
@@ -66,7 +66,7 @@ def test_upload_flow_uploads_then_a_rerun_writes_nothing(prefect_harness, projec
     write(project, b)
     first = flows.upload()
     assert sorted(first["created"]) == [a, b] and first["failed"] == []
-    assert sorted(first["verified"]["verified"]) == [a, b] and first["verified"]["mismatched"] == []
+    assert first["not_attempted"] == [] and first["plan"]["counts"]["create"] == 2
     assert client.get_taskdef(a)["retryCount"] == 2
     again = flows.upload()
     assert again["created"] == [] and again["updated"] == [] and sorted(again["unchanged"]) == [a, b]
@@ -141,8 +141,8 @@ def test_a_transient_write_failure_is_retried_by_prefect(prefect_harness, prefec
     state = flows.upload(return_state=True)
     assert state.is_completed(), state.message
     doc = state.result()
-    assert doc["created"] == [name] and doc["failed"] == [] and doc["verified"]["verified"] == [name]
-    assert task_runs(prefect_client, state)["apply 1 write(s)"].run_count == 2
+    assert doc["created"] == [name] and doc["failed"] == [] and doc["not_attempted"] == []
+    assert task_runs(prefect_client, state)["apply writes"].run_count == 2
     assert proxy.count("POST", "/api/metadata/taskdefs") == 3
 
 

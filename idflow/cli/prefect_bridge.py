@@ -82,7 +82,7 @@ def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
         raise IdflowError("--prefect needs a running Prefect server, and PREFECT_API_URL is not set",
                           hint=SERVER_HINT)
     _check_server(api_url)
-    from flows.idflow_flows import FLOWS
+    from idflow.flows.definitions import FLOWS
 
     def announce(flow, flow_run, state) -> None:
         print(f"Prefect flow run {flow_run.name!r}: {flow_run_url(flow_run.id, api_url)}", file=sys.stderr,
@@ -91,10 +91,22 @@ def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
     runnable = FLOWS[name].with_options(on_running=[announce])
     with _environment(environ):
         state = runnable(**{k: v for k, v in parameters.items() if v is not None}, return_state=True)
-    result = state.result(raise_on_failure=True)
+    # A run that failed with an account (a partial write) carries its document as data:
+    # the caller renders and exits as the in-process command does. Any other failure re-raises.
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
     if not isinstance(result, dict):
         raise IdflowError(f"the {name} flow run ended {state.name} without a result")
-    return result
+    return {**result, "flow_run": {"id": str(state.state_details.flow_run_id), "name": _run_name(state),
+                                   "url": flow_run_url(state.state_details.flow_run_id, api_url)}}
+
+
+def _run_name(state) -> str | None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(state.state_details.flow_run_id).name
 
 
 def run_for_cli(cli, flow_name: str, **parameters: Any) -> dict[str, Any]:

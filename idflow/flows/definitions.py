@@ -1,0 +1,165 @@
+"""The idflow flows: discover, diff, upload, purge_orphaned, sync.
+
+Each flow is the CLI's use case (`idflow.usecases`) run with `prefect_steps`, so every
+step is a retried Prefect task. The flow adds only what Prefect shows: artifacts
+(`idflow-plan`, `idflow-result`, ...) and the run's final state. It returns the very
+document `idflow --json` prints. A refusal (dirty tree with require_clean, invalid task
+files, a usage check that cannot be trusted) fails the run, after publishing the reason
+as `idflow-refused`; a partial write fails the run with the exact account as its data.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.states import Completed, Failed
+
+from idflow import usecases
+from idflow.errors import IdflowError, InvalidDefinitions
+from idflow.flows import artifacts
+from idflow.flows.runner import prefect_steps
+from idflow.flows.session import open_session
+
+
+def _run_name(kind: str):
+    """A flow_run_name callable: "upload all tasks", "diff 3 tasks, dry run", "sync, prune"."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        params = flow_run.parameters or {}
+        parts = [kind]
+        if "task_names" in params:
+            names = params.get("task_names") or []
+            parts.append("all tasks" if not names else names[0] if len(names) == 1 else f"{len(names)} tasks")
+        label = " ".join(parts)
+        flags = [flag.replace("_", " ") for flag in ("dry_run", "force", "prune", "include_foreign")
+                 if params.get(flag)]
+        if params.get("config_path"):
+            flags.append(f"config {params['config_path']}")
+        return ", ".join([label, *flags])
+
+    return name
+
+
+def _publish(key: str, markdown: str, description: str) -> None:
+    create_markdown_artifact(markdown=markdown, key=key, description=description)
+
+
+@contextmanager
+def _refusals_published() -> Iterator[None]:
+    try:
+        yield
+    except IdflowError as exc:
+        issues = [{"path": str(getattr(i, "path", "")), "line": getattr(i, "line", None),
+                   "message": getattr(i, "message", None) or str(i)} for i in getattr(exc, "issues", [])]
+        kind = "invalid task definitions" if isinstance(exc, InvalidDefinitions) else "refused"
+        _publish("idflow-refused", artifacts.refusal_markdown(kind, exc.message, exc.hint, issues),
+                 f"idflow {kind}: nothing was changed")
+        raise
+
+
+def _publish_upload(outcome: usecases.UploadOutcome) -> None:
+    doc = outcome.to_json()
+    _publish("idflow-plan", artifacts.plan_markdown(doc["plan"], dirty=doc["dirty"]),
+             "What the upload creates and updates, and why")
+    _publish("idflow-result", artifacts.upload_result_markdown(doc),
+             "What the upload wrote (dry run: what it would write)")
+
+
+def _publish_purge(outcome: usecases.PurgeOutcome) -> None:
+    doc = outcome.to_json()
+    _publish("idflow-purge-plan", artifacts.purge_plan_markdown(doc["plan"]),
+             "Orphaned definitions: which go, which stay and why")
+    _publish("idflow-purge-result", artifacts.purge_result_markdown(doc), "What the purge deleted and kept")
+
+
+def _finish(doc: dict[str, Any], problems: list[str]) -> Any:
+    """The document, in a Failed state (data kept for the caller) when something was not done."""
+    if problems:
+        return Failed(message="; ".join(problems), data=doc)
+    return doc
+
+
+def upload_problems(outcome: usecases.UploadOutcome) -> list[str]:
+    result = outcome.result
+    if result is None or result.ok:
+        return []
+    bad = [f["name"] for f in result.failed] + result.not_attempted
+    return [f"{len(bad)} definition(s) not written or not verified: {', '.join(bad[:20])} "
+            "(see the idflow-result artifact; a rerun writes only what is still missing)"]
+
+
+def purge_problems(outcome: usecases.PurgeOutcome) -> list[str]:
+    result = outcome.result
+    if result is None or result.ok:
+        return []
+    bad = [f["name"] for f in result.failed] + result.still_present
+    return [f"{len(bad)} definition(s) not deleted: {', '.join(bad[:20])}"]
+
+
+@flow(name="idflow-discover", flow_run_name=_run_name("discover"), persist_result=False)
+def discover(config_path: str | None = None) -> Any:
+    """List the local task files' definitions and every problem found in them (read only)."""
+    with open_session(config_path) as session:
+        found = prefect_steps(usecases.discover, session.config)
+    doc = {**found.to_json(), "tasks_dir": str(session.config.tasks_dir)}
+    _publish("idflow-discovery", artifacts.discovery_markdown(doc), "Local task definitions and problems")
+    if found.errors:
+        return Completed(message=f"{len(found.errors)} problem(s) in the task files", data=doc)
+    return doc
+
+
+@flow(name="idflow-diff", flow_run_name=_run_name("diff"), persist_result=False)
+def diff(task_names: list[str] | None = None, config_path: str | None = None) -> Any:
+    """What an upload would change (read only). On drift the run completes in a state named Drift."""
+    with open_session(config_path) as session, _refusals_published():
+        planned = usecases.diff(session, names=task_names, run=prefect_steps)
+    doc = planned.to_json()
+    _publish("idflow-plan", artifacts.plan_markdown(doc, dirty=doc["dirty"]),
+             "What an upload would create and update, and what is only on the server")
+    if planned.drift:
+        counts = doc["counts"]
+        return Completed(name="Drift", message=f"drift: {counts['create']} to create, {counts['update']} to update",
+                         data=doc)
+    return doc
+
+
+@flow(name="idflow-upload", flow_run_name=_run_name("upload"), persist_result=False)
+def upload(task_names: list[str] | None = None, force: bool = False, dry_run: bool = False,
+           require_clean: bool | None = None, config_path: str | None = None) -> Any:
+    """Upload new and changed definitions (all, or task_names), merged into the server's copies and verified."""
+    with open_session(config_path) as session, _refusals_published():
+        outcome = usecases.upload(session, names=task_names, force=force, dry_run=dry_run,
+                                  require_clean=require_clean, run=prefect_steps)
+    _publish_upload(outcome)
+    return _finish(outcome.to_json(), upload_problems(outcome))
+
+
+@flow(name="idflow-purge-orphaned", flow_run_name=_run_name("purge orphaned"), persist_result=False)
+def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_path: str | None = None) -> Any:
+    """Delete definitions idflow uploaded whose task file is gone, never one a workflow can use."""
+    with open_session(config_path) as session, _refusals_published():
+        outcome = usecases.purge(session, orphaned=True, include_foreign=include_foreign, dry_run=dry_run,
+                                 run=prefect_steps)
+    _publish_purge(outcome)
+    return _finish(outcome.to_json(), purge_problems(outcome))
+
+
+@flow(name="idflow-sync", flow_run_name=_run_name("sync"), persist_result=False)
+def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
+         config_path: str | None = None) -> Any:
+    """Upload every new and changed definition; with prune, also purge orphans safely."""
+    with open_session(config_path) as session, _refusals_published():
+        outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
+                                run=prefect_steps)
+    _publish_upload(outcome.upload)
+    if outcome.purge is not None:
+        _publish_purge(outcome.purge)
+    problems = upload_problems(outcome.upload) + (purge_problems(outcome.purge) if outcome.purge else [])
+    return _finish(outcome.to_json(), problems)
+
+
+FLOWS = {"discover": discover, "diff": diff, "upload": upload, "purge_orphaned": purge_orphaned, "sync": sync}

@@ -1,0 +1,37 @@
+"""A flow run's Session: the config, with the Conductor key from a Prefect Secret block when named."""
+from __future__ import annotations
+
+import os
+import threading
+
+from idflow.config import load_config
+from idflow.errors import ConfigError
+from idflow.usecases.session import Session
+
+_secret_lock = threading.Lock()
+
+
+def open_session(config_path: str | None) -> Session:
+    """The key lands only in this process's environment (the variable the config names), where
+    the client reads it: never in a parameter, a log line or an artifact."""
+    config = load_config(config_path)
+    block = config.prefect_secret_block
+    if block and not os.environ.get(config.conductor_api_key_env_var):
+        with _secret_lock:
+            if not os.environ.get(config.conductor_api_key_env_var):
+                os.environ[config.conductor_api_key_env_var] = _load_secret(block)
+    return Session(config)
+
+
+def _load_secret(block: str) -> str:
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(block).get()
+    except ValueError as exc:
+        raise ConfigError(f"cannot load the Prefect Secret block {block!r} (config key prefect_secret_block): "
+                          f"{type(exc).__name__}",
+                          hint=f"create it: Secret(value=...).save({block!r}), or unset prefect_secret_block") from None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"the Prefect Secret block {block!r} holds no string value")
+    return value

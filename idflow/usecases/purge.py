@@ -1,0 +1,134 @@
+"""Purge and sync: delete only what no workflow can use, after showing it and asking.
+
+Steps: `discover`, `fetch_taskdefs`, `fetch_workflows` (server versions and local files)
+at the edges; `plan_purge` pure; `execute_purge` backs up, deletes and reads back once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from idflow.errors import RefusedError
+from idflow.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
+from idflow.purge import plan_purge as decide_purge
+from idflow.purge import refuse_unaddressable
+from idflow.usecases.session import Session
+from idflow.usecases.steps import Confirm, StepRunner, direct
+from idflow.usecases.upload import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
+
+
+@dataclass
+class WorkflowSources:
+    """Every workflow definition that may use a TaskDef: all server versions and the local files."""
+
+    server: list[dict[str, Any]] = field(default_factory=list)
+    local: list[Any] = field(default_factory=list)          # LocalWorkflow
+    issues: list[Any] = field(default_factory=list)         # FileIssue: local files that could not be read
+
+
+def fetch_workflows(session: Session) -> WorkflowSources:
+    from idflow.workflow_files import load_workflow_files
+
+    config = session.config
+    local, issues = load_workflow_files(config.resolve(config.workflows_dir))
+    return WorkflowSources(session.client.list_workflows(), local, issues)
+
+
+def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], workflows: WorkflowSources, *,
+               names: Iterable[str] = (), orphaned: bool = False, include_foreign: bool = False,
+               force: bool = False) -> PurgePlan:
+    """Which remote definitions go and which stay, and why (pure).
+
+    Refuses (exit 3) when the local files cannot be trusted to say what is orphaned or used.
+    """
+    from idflow.usage import build_usage_index
+
+    if orphaned and discovery.errors:
+        raise RefusedError(f"{len(discovery.errors)} task file problem(s): a file that failed to parse is not an "
+                           "orphan, so nothing was deleted", hint="fix the task files ('idflow tasks list --local')")
+    if workflows.issues and not force:
+        raise RefusedError(f"{len(workflows.issues)} local workflow file(s) could not be read, so usage is unknown: "
+                           + "; ".join(f"{i.path}:{i.line}: {i.message}" for i in workflows.issues[:5]),
+                           hint="fix the workflow files, or --force")
+    usage = build_usage_index(workflows.server, workflows.local)
+    plan = plan_definitions(config, discovery.tasks, taskdefs)
+    decided = decide_purge(plan, usage, names=names, orphaned=orphaned, include_foreign=include_foreign, force=force)
+    return refuse_unaddressable(decided)
+
+
+def execute_purge(session: Session, purge: PurgePlan) -> PurgeResult:
+    return delete_definitions(session.client, purge, state_dir=session.state_dir,
+                              server_url=session.config.safe_api_url)
+
+
+@dataclass
+class PurgeOutcome:
+    plan: PurgePlan
+    result: PurgeResult | None = None     # None: dry run, or nothing to delete
+
+    @property
+    def dry_run(self) -> bool:
+        return self.result is None and bool(self.plan.deletions)
+
+    @property
+    def ok(self) -> bool:
+        return self.result is None or self.result.ok
+
+    def to_json(self) -> dict[str, Any]:
+        result = self.result or PurgeResult()
+        return {**result.to_json(), "dry_run": self.dry_run,
+                "would_delete": [d.name for d in self.plan.deletions] if self.dry_run else [],
+                "forced": [d.name for d in self.plan.deletions if d.forced_uses],
+                "skipped": self.plan.to_json()["skipped"], "plan": self.plan.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PurgeOutcome":
+        plan = PurgePlan.from_json(data["plan"])
+        return cls(plan, None if data.get("dry_run") or not plan.deletions else PurgeResult.from_json(data))
+
+
+def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False, include_foreign: bool = False,
+          force: bool = False, dry_run: bool = False, confirm: Confirm | None = None,
+          run: StepRunner = direct) -> PurgeOutcome:
+    """`tasks purge`: plan, show (confirm), back up, delete, read back."""
+    config = session.config
+    discovery = run(discover, config)
+    taskdefs = run(fetch_taskdefs, session)
+    workflows = run(fetch_workflows, session)
+    plan = run(plan_purge, config, discovery, taskdefs, workflows, names=list(names), orphaned=orphaned,
+               include_foreign=include_foreign, force=force)
+    if dry_run or not plan.deletions:
+        return PurgeOutcome(plan)
+    if confirm is not None:
+        confirm(plan)
+    return PurgeOutcome(plan, run(execute_purge, session, plan))
+
+
+@dataclass
+class SyncOutcome:
+    upload: UploadOutcome
+    purge: PurgeOutcome | None = None     # None: without prune
+
+    @property
+    def ok(self) -> bool:
+        return self.upload.ok and (self.purge is None or self.purge.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"upload": self.upload.to_json()}
+        if self.purge is not None:
+            doc["purge"] = self.purge.to_json()
+        return doc
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SyncOutcome":
+        purged = data.get("purge")
+        return cls(UploadOutcome.from_json(data["upload"]), PurgeOutcome.from_json(purged) if purged else None)
+
+
+def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
+         confirm: Confirm | None = None, run: StepRunner = direct) -> SyncOutcome:
+    """`tasks sync`: upload new and changed; with prune, purge orphans with every protection."""
+    uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, run=run)
+    if not prune:
+        return SyncOutcome(uploaded)
+    return SyncOutcome(uploaded, purge(session, orphaned=True, dry_run=dry_run, confirm=confirm, run=run))

@@ -1,0 +1,53 @@
+"""What every use case works with: the config, a lazily built Conductor client, the state dir."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass
+class Session:
+    """One invocation's config and Conductor client (built on first use, closed by the owner)."""
+
+    config: Any
+    make_client: Callable[[Any], Any] | None = None
+    _client: Any = field(default=None, repr=False)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            if self.make_client is None:
+                from idflow.conductor.client import client_from_config
+
+                self.make_client = client_from_config
+            self._client = self.make_client(self.config)
+        return self._client
+
+    @property
+    def state_dir(self) -> Path:
+        return state_dir(self.config)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def state_dir(config: Any) -> Path:
+    """The state dir (cache, backups); it ignores itself so it never makes a Git tree dirty."""
+    path = config.resolve(config.state_dir)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            ignore.write_text("# written by idflow: cache and backups stay out of Git\n*\n", encoding="utf-8")
+        except OSError:
+            pass  # read-only checkout: discovery still works without a cache
+    return path

@@ -1,0 +1,205 @@
+"""Discover, plan (diff), upload and apply a saved plan: one function per operation.
+
+Steps: `discover` (read task files) and `fetch_taskdefs` (one GET) at the edges,
+`plan_upload` pure (plus a read of the Git state for provenance), `apply_upload`
+writes, reads back once and accounts for every definition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from idflow.apply import ApplyResult, Progress, apply_plan
+from idflow.errors import InvalidDefinitions, NoSuchTask, RefusedError
+from idflow.plan import UNCHANGED, Plan, make_plan
+from idflow.provenance import Provenance, git_state, provenance_for
+from idflow.usecases.session import Session, state_dir
+from idflow.usecases.steps import StepRunner, direct
+
+
+# ---- steps ----------------------------------------------------------------------------------
+def discover(config: Any):
+    """The local task files' definitions and problems (static: nothing is imported)."""
+    from idflow.discovery import discover as discover_dir
+
+    return discover_dir(config.resolve(config.tasks_dir), cache_dir=state_dir(config) / "cache")
+
+
+def fetch_taskdefs(session: Session) -> list[dict[str, Any]]:
+    return session.client.list_taskdefs()
+
+
+def select_tasks(discovery: Any, names: Iterable[str] | None) -> list[Any]:
+    """The tasks to act on. All: refuse if anything is invalid. Named: only those must be valid."""
+    names = list(names or [])
+    if not names:
+        if discovery.errors:
+            raise InvalidDefinitions(f"{len(discovery.errors)} problem(s) in the task files; nothing was written",
+                                     discovery.errors)
+        return list(discovery.tasks)
+    known = discovery.by_name()
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise NoSuchTask(f"no local task named {', '.join(missing)}",
+                         hint=f"known tasks: {', '.join(sorted(known)) or 'none'} ('idflow tasks list --local')")
+    valid = {t.name for t in discovery.valid_tasks}
+    chosen = [known[n] for n in dict.fromkeys(names)]
+    bad = [t for t in chosen if t.name not in valid]
+    if bad:
+        issues = [e for e in discovery.errors if any(e.path == t.path for t in bad)]
+        raise InvalidDefinitions(f"invalid definition(s): {', '.join(t.name for t in bad)}; nothing was written",
+                                 issues)
+    return chosen
+
+
+def plan_definitions(config: Any, tasks: list[Any], taskdefs: list[dict[str, Any]], *, force: bool = False,
+                     provenance: dict[str, Provenance] | None = None) -> Plan:
+    """Desired (tasks) vs actual (the server's task definitions) -> Plan, with every remote-only one."""
+    unique: dict[str, Any] = {}
+    for task in tasks:
+        unique.setdefault(task.name, task)
+    return make_plan([t.task_def for t in unique.values()], taskdefs,
+                     sources={t.name: f"{t.path}:{t.line}" for t in unique.values()},
+                     provenance=provenance, force=force, server_url=config.safe_api_url, project=config.project_name)
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """A plan plus what the Git state says about it: `tasks diff`'s document and a saved plan file."""
+
+    plan: Plan
+    dirty: tuple[str, ...] = ()
+    provenance_missing: bool = False
+
+    @property
+    def drift(self) -> bool:
+        return self.plan.has_drift
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.plan.to_json(), "drift": self.drift, "dirty": list(self.dirty),
+                "provenance_missing": self.provenance_missing}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "UploadPlan":
+        return cls(Plan.from_json(data), tuple(data.get("dirty") or ()), bool(data.get("provenance_missing")))
+
+
+def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
+                names: Iterable[str] | None = None, force: bool = False, require_clean: bool | None = False,
+                remote_only: bool = False) -> UploadPlan:
+    """What an upload of `names` (all: None) would do. `remote_only` keeps the orphaned and
+    foreign definitions in the plan (the diff shows them); an upload never writes them."""
+    names = list(names or [])
+    tasks = select_tasks(discovery, names)
+    state = git_state(config.base_dir)
+    provenance = provenance_for(tasks, state, project=config.project_name)
+    dirty = tuple(sorted(n for n, p in provenance.items() if p.dirty))
+    if dirty and (config.require_clean if require_clean is None else require_clean):
+        raise RefusedError(f"uncommitted changes in task(s) {', '.join(dirty)}; nothing was written",
+                           hint="commit them first, or drop --require-clean")
+    plan = plan_definitions(config, tasks, taskdefs, force=force, provenance=provenance)
+    if names or not remote_only:
+        plan = plan.select(t.name for t in tasks)
+    return UploadPlan(plan, dirty, provenance_missing=not state.available)
+
+
+def apply_upload(session: Session, plan: Plan, *, recheck_server: bool = False,
+                 progress: Progress | None = None) -> ApplyResult:
+    """Back up, merge into the server copies, write in batches, read back once and account."""
+    config = session.config
+    return apply_plan(session.client, plan, state_dir=session.state_dir, batch_size=config.batch_size,
+                      recheck_server=recheck_server, progress=progress)
+
+
+def nothing_to_apply(plan: Plan) -> ApplyResult:
+    return ApplyResult(unchanged=plan.names(UNCHANGED))
+
+
+# ---- the operations -----------------------------------------------------------------------------
+@dataclass
+class UploadOutcome:
+    planned: UploadPlan
+    result: ApplyResult | None = None            # None: dry run
+
+    @property
+    def plan(self) -> Plan:
+        return self.planned.plan
+
+    @property
+    def ok(self) -> bool:
+        return self.result is None or self.result.ok
+
+    def to_json(self) -> dict[str, Any]:
+        dry_run = self.result is None
+        doc = (self.result or ApplyResult()).to_json()
+        doc.update({"dry_run": dry_run, "dirty": list(self.planned.dirty),
+                    "provenance_missing": self.planned.provenance_missing,
+                    "would_create": self.plan.names("create") if dry_run else [],
+                    "would_update": self.plan.names("update") if dry_run else [],
+                    "plan": self.planned.to_json()})
+        if dry_run:
+            doc["unchanged"] = self.plan.names(UNCHANGED)
+        return doc
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "UploadOutcome":
+        planned = UploadPlan.from_json(data["plan"])
+        return cls(planned, None if data.get("dry_run") else ApplyResult.from_json(data))
+
+
+def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunner = direct) -> UploadPlan:
+    """`tasks diff`: what an upload would change, with what is only on the server."""
+    discovery = run(discover, session.config)
+    taskdefs = run(fetch_taskdefs, session)
+    return run(plan_upload, session.config, discovery, taskdefs, names=names, remote_only=True)
+
+
+def upload(session: Session, *, names: Iterable[str] | None = None, force: bool = False, dry_run: bool = False,
+           require_clean: bool | None = None, progress: Progress | None = None,
+           run: StepRunner = direct) -> UploadOutcome:
+    """`tasks upload`: validate everything, write only creates and updates, verify."""
+    discovery = run(discover, session.config)
+    taskdefs = run(fetch_taskdefs, session)
+    planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
+                  require_clean=require_clean)
+    return UploadOutcome(planned, None if dry_run else _apply(session, planned.plan, run, progress))
+
+
+def _apply(session: Session, plan: Plan, run: StepRunner, progress: Progress | None) -> ApplyResult:
+    if not plan.to_write:
+        return nothing_to_apply(plan)
+    return run(apply_upload, session, plan, progress=progress)
+
+
+def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Progress | None = None,
+                     run: StepRunner = direct) -> UploadOutcome:
+    """`tasks apply PLAN`: only against the server it was made for, only if nothing it touches moved."""
+    plan = planned.plan  # Plan.from_json has validated every item as an upload would
+    config = session.config
+    if plan.server_url and plan.server_url != config.safe_api_url:
+        raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
+    result = run(apply_upload, session, plan, recheck_server=True, progress=progress) if plan.to_write \
+        else nothing_to_apply(plan)
+    return UploadOutcome(planned, result)
+
+
+@dataclass
+class Listing:
+    """`tasks list --sync`: every local and remote definition with its status, and the file problems."""
+
+    plan: Plan
+    discovery: Any
+
+    def to_json(self, *, verbose: bool = False) -> dict[str, Any]:
+        doc: dict[str, Any] = self.plan.summary()
+        if verbose:
+            doc["changes"] = {i.name: [{"field": c.field, "old": c.old, "new": c.new} for c in i.changes]
+                              for i in self.plan.of("update")}
+        doc["errors"] = [{"path": e.path, "line": e.line, "message": e.message} for e in self.discovery.errors]
+        return doc
+
+
+def list_sync(session: Session, *, run: StepRunner = direct) -> Listing:
+    discovery = run(discover, session.config)
+    taskdefs = run(fetch_taskdefs, session)
+    return Listing(plan_definitions(session.config, discovery.tasks, taskdefs), discovery)
