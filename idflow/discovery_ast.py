@@ -107,9 +107,20 @@ def decode(data: bytes) -> tuple[str, tuple[int, str] | None]:
                           "or declare its encoding with a `# -*- coding: latin-1 -*-` first line")
 
 
+NESTED_TASK = "is decorated inside a function: it is registered only when that function runs, never when the "
+
+
 def _read_tree(tree: ast.Module, scope: Scope, result: dict[str, Any]) -> None:
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    nested = {id(inner) for outer in ast.walk(tree) if isinstance(outer, functions)
+              for inner in ast.walk(outer) if inner is not outer}
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if id(node) in nested:  # e.g. a test defining a task inside a test function
+            if any(scope.resolve(d.func if isinstance(d, ast.Call) else d) in DECORATORS for d in node.decorator_list):
+                result["issues"].append([node.lineno, f"{node.name} {NESTED_TASK}worker imports the file: it is "
+                                                      "not read as a task; move it to module level", "warning"])
             continue
         for dec in node.decorator_list:
             call = dec if isinstance(dec, ast.Call) else None

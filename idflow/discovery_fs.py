@@ -20,7 +20,7 @@ from idflow.discovery_ast import MAX_FILE_BYTES, parse_source
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: decorated functions nested in a function are no tasks
 MAX_CACHE_ENTRIES = 200_000
 
 Problem = tuple[int, str]            # (line, message) of an error
