@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from idflow import taskdef
+from idflow.errors import IdflowError
 from idflow.provenance import Provenance, parse_provenance
 
 CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN = "create", "update", "unchanged", "orphaned", "foreign"
@@ -91,19 +93,77 @@ class Plan:
                 "items": [_item_json(i) for i in self.items]}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Plan":
-        if data.get("format") != PLAN_FORMAT or not isinstance(data.get("items"), list):
-            raise ValueError(f"not an idflow plan (format {PLAN_FORMAT})")
+    def from_json(cls, data: Any) -> "Plan":
+        """A plan read back from JSON, checked as strictly as an upload checks task files."""
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT or not isinstance(data.get("items"), list):
+            raise InvalidPlan(f"not an idflow plan (format {PLAN_FORMAT})")
+        problems = [p for index, raw in enumerate(data["items"]) for p in _item_problems(index, raw)]
+        if problems:
+            shown = "; ".join(problems[:10]) + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+            raise InvalidPlan(f"the plan has {len(problems)} problem(s), so nothing was written: {shown}",
+                              hint="make a fresh plan with 'idflow tasks diff --out plan.json'; never edit one by hand")
         items = []
         for raw in data["items"]:
-            if raw.get("action") not in ACTIONS or not isinstance(raw.get("name"), str):
-                raise ValueError(f"plan item {raw.get('name')!r} has an unknown action {raw.get('action')!r}")
             prov = raw.get("provenance")
             items.append(PlanItem(
                 name=raw["name"], action=raw["action"], desired=raw.get("desired"), actual=raw.get("actual"),
-                changes=tuple(FieldChange(**c) for c in raw.get("changes", [])), source=raw.get("source"),
-                seen=raw.get("seen"), provenance=Provenance(**prov) if prov else None))
-        return cls(tuple(items), data.get("server_url", ""), data.get("created_at", ""), bool(data.get("forced")))
+                changes=tuple(FieldChange(c["field"], c.get("old"), c.get("new")) for c in raw.get("changes") or []),
+                source=raw.get("source"), seen=raw.get("seen"), provenance=Provenance(**prov) if prov else None))
+        return cls(tuple(items), str(data.get("server_url") or ""), str(data.get("created_at") or ""),
+                   data.get("forced") is True)
+
+
+class InvalidPlan(IdflowError, ValueError):
+    """A saved plan that is not one idflow wrote, or whose definitions an upload would refuse."""
+
+
+def _item_problems(index: int, raw: Any) -> list[str]:
+    """Why plan item `index` cannot be applied (empty: it can); the same checks as an upload."""
+    from idflow.validation import name_problem, validate, wire_type_errors
+
+    if not isinstance(raw, dict):
+        return [f"item {index} is not an object"]
+    name = raw.get("name")
+    label = f"item {index} ({name[:80]!r})" if isinstance(name, str) else f"item {index}"
+    if raw.get("action") not in ACTIONS:
+        return [f"{label} has an unknown action {str(raw.get('action'))[:40]!r}"]
+    problems = []
+    desired = raw.get("desired")
+    for key in ("actual", "provenance"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            problems.append(f"{label}: {key} is not an object")
+    for key in ("source", "seen"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            problems.append(f"{label}: {key} is not a string")
+    changes = raw.get("changes") or []
+    if not isinstance(changes, list) or not all(isinstance(c, dict) and isinstance(c.get("field"), str)
+                                                 for c in changes):
+        problems.append(f"{label}: changes is not a list of field changes")
+    if isinstance(raw.get("provenance"), dict) and not _provenance_ok(raw["provenance"]):
+        problems.append(f"{label}: provenance is not an idflow stamp")
+    if raw["action"] in (ORPHANED, FOREIGN):  # never written: the name is whatever the server holds
+        if not isinstance(name, str) or not name:
+            problems.append(f"{label}: name must be a non-empty string")
+        if desired is not None:
+            problems.append(f"{label}: a {raw['action']} item has no desired definition")
+        return problems
+    problem = name_problem(name)
+    if problem:
+        return problems + [f"{label}: {problem}"]
+    if not isinstance(desired, dict):
+        return problems + [f"{label}: a {raw['action']} item needs its desired definition"]
+    if desired.get("name") != name:
+        problems.append(f"{label}: its desired definition is named {str(desired.get('name'))[:80]!r}, "
+                        f"not {name[:80]!r}")
+    problems += [f"{label}: {p}" for p in wire_type_errors(desired) + validate(desired)]
+    return problems
+
+
+def _provenance_ok(data: dict[str, Any]) -> bool:
+    known = {f.name for f in dataclass_fields(Provenance)}
+    return (set(data) <= known and {"sha", "dirty", "path", "hash", "at"} <= set(data)
+            and isinstance(data["dirty"], bool)
+            and all(data.get(k) is None or isinstance(data[k], str) for k in known - {"dirty"}))
 
 
 def _item_json(item: PlanItem) -> dict[str, Any]:
