@@ -136,7 +136,7 @@ def load_usage(config, client):
 def plan_purge_for(config, client, discovery, *, names: Iterable[str] = (), orphaned: bool = False,
                    include_foreign: bool = False, force: bool = False):
     """The purge plan; refuses (exit 3) when local files cannot be trusted to say what is orphaned."""
-    from idflow.purge import plan_purge
+    from idflow.purge import plan_purge, refuse_unaddressable
 
     if orphaned and discovery.errors:
         raise RefusedError(f"{len(discovery.errors)} task file problem(s): a file that failed to parse is not an "
@@ -147,7 +147,8 @@ def plan_purge_for(config, client, discovery, *, names: Iterable[str] = (), orph
                            + "; ".join(f"{i.path}:{i.line}: {i.message}" for i in issues[:5]),
                            hint="fix the workflow files, or --force")
     plan = plan_tasks(config, client, discovery.tasks)
-    return plan_purge(plan, usage, names=names, orphaned=orphaned, include_foreign=include_foreign, force=force)
+    return refuse_unaddressable(plan_purge(plan, usage, names=names, orphaned=orphaned,
+                                           include_foreign=include_foreign, force=force))
 
 
 def execute_purge_plan(config, client, purge_plan):

@@ -8,12 +8,13 @@ include_foreign. Every deleted definition is in a backup first.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from idflow.backups import write_backup
-from idflow.errors import ConductorError, NotFound
+from idflow.conductor.paths import addressable
+from idflow.errors import ConductorError, UnaddressableName
 from idflow.plan import FOREIGN, ORPHANED, Plan
 
 DELETE_CONCURRENCY = 8
@@ -42,21 +43,40 @@ class PurgePlan:
     uncertain: tuple[str, ...] = ()   # where dynamic tasks make usage unknowable
 
     def to_json(self) -> dict[str, Any]:
-        return {"delete": [{"name": d.name, "reason": d.reason, "forced_uses": list(d.forced_uses), "note": d.note}
-                           for d in self.deletions],
+        return {"delete": [{"name": d.name, "reason": d.reason, "forced_uses": list(d.forced_uses), "note": d.note,
+                            "server_copy": d.server_copy} for d in self.deletions],
                 "skipped": [{"name": s.name, "reason": s.reason, "used_by": list(s.used_by)} for s in self.skipped],
                 "uncertain": list(self.uncertain)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PurgePlan":
+        return cls(deletions=[Deletion(d["name"], d["reason"], d["server_copy"], tuple(d.get("forced_uses", ())),
+                                       d.get("note", "")) for d in data.get("delete", [])],
+                   skipped=[Skip(s["name"], s["reason"], tuple(s.get("used_by", ()))) for s in data.get("skipped", [])],
+                   uncertain=tuple(data.get("uncertain", ())))
 
 
 @dataclass
 class PurgeResult:
-    deleted: list[str] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    """What the server holds after the deletes (read back once), never what was intended."""
+
+    deleted: list[str] = field(default_factory=list)         # gone from the server
+    failed: list[dict[str, Any]] = field(default_factory=list)  # {"name", "errors"}: the delete failed
+    still_present: list[str] = field(default_factory=list)   # the delete answered OK, the server still holds it
     backup: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.still_present
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deleted": list(self.deleted), "failed": list(self.failed),
+                "still_present": list(self.still_present), "backup": self.backup}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PurgeResult":
+        return cls(list(data.get("deleted", [])), list(data.get("failed", [])), list(data.get("still_present", [])),
+                   data.get("backup"))
 
 
 def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool = False,
@@ -97,27 +117,66 @@ def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool =
     return result
 
 
+def refuse_unaddressable(purge: PurgePlan) -> PurgePlan:
+    """Keep out of the deletions every name the server cannot address exactly (pure).
+
+    A name asked for explicitly refuses the whole run (exit 3): the user named it, and a
+    partial purge would look like success. An orphan or foreign definition the user did
+    not name is only kept, with the reason: one such definition must not block every
+    later `--orphaned` run (a scheduled `sync --prune` would never succeed again).
+    """
+    named = [(d.name, reason) for d in purge.deletions if d.reason == "named" and (reason := addressable(d.name))]
+    if named:
+        raise UnaddressableName(named)
+    keep, skipped = [], list(purge.skipped)
+    for deletion in purge.deletions:
+        reason = addressable(deletion.name)
+        if reason:
+            skipped.append(Skip(deletion.name, f"cannot be deleted exactly on this server: {reason}"))
+        else:
+            keep.append(deletion)
+    if len(keep) == len(purge.deletions):
+        return purge
+    return replace(purge, deletions=keep, skipped=skipped)
+
+
 def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str = "",
                   concurrency: int = DELETE_CONCURRENCY) -> PurgeResult:
+    """Back up, delete one by one, then read the list back once: the result is what the server holds.
+
+    Refuses (before the backup, before any delete) a plan naming a definition the server
+    cannot address exactly; `refuse_unaddressable` should have kept it out already.
+    """
     result = PurgeResult()
     if not purge.deletions:
         return result
+    unaddressable = [(d.name, reason) for d in purge.deletions if (reason := addressable(d.name))]
+    if unaddressable:
+        raise UnaddressableName(unaddressable)
     result.backup = str(write_backup(state_dir, "purge", [d.server_copy for d in purge.deletions],
                                      server_url=server_url))
 
     def delete(deletion: Deletion) -> tuple[str, str | None]:
         try:
             client.delete_taskdef(deletion.name)
-        except NotFound:
-            return deletion.name, None  # already gone: the goal is met
-        except ConductorError as exc:
+        except ConductorError as exc:  # NotFound too: "already gone" is for the read-back to say
             return deletion.name, exc.message
         return deletion.name, None
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for name, error in pool.map(delete, purge.deletions):
-            if error is None:
-                result.deleted.append(name)
-            else:
-                result.failed.append({"name": name, "errors": [error]})
+        answers = list(pool.map(delete, purge.deletions))
+    try:
+        remaining = {d.get("name") for d in client.list_taskdefs()}
+    except ConductorError as exc:
+        unknown = f"the server could not be read back to confirm the delete: {exc.message}"
+        result.failed = [{"name": name, "errors": [error or unknown] + ([unknown] if error else [])}
+                         for name, error in answers]
+        return result
+    for name, error in answers:
+        if name not in remaining:
+            result.deleted.append(name)    # the server no longer holds it, whatever the delete answered
+        elif error is not None:
+            result.failed.append({"name": name, "errors": [error]})
+        else:
+            result.still_present.append(name)
     return result

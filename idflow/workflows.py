@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from idflow.backups import write_backup
-from idflow.errors import IdflowError
+from idflow.conductor.paths import addressable
+from idflow.errors import IdflowError, UnaddressableName
 from idflow.usage import unknown_task_references, walk_tasks
 from idflow.workflow_files import FileIssue, LocalWorkflow, load_workflow_files
 
@@ -303,6 +304,10 @@ def upload_workflows(client: Any, plan: WorkflowPlan, *, dry_run: bool = False, 
     """Back up what an update replaces, write creates and updates in one PUT, read each back."""
     if plan.refused:
         raise WorkflowsRefused(plan)
+    # Written by body, read back by URL path: a name the path cannot carry could never be read back or deleted.
+    unaddressable = [(i.name, reason) for i in plan.to_write if (reason := addressable(i.name))]
+    if unaddressable:
+        raise UnaddressableName(unaddressable, what="workflow")
     result = UploadResult(plan, dry_run)
     if dry_run or not plan.to_write:
         return result

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import httpx
 
 from idflow.conductor.auth import Auth
+from idflow.conductor.paths import segment
 from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
                            ServerError, ServerUnavailable, TransientError, ValidationFailed)
 
@@ -114,7 +115,7 @@ class ConductorClient:
         self._request("PUT", "/metadata/workflow", json=workflows, idempotent=True)
 
     def delete_workflow(self, name: str, version: int) -> None:
-        self._request("DELETE", f"/metadata/workflow/{_quote(name)}/{version}", idempotent=True)
+        self._request("DELETE", f"/metadata/workflow/{_quote(name)}/{_quote(version)}", idempotent=True)
 
     # ---- executions -------------------------------------------------------------
     def start_workflow(self, name: str, input: dict[str, Any], version: int | None = None) -> str:
@@ -287,8 +288,9 @@ def _tls_failure(exc: BaseException) -> tuple[str, str] | None:
             "if the server speaks plain HTTP, use an http:// URL; idflow never downgrades on its own")
 
 
-def _quote(segment: str) -> str:
-    return httpx.URL("/" + segment).raw_path.decode()[1:] if segment else segment
+def _quote(value: str | int) -> str:
+    """One path segment, encoded exactly (see idflow.conductor.paths); refuses what cannot be."""
+    return segment(value)
 
 
 def _server_message(response: httpx.Response) -> str:
