@@ -48,11 +48,28 @@ class InvalidTaskName(IdflowError):
     exit_code = 2
 
 
+# The longest name whose `NAME.py` still fits a 255-byte file name.
+MAX_SCAFFOLD_NAME = 255 - len(".py")
+
+
 def check_name(name: str) -> None:
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise InvalidTaskName(f"task name {name!r} must be a Python identifier (letters, digits, '_', not starting "
-                              "with a digit, not a keyword): it names the directory, the module and the function",
-                              hint="e.g. `idflow tasks new send_email`")
+    """Refuse any name that discovery or validation would reject later (nothing is written)."""
+    from idflow.discovery_fs import SKIP_DIRS
+    from idflow.validation import name_problem
+
+    shown = repr(name if len(name) <= 80 else name[:80] + "...")
+    if not name.isascii() or not name.isidentifier() or keyword.iskeyword(name):
+        reason = "must be an ASCII Python identifier (letters, digits, '_', not starting with a digit, not a keyword)"
+    elif name in SKIP_DIRS:
+        reason = "is a directory name discovery skips"
+    elif len(name) > MAX_SCAFFOLD_NAME:
+        reason = f"is longer than {MAX_SCAFFOLD_NAME} characters (the file {name[:10]}....py must fit a file name)"
+    elif name_problem(name):
+        reason = name_problem(name) or ""
+    else:
+        return
+    raise InvalidTaskName(f"task name {shown} {reason}: it names the directory, the module, the function and "
+                          "the task definition; nothing was written", hint="e.g. `idflow tasks new send_email`")
 
 
 def render(name: str) -> dict[str, str]:
