@@ -72,6 +72,9 @@ def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, re
         result.requests = _delta(client, before)
         return result
     if recheck_server:
+        if not plan.server_url:  # a saved plan must say where it was made, or any server would do
+            raise RefusedError("the plan names no server, so it cannot be checked against this one; "
+                               "nothing was written", hint="make a fresh plan with 'idflow tasks diff --out plan.json'")
         current = {d["name"]: d for d in client.list_taskdefs()}
         recheck(plan, current)
     else:
