@@ -38,6 +38,8 @@ class DiscoveredTask:
     requirements: tuple[str, ...]
     problems: tuple[str, ...]  # why task_def is unusable: read errors + validation (empty = valid)
     module: str        # dotted module for the worker, or the file path when not in a package
+    layer: str = ""    # the tasks dir it came from (see discovery_layers)
+    overrides: tuple[str, ...] = ()  # "path:line" of same-named tasks in earlier layers it replaces
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class Discovery:
         valid = {id(t) for t in self.valid_tasks}
         return {
             "tasks": [{"name": t.name, "path": t.path, "line": t.line, "function": t.function,
-                       "task_def": t.task_def, "requirements": list(t.requirements), "valid": id(t) in valid}
+                       "task_def": t.task_def, "requirements": list(t.requirements), "valid": id(t) in valid,
+                       "layer": t.layer, "overrides": list(t.overrides)}
                       for t in self.tasks],
             "errors": [issue(i) for i in self.errors],
             "warnings": [issue(i) for i in self.warnings],
@@ -120,7 +123,7 @@ class _Source:
     parsed: dict[str, Any]
 
 
-def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None) -> Discovery:
+def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None, cache: ParseCache | None = None) -> Discovery:
     """Read every task under `tasks_dir` (never imports it); problems become issues."""
     root = Path(tasks_dir)
     root_display = display_path(root)
@@ -132,12 +135,14 @@ def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None) -> Discove
     walk = walk_tasks_dir(root)
     issues = [Issue(f"{root_display}/{rel}" if rel else root_display, line, message, severity)
               for rel, line, message, severity in walk.issues]
-    cache = ParseCache(cache_dir)
+    own_cache = cache is None
+    cache = ParseCache(cache_dir) if cache is None else cache
     sources = []
     for rel, content in walk.files:
         parsed = cache.parse(content) if isinstance(content, bytes) else _unreadable(content)
         sources.append(_Source(_join(root_display, rel), tuple(rel.split("/")), parsed))
-    cache.save()
+    if own_cache:
+        cache.save()
     requirements = {_join(root_display, rel): content for rel, content in walk.requirements}
     package_dirs = {_join(root_display, rel) for rel in walk.package_dirs}
     is_package = _package_test(package_dirs, root_display)
@@ -216,7 +221,7 @@ def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], t
             req_cache[task_dir] = _requirements(task_dir, requirements, issues)
         module = module_name(source.path, is_package)
         for raw in source.parsed["tasks"]:
-            task = _task(raw, source.path, task_dir, req_cache[task_dir], module)
+            task = _task(raw, source.path, task_dir, req_cache[task_dir], module, root)
             tasks.append(task)
             issues.extend(Issue(source.path, ln, task_problem_message(task.name, msg), "error")
                           for ln, msg in raw["problems"])
@@ -234,7 +239,8 @@ def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], t
     return Discovery(tasks, issues)
 
 
-def _task(raw: dict[str, Any], path: str, task_dir: str, requirements: tuple[str, ...], module: str) -> DiscoveredTask:
+def _task(raw: dict[str, Any], path: str, task_dir: str, requirements: tuple[str, ...], module: str,
+          layer: str = "") -> DiscoveredTask:
     keywords = raw["keywords"]
     usable = keywords if not raw["problems"] else {k: v for k, v in keywords.items() if not keyword_type_errors({k: v})}
     wire = taskdef.build(raw["name"], usable, raw["docstring"])
@@ -242,7 +248,8 @@ def _task(raw: dict[str, Any], path: str, task_dir: str, requirements: tuple[str
         p if ";" in p else f"{p}; fix it in the @worker_task keywords" for p in validate(wire))
     return DiscoveredTask(name=raw["name"], function=raw["function"], path=path, line=raw["line"], task_dir=task_dir,
                           form=raw["form"], keywords=dict(keywords), worker_options=dict(raw["worker_options"]),
-                          task_def=wire, requirements=requirements, problems=problems, module=module)
+                          task_def=wire, requirements=requirements, problems=problems, module=module,
+                          layer=layer)
 
 
 def _duplicates(tasks: list[DiscoveredTask]) -> list[Issue]:

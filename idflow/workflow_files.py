@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 SUFFIXES = (".json", ".yaml", ".yml")
+# ID Flow keeps Conductor event handlers beside its workflows: a list of handlers, not workflows.
+EVENT_HANDLERS = "event_handlers.json"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class FileIssue:
 
 
 def load_workflow_files(workflows_dir: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
-    """Every workflow in *.json / *.yaml / *.yml under `workflows_dir`, in path order.
+    """Every workflow in *.json / *.yaml / *.yml under `workflows_dir`, in path order (not event_handlers.json).
 
     A missing directory holds no workflows (not an issue). A file may hold one
     definition (a mapping with `name` and `tasks`) or a list of them; a YAML file
@@ -78,7 +80,7 @@ def _find_files(root: Path) -> tuple[list[Path], list[FileIssue]]:
         seen_dirs.add((st.st_dev, st.st_ino))
         dirnames.sort()
         for name in sorted(filenames):
-            if not name.lower().endswith(SUFFIXES):
+            if not name.lower().endswith(SUFFIXES) or name == EVENT_HANDLERS:
                 continue
             path = Path(dirpath) / name
             try:
@@ -199,3 +201,28 @@ def _definition_problem(item: Any) -> str | None:
     if not isinstance(item.get("tasks"), list):
         return f"workflow {name!r} has no tasks list"
     return None
+
+
+@dataclass(frozen=True)
+class UnknownTask:
+    """A workflow file names a task that no task layer defines: a warning, never a block on uploading tasks."""
+
+    path: str
+    workflow: str
+    task: str
+    where: str                 # JSON path in the definition, e.g. tasks[2].forkTasks[0][1]
+
+    def __str__(self) -> str:
+        return (f"{self.path}: workflow {self.workflow!r} names task {self.task!r} at {self.where}, "
+                "which no local task file defines")
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "workflow": self.workflow, "task": self.task, "where": self.where,
+                "message": str(self)}
+
+
+def unknown_tasks(workflows: list[LocalWorkflow], known: set[str]) -> list[UnknownTask]:
+    from idflow.usage import unknown_task_references
+
+    return [UnknownTask(w.path, w.definition["name"], task, where)
+            for w in workflows for task, where in unknown_task_references(w.definition, known)]

@@ -20,9 +20,9 @@ from idflow.usecases.steps import StepRunner, direct
 # ---- steps ----------------------------------------------------------------------------------
 def discover(config: Any):
     """The local task files' definitions and problems (static: nothing is imported)."""
-    from idflow.discovery import discover as discover_dir
+    from idflow.discovery_layers import discover_layers, task_layers
 
-    return discover_dir(config.resolve(config.tasks_dir), cache_dir=state_dir(config) / "cache")
+    return discover_layers(task_layers(config), cache_dir=state_dir(config) / "cache")
 
 
 def fetch_taskdefs(session: Session) -> list[dict[str, Any]]:

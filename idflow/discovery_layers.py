@@ -1,0 +1,50 @@
+"""Layered task sources: `tasks_dirs:` in override order, as in ID Flow's resource overlay.
+
+A package's own tasks, then vendored ones, then the project's: each layer is discovered
+on its own (so two files in one layer defining a name stay a duplicate error), then a
+task of a later layer replaces the same-named tasks of earlier layers, and says so in
+`overrides`. One parse cache serves every layer and is written once.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable
+
+from idflow.discovery import Discovery, DiscoveredTask, discover
+from idflow.discovery_fs import ParseCache
+
+
+def task_layers(config: Any) -> list[Path]:
+    """The task dirs to read, in override order: `tasks_dirs`, with `tasks_dir` (the project's) last unless listed."""
+    layers = [config.resolve(d) for d in (getattr(config, "tasks_dirs", None) or ())]
+    own = config.resolve(config.tasks_dir)
+    if own not in layers:
+        layers.append(own)
+    return list(dict.fromkeys(layers))
+
+
+def discover_layers(dirs: Iterable[str | Path], *, cache_dir: Path | None = None) -> Discovery:
+    """Discovery over several task dirs; a later dir's task overrides an earlier one's of the same name."""
+    cache = ParseCache(cache_dir)
+    found = [discover(d, cache=cache) for d in dirs]
+    cache.save()
+    if len(found) == 1:
+        return found[0]
+    tasks: list[DiscoveredTask] = []
+    issues = [issue for layer in found for issue in layer.issues]
+    for layer in found:
+        names = {t.name for t in layer.tasks}
+        shadowed = [t for t in tasks if t.name in names]
+        kept = [t for t in tasks if t.name not in names]
+        for task in layer.tasks:
+            replaced = tuple(f"{t.path}:{t.line}" for t in shadowed if t.name == task.name)
+            kept.append(replace(task, overrides=replaced + _earlier(shadowed, task.name)) if replaced else task)
+        tasks = kept
+    # Layer order, not path order: the worker imports in this order, so a later layer's decorator registers last.
+    return Discovery(tasks, issues)
+
+
+def _earlier(shadowed: list[DiscoveredTask], name: str) -> tuple[str, ...]:
+    """What the replaced tasks had themselves overridden: the whole chain, nearest first."""
+    return tuple(o for t in shadowed if t.name == name for o in t.overrides)
