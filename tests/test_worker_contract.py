@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import textwrap
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 import pytest
 
-import idflow.cli.worker_cmd  # noqa: F401  (registers the commands until app.py imports it)
-import idflow.cli.workflows_cmd  # noqa: F401
 from idflow.worker_contract import ContractError, adapt, contract_of, to_output
-from tests.clihelp import run_cli
-from tests.test_worker import WorkerProcess
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def sdk_task(input_data: dict) -> Any:

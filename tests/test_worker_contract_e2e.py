@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,6 @@ from typing import Iterator
 
 import pytest
 
-import idflow.cli.worker_cmd  # noqa: F401  (registers the commands until app.py imports it)
-import idflow.cli.workflows_cmd  # noqa: F401
 from tests.clihelp import run_cli
 from tests.test_worker import WorkerProcess
 
