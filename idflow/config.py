@@ -24,6 +24,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "conductor_server_url": (str, DEFAULT_SERVER_URL),
     "conductor_api_key_env_var": (str, "CONDUCTOR_API_KEY"),
     "tasks_dir": (str, "idflow/tasks"),
+    "tasks_dirs": ((list, type(None)), None),  # layers in override order; tasks_dir is last unless listed
     "workflows_dir": (str, "idflow/workflows"),
     "state_dir": (str, ".idflow"),
     "require_clean": (bool, False),
@@ -44,6 +45,7 @@ class Config:
     conductor_server_url: str = DEFAULT_SERVER_URL
     conductor_api_key_env_var: str = "CONDUCTOR_API_KEY"
     tasks_dir: str = "idflow/tasks"
+    tasks_dirs: list[str] | None = None  # task layers in override order (idflow.discovery_layers)
     workflows_dir: str = "idflow/workflows"
     state_dir: str = ".idflow"
     require_clean: bool = False
@@ -193,6 +195,8 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
         if bad_bool or not isinstance(value, kinds):
             expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
             raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {value!r}")
+        if key == "tasks_dirs" and not all(isinstance(d, str) and d for d in value):
+            raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {value!r}")
         if key == "conductor_server_url" and not normalise_server_url(value).startswith(("http://", "https://")):
             raise ConfigError(f"{path}:{line}: {shown[key]} {value!r} must start with http:// or https://")
         if key in MINIMUM:
