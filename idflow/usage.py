@@ -4,17 +4,34 @@ Pure functions on plain data: workflow definitions in Conductor's JSON form in, 
 `UsageIndex` out. Purge asks it before deleting a definition, upload asks
 `unknown_task_references` before sending a workflow.
 
-When a task counts as a use of the TaskDef with its `name`:
-- type missing or "SIMPLE": always (even with an inline `taskDefinition`: the
-  server copy may still be what a run picks up, and over-counting only makes a
-  purge more careful);
-- a known system type (HTTP, INLINE, SWITCH, SUB_WORKFLOW, ...): never, whatever
-  its name (SUB_WORKFLOW names a workflow, not a task);
-- any other type (USER_DEFINED, a plugin's type, a typo): when it has no inline
-  `taskDefinition`, because Conductor then looks the TaskDef up by name;
-- DYNAMIC: when its task-name input is a literal; otherwise, like every
-  FORK_JOIN_DYNAMIC, the name is only known at run time and the index records an
-  `Uncertainty` instead.
+A task uses the TaskDef with its `name`, whatever its `type`: Conductor looks a
+same-named TaskDef up for every workflow task, system tasks included (HTTP,
+JSON_JQ_TRANSFORM, INLINE, SUB_WORKFLOW, ...), and takes its retries, timeouts and
+rate limits from it. An inline `taskDefinition` does not change that here: counting
+too much only makes a purge more careful. A DYNAMIC task also uses the task its
+name input names, when that input is a literal.
+
+Inline workflow definitions are walked like top-level ones, at any depth:
+SUB_WORKFLOW `subWorkflowParam.workflowDefinition` and START_WORKFLOW
+`inputParameters.startWorkflow.workflowDef`, inside forks, switches, loops and
+each other.
+
+Some tasks choose at run time what they run; the index records an `Uncertainty`
+(which workflow, where, why) for each, and every unused name is then "uncertain".
+From the task types of the Conductor OSS 3.32.3 server (TaskType, the task mappers,
+the annotated system tasks of its AI/agent modules):
+- DYNAMIC whose task-name input is not a literal;
+- FORK_JOIN_DYNAMIC, always (its task list, or forkTaskName, is an input);
+- SUB_WORKFLOW and START_WORKFLOW whose workflow name, start request or inline
+  definition is an expression (`${...}`, or a definition given as a string): the
+  server evaluates these parameters before it picks the workflow;
+- inside an inline definition, a task name or task list given as an expression
+  (the whole definition is evaluated as a parameter);
+- PLAN_AND_COMPILE (agent runtime), which compiles a workflow from a plan made at
+  run time.
+The other types run fixed work or call outside services (HTTP, LLM_*, CALL_MCP_TOOL,
+AGENT, JDBC, ...); LLM_CHAT_COMPLETE only returns tool calls, which a workflow runs
+through DYNAMIC or FORK_JOIN_DYNAMIC, both uncertain already.
 Input is never trusted: malformed nodes are skipped, nesting is bounded.
 """
 from __future__ import annotations
@@ -35,17 +52,17 @@ MAX_DEPTH = 200
 MAX_NODES_PER_WORKFLOW = 200_000
 
 SERVER = "server"
+EXPRESSION = "${"
 DYNAMIC_TYPES = ("DYNAMIC", "FORK_JOIN_DYNAMIC")
 # Recorded as an Uncertainty's task_type when a workflow could not be walked to
 # the end (too deep or too large): anything may hide in the part not seen.
 UNWALKED = "UNWALKED"
-
-SYSTEM_TYPES = frozenset({
-    "DYNAMIC", "FORK_JOIN", "FORK_JOIN_DYNAMIC", "DECISION", "SWITCH", "JOIN", "EXCLUSIVE_JOIN",
-    "DO_WHILE", "SUB_WORKFLOW", "START_WORKFLOW", "EVENT", "WAIT", "HUMAN", "HTTP", "LAMBDA",
-    "INLINE", "TERMINATE", "KAFKA_PUBLISH", "JSON_JQ_TRANSFORM", "SET_VARIABLE", "NOOP",
-    "WAIT_FOR_WEBHOOK", "BUSINESS_RULE", "JDBC", "HTTP_POLL",
-})
+# Recorded when a task list inside an inline definition is an expression.
+INLINE_EXPRESSION = "INLINE_EXPRESSION"
+# Task types that may choose at run time what they run (see `run_time_choice`).
+CHOOSERS = frozenset({"DYNAMIC", "FORK_JOIN_DYNAMIC", "SUB_WORKFLOW", "START_WORKFLOW", "PLAN_AND_COMPILE"})
+SUB_WORKFLOW_INLINE = ".subWorkflowParam.workflowDefinition"
+START_WORKFLOW_INLINE = ".inputParameters.startWorkflow.workflowDef"
 
 Verdict = Literal["used", "uncertain", "unused"]
 
@@ -72,11 +89,13 @@ class Uncertainty:
     workflow: str
     version: int | None
     where: str
-    task_type: str       # "DYNAMIC" | "FORK_JOIN_DYNAMIC" (| "UNWALKED")
+    task_type: str       # the choosing task's type (DYNAMIC, SUB_WORKFLOW, ...), UNWALKED or INLINE_EXPRESSION
     source: str
+    reason: str = ""     # what is chosen at run time
 
     def __str__(self) -> str:
-        return f"{_label(self.workflow, self.version, self.source)} {self.where} ({self.task_type})"
+        why = f"{self.task_type}: {self.reason}" if self.reason else self.task_type
+        return f"{_label(self.workflow, self.version, self.source)} {self.where} ({why})"
 
 
 @dataclass
@@ -115,6 +134,7 @@ class TaskWalk:
     wheres: list[str] = field(default_factory=list)   # e.g. tasks[2].forkTasks[0][1]
     complete: bool = True                              # False: stopped at MAX_DEPTH or MAX_NODES_PER_WORKFLOW
     stopped_at: str = ""
+    expressions: list[str] = field(default_factory=list)  # wheres of task lists/tasks given as `${...}`
 
     def __iter__(self) -> Iterator[tuple[dict[str, Any], str]]:
         return zip(self.tasks, self.wheres)
@@ -127,8 +147,14 @@ def walk_tasks(workflow: Any) -> TaskWalk:
     return walk
 
 
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, str) and EXPRESSION in value
+
+
 def _walk_list(tasks: Any, prefix: str, depth: int, walk: TaskWalk, active: set[int]) -> None:
     if not isinstance(tasks, list) or id(tasks) in active:
+        if _is_expression(tasks):
+            walk.expressions.append(prefix)
         return
     seen, wheres = walk.tasks, walk.wheres
     if depth >= MAX_DEPTH or len(seen) >= MAX_NODES_PER_WORKFLOW:
@@ -138,12 +164,14 @@ def _walk_list(tasks: Any, prefix: str, depth: int, walk: TaskWalk, active: set[
     active.add(id(tasks))
     for i, task in enumerate(tasks):
         if not isinstance(task, dict):
+            if _is_expression(task):
+                walk.expressions.append(f"{prefix}[{i}]")
             continue
         where = f"{prefix}[{i}]"
         seen.append(task)
         wheres.append(where)
         # Most tasks nest nothing: test for that before paying for the full look.
-        if not task.keys().isdisjoint(NESTING_KEYS):
+        if not task.keys().isdisjoint(NESTING_KEYS) or task.get("type") == "START_WORKFLOW":
             _walk_children(task, where, depth + 1, walk, active)
     active.discard(id(tasks))
 
@@ -161,11 +189,21 @@ def _walk_children(task: dict[str, Any], where: str, depth: int, walk: TaskWalk,
             _walk_list(branch, f"{where}.decisionCases[{json.dumps(str(key))}]", depth, walk, active)
     _walk_list(task.get("defaultCase"), f"{where}.defaultCase", depth, walk, active)
     _walk_list(task.get("loopOver"), f"{where}.loopOver", depth, walk, active)
-    param = task.get("subWorkflowParam")
-    inline = param.get("workflowDefinition") if isinstance(param, dict) else None
+    inline = _get(task.get("subWorkflowParam"), "workflowDefinition")
     if isinstance(inline, dict):
-        _walk_list(inline.get("tasks"), f"{where}.subWorkflowParam.workflowDefinition.tasks",
-                   depth, walk, active)
+        _walk_list(inline.get("tasks"), f"{where}{SUB_WORKFLOW_INLINE}.tasks", depth, walk, active)
+    if task.get("type") == "START_WORKFLOW":
+        inline = _get(_get(task.get("inputParameters"), "startWorkflow"), "workflowDef")
+        if isinstance(inline, dict):
+            _walk_list(inline.get("tasks"), f"{where}{START_WORKFLOW_INLINE}.tasks", depth, walk, active)
+
+
+def _get(container: Any, key: str) -> Any:
+    return container.get(key) if isinstance(container, dict) else None
+
+
+def _literal(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and EXPRESSION not in value else None
 
 
 def _dynamic_literal_name(task: dict[str, Any]) -> str | None:
@@ -173,25 +211,50 @@ def _dynamic_literal_name(task: dict[str, Any]) -> str | None:
     param, inputs = task.get("dynamicTaskNameParam"), task.get("inputParameters")
     if not isinstance(param, str) or not isinstance(inputs, dict):
         return None
-    value = inputs.get(param)
-    if isinstance(value, str) and value and "${" not in value:
-        return value
+    return _literal(inputs.get(param))
+
+
+def referenced_names(task: dict[str, Any]) -> list[str]:
+    """The TaskDef names this task uses (see the module docstring)."""
+    name = task.get("name")
+    found = [name] if isinstance(name, str) and name else []
+    kind = task.get("type")
+    target = (_dynamic_literal_name(task) if kind == "DYNAMIC"
+              else _literal(_get(task.get("inputParameters"), "forkTaskName")) if kind == "FORK_JOIN_DYNAMIC"
+              else None)
+    if target is not None and target not in found:
+        found.append(target)
+    return found
+
+
+def run_time_choice(task: dict[str, Any]) -> str | None:
+    """Why this task chooses at run time what it runs, or None when it does not."""
+    kind = task.get("type")
+    if kind == "DYNAMIC":
+        return None if _dynamic_literal_name(task) else "task name chosen at run time"
+    if kind == "FORK_JOIN_DYNAMIC":
+        return "forked tasks chosen at run time"
+    if kind == "PLAN_AND_COMPILE":
+        return "compiles a workflow from a plan made at run time"
+    if kind == "SUB_WORKFLOW":
+        param = task.get("subWorkflowParam")
+        if _is_expression(param) or _is_expression(_get(param, "name")):
+            return "sub-workflow name chosen at run time"
+        if isinstance(_get(param, "workflowDefinition"), str):
+            return "inline sub-workflow definition given as an expression"
+    if kind == "START_WORKFLOW":
+        request = _get(task.get("inputParameters"), "startWorkflow")
+        if _is_expression(request):
+            return "start request chosen at run time"
+        if _is_expression(_get(request, "name")):
+            return "workflow name chosen at run time"
+        if isinstance(_get(request, "workflowDef"), str):
+            return "inline workflow definition given as an expression"
     return None
 
 
-def referenced_name(task: dict[str, Any]) -> str | None:
-    """The TaskDef name this task uses, or None (see the module docstring)."""
-    kind = task.get("type")
-    if kind == "DYNAMIC":
-        return _dynamic_literal_name(task)
-    name = task.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    if kind is None or kind == "SIMPLE":
-        return name
-    if not isinstance(kind, str) or kind in SYSTEM_TYPES:
-        return None
-    return name if task.get("taskDefinition") is None else None
+def _in_inline_definition(where: str) -> bool:
+    return SUB_WORKFLOW_INLINE in where or START_WORKFLOW_INLINE in where
 
 
 def _version(workflow: dict[str, Any]) -> int | None:
@@ -239,24 +302,31 @@ def build_usage_index(server_workflows: list[dict[str, Any]],
 
 def _build(server_workflows: Any, local_workflows: Any) -> UsageIndex:
     index = UsageIndex()
-    uses = index.uses
+    uses, uncertain = index.uses, index.uncertain
     for workflow, version, source in _sources(server_workflows, tuple(local_workflows or ())):
         name = _workflow_name(workflow)
         walk = walk_tasks(workflow)
         for task, where in walk:
-            kind = task.get("type")
-            if kind is None or kind == "SIMPLE":  # the common case, without a call
-                target = task.get("name")
-                if not isinstance(target, str) or not target:
-                    continue
-            else:
-                target = referenced_name(task)
-            if target is not None:
+            target = task.get("name")
+            if isinstance(target, str) and target:  # the common case, without a call
                 uses.setdefault(target, []).append(Use(name, version, where, source))
-            elif kind in DYNAMIC_TYPES:
-                index.uncertain.append(Uncertainty(name, version, where, kind, source))
+                if EXPRESSION in target and _in_inline_definition(where):
+                    uncertain.append(Uncertainty(name, version, where, str(task.get("type") or "SIMPLE"), source,
+                                                 "task name in an inline definition chosen at run time"))
+            kind = task.get("type")
+            if isinstance(kind, str) and kind in CHOOSERS:
+                for extra in referenced_names(task):
+                    if extra != target:
+                        uses.setdefault(extra, []).append(Use(name, version, where, source))
+                why = run_time_choice(task)
+                if why is not None:
+                    uncertain.append(Uncertainty(name, version, where, kind, source, why))
+        for where in walk.expressions:
+            uncertain.append(Uncertainty(name, version, where, INLINE_EXPRESSION, source,
+                                         "tasks in an inline definition given as an expression"))
         if not walk.complete:
-            index.uncertain.append(Uncertainty(name, version, walk.stopped_at, UNWALKED, source))
+            uncertain.append(Uncertainty(name, version, walk.stopped_at, UNWALKED, source,
+                                         "nested too deep or too large to read to the end"))
     return index
 
 

@@ -26,6 +26,23 @@ def wheres(index: UsageIndex, name: str) -> list[str]:
     return [u.where for u in index.uses_of(name)]
 
 
+START_INLINE = "tasks[0].inputParameters.startWorkflow.workflowDef"
+SUB_INLINE = "subWorkflowParam.workflowDefinition"
+
+
+def start_workflow(definition, ref: str = "start") -> dict:
+    """A START_WORKFLOW task; `definition` is its inline workflowDef (a dict, or an expression string)."""
+    return {"name": ref, "taskReferenceName": ref, "type": "START_WORKFLOW",
+            "inputParameters": {"startWorkflow": {"name": "child", "version": 1, "workflowDef": definition}}}
+
+
+def sub_workflow(definition, ref: str = "sub", name: str = "child") -> dict:
+    param = {"name": name, "version": 1}
+    if definition is not None:
+        param["workflowDefinition"] = definition
+    return {"name": ref, "taskReferenceName": ref, "type": "SUB_WORKFLOW", "subWorkflowParam": param}
+
+
 # --- nesting ---------------------------------------------------------------
 
 def test_top_level_simple_task_and_missing_type():
@@ -43,7 +60,9 @@ def test_task_used_only_inside_a_fork_branch():
     index = build_usage_index([workflow("order_flow", [simple("x"), simple("y"), fork, join], version=3)])
     assert wheres(index, "in_fork") == ["tasks[2].forkTasks[1][1]"]
     assert str(index.uses_of("in_fork")[0]) == "order_flow v3 tasks[2].forkTasks[1][1]"
-    assert index.verdict("in_fork") == "used" and not index.is_used("fork") and not index.is_used("join")
+    assert index.verdict("in_fork") == "used"
+    # FORK_JOIN and JOIN are tasks too: a TaskDef named "fork" or "join" would apply to them.
+    assert wheres(index, "fork") == ["tasks[2]"] and wheres(index, "join") == ["tasks[3]"]
 
 
 def test_task_used_only_in_a_switch_case_and_default_case():
@@ -54,7 +73,7 @@ def test_task_used_only_in_a_switch_case_and_default_case():
     assert wheres(index, "card_pay") == ['tasks[0].decisionCases["card"][0]']
     assert wheres(index, "wire") == ['tasks[0].decisionCases["bank transfer"][1]']
     assert wheres(index, "fallback") == ["tasks[0].defaultCase[0]"]
-    assert not index.is_used("route")
+    assert wheres(index, "route") == ["tasks[0]"]
 
 
 def test_task_used_only_in_a_decision_case():
@@ -80,9 +99,11 @@ def test_task_used_only_in_an_inline_sub_workflow_definition():
     assert index.uses_of("inlined")[0].workflow == "parent"
 
 
-def test_sub_workflow_reference_by_name_is_not_a_task_use():
-    sub = {"name": "child_flow", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child_flow", "version": 2}}
-    assert build_usage_index([workflow("parent", [sub])]).verdict("child_flow") == "unused"
+def test_sub_workflow_task_uses_the_taskdef_of_its_own_name_not_of_the_workflow_it_runs():
+    sub = {"name": "call_child", "type": "SUB_WORKFLOW", "subWorkflowParam": {"name": "child_flow", "version": 2}}
+    index = build_usage_index([workflow("parent", [sub])])
+    assert (index.verdict("call_child"), index.verdict("child_flow")) == ("used", "unused")
+    assert index.uncertain == []
 
 
 def test_every_nesting_kind_together_in_document_order():
@@ -96,6 +117,62 @@ def test_every_nesting_kind_together_in_document_order():
     index = build_usage_index([workflow("w", tasks)])
     assert wheres(index, "t") == ['tasks[0].loopOver[0].decisionCases["a"][0].forkTasks[1][0]',
                                   "tasks[0].loopOver[0].defaultCase[0]", "tasks[1]"]
+
+
+def test_task_used_only_inside_a_start_workflow_inline_definition():
+    inline = {"name": "child", "version": 1, "tasks": [simple("first"), simple("only_here")]}
+    index = build_usage_index([workflow("parent", [start_workflow(inline)], version=4)])
+    assert index.uses_of("only_here") == [Use("parent", 4, START_INLINE + ".tasks[1]", "server")]
+    assert str(index.uses_of("only_here")[0]) == f"parent v4 {START_INLINE}.tasks[1]"
+    assert index.uncertain == []
+
+
+def _fork(*branches) -> dict:
+    return {"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": list(branches)}
+
+
+def _switch(case: list, default: list | None = None) -> dict:
+    return {"name": "sw", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "value-param",
+            "expression": "k", "decisionCases": {"a": case}, "defaultCase": default or []}
+
+
+def _loop(body: list) -> dict:
+    return {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE", "loopOver": body}
+
+
+def _inline(tasks: list) -> dict:
+    return {"name": "child", "version": 1, "tasks": tasks}
+
+
+DEEP = "deep_task"
+# (top-level tasks, where DEEP is found): each inline kind inside every other construct and inside each other.
+NESTED_INLINE = {
+    "sub_in_fork_in_switch": (
+        [_switch([_fork([simple("x")], [sub_workflow(_inline([simple(DEEP)]))])])],
+        f'tasks[0].decisionCases["a"][0].forkTasks[1][0].{SUB_INLINE}.tasks[0]'),
+    "start_in_default_case_in_loop": (
+        [_loop([_switch([], [start_workflow(_inline([simple("x"), simple(DEEP)]))])])],
+        "tasks[0].loopOver[0].defaultCase[0].inputParameters.startWorkflow.workflowDef.tasks[1]"),
+    "start_in_sub_inline": (
+        [sub_workflow(_inline([start_workflow(_inline([simple(DEEP)]))]))],
+        f"tasks[0].{SUB_INLINE}.tasks[0].inputParameters.startWorkflow.workflowDef.tasks[0]"),
+    "sub_in_start_inline_in_fork": (
+        [_fork([start_workflow(_inline([_loop([sub_workflow(_inline([simple(DEEP)]))])]))])],
+        "tasks[0].forkTasks[0][0].inputParameters.startWorkflow.workflowDef.tasks[0].loopOver[0]."
+        f"{SUB_INLINE}.tasks[0]"),
+    "start_in_start": (
+        [start_workflow(_inline([start_workflow(_inline([_fork([simple(DEEP)])]))]))],
+        "tasks[0].inputParameters.startWorkflow.workflowDef.tasks[0].inputParameters.startWorkflow.workflowDef"
+        ".tasks[0].forkTasks[0][0]"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NESTED_INLINE))
+def test_inline_definitions_are_walked_at_any_depth(shape):
+    tasks, where = NESTED_INLINE[shape]
+    index = build_usage_index([workflow("parent", tasks, version=2)])
+    assert index.uses_of(DEEP) == [Use("parent", 2, where, "server")]
+    assert index.verdict(DEEP) == "used" and index.uncertain == []
 
 
 # --- versions and local files -------------------------------------------------
@@ -146,39 +223,133 @@ FORK_DYNAMIC = {"name": "fd", "taskReferenceName": "fd", "type": "FORK_JOIN_DYNA
 def test_dynamic_task_makes_unused_names_uncertain_but_used_stays_used():
     index = build_usage_index([workflow("w", [simple("known"), DYNAMIC], version=2)])
     assert (index.verdict("known"), index.verdict("anything_else")) == ("used", "uncertain")
-    assert not index.is_used("anything_else") and not index.is_used("dyn")
-    assert index.uncertain == [Uncertainty("w", 2, "tasks[1]", "DYNAMIC", "server")]
-    assert str(index.uncertain[0]) == "w v2 tasks[1] (DYNAMIC)"
+    assert not index.is_used("anything_else") and wheres(index, "dyn") == ["tasks[1]"]
+    assert index.uncertain == [Uncertainty("w", 2, "tasks[1]", "DYNAMIC", "server", "task name chosen at run time")]
+    assert str(index.uncertain[0]) == "w v2 tasks[1] (DYNAMIC: task name chosen at run time)"
 
 
 def test_fork_join_dynamic_nested_is_uncertain():
     loop = {"name": "l", "type": "DO_WHILE", "loopOver": [FORK_DYNAMIC]}
     index = build_usage_index([workflow("w", [loop])])
-    assert index.uncertain == [Uncertainty("w", 1, "tasks[0].loopOver[0]", "FORK_JOIN_DYNAMIC", "server")]
-    assert index.verdict("fd") == "uncertain"
+    assert index.uncertain == [Uncertainty("w", 1, "tasks[0].loopOver[0]", "FORK_JOIN_DYNAMIC", "server",
+                                           "forked tasks chosen at run time")]
+    assert index.verdict("fd") == "used" and index.verdict("other") == "uncertain"
 
 
 def test_dynamic_task_with_a_literal_name_is_a_plain_use():
     literal = dict(DYNAMIC, inputParameters={"taskToExecute": "fixed_task"})
     index = build_usage_index([workflow("w", [literal])])
     assert index.uses_of("fixed_task") == [Use("w", 1, "tasks[0]", "server")]
+    assert index.uses_of("dyn") == [Use("w", 1, "tasks[0]", "server")]
     assert index.uncertain == [] and index.verdict("other") == "unused"
 
 
-# --- what is not a use ------------------------------------------------------------
+EXPR = "${workflow.input.x}"
+# (task, the Uncertainty's task_type, its reason): every way a task chooses at run time what it runs.
+RUN_TIME_CHOICES = {
+    "dynamic_expression_name": (DYNAMIC, "DYNAMIC", "task name chosen at run time"),
+    "dynamic_without_name_param": ({"name": "d", "type": "DYNAMIC", "inputParameters": {}},
+                                   "DYNAMIC", "task name chosen at run time"),
+    "fork_join_dynamic": (FORK_DYNAMIC, "FORK_JOIN_DYNAMIC", "forked tasks chosen at run time"),
+    "fork_join_dynamic_literal_fork_task_name": (
+        dict(FORK_DYNAMIC, inputParameters={"forkTaskName": "fixed", "forkTaskInputs": EXPR}),
+        "FORK_JOIN_DYNAMIC", "forked tasks chosen at run time"),
+    "sub_workflow_expression_name": (sub_workflow(None, name=EXPR), "SUB_WORKFLOW",
+                                     "sub-workflow name chosen at run time"),
+    # With an inline definition too: careful rather than guess which one the server picks.
+    "sub_workflow_expression_name_and_inline_definition": (sub_workflow(_inline([]), name=EXPR), "SUB_WORKFLOW",
+                                                           "sub-workflow name chosen at run time"),
+    "sub_workflow_definition_as_string": (sub_workflow(EXPR), "SUB_WORKFLOW",
+                                          "inline sub-workflow definition given as an expression"),
+    "start_workflow_request_expression": (
+        {"name": "st", "type": "START_WORKFLOW", "inputParameters": {"startWorkflow": EXPR}},
+        "START_WORKFLOW", "start request chosen at run time"),
+    "start_workflow_expression_name": (
+        {"name": "st", "type": "START_WORKFLOW", "inputParameters": {"startWorkflow": {"name": EXPR}}},
+        "START_WORKFLOW", "workflow name chosen at run time"),
+    "start_workflow_definition_as_string": (start_workflow(EXPR), "START_WORKFLOW",
+                                            "inline workflow definition given as an expression"),
+    "plan_and_compile": ({"name": "pac", "type": "PLAN_AND_COMPILE"}, "PLAN_AND_COMPILE",
+                         "compiles a workflow from a plan made at run time"),
+}
 
-@pytest.mark.parametrize("kind", ["HTTP", "INLINE", "SWITCH", "JSON_JQ_TRANSFORM", "SET_VARIABLE",
-                                  "WAIT", "TERMINATE", "SUB_WORKFLOW", "JOIN", "LAMBDA", "EVENT"])
-def test_system_task_with_the_same_name_as_a_taskdef_is_not_a_use(kind):
-    index = build_usage_index([workflow("w", [{"name": "notify", "taskReferenceName": "n", "type": kind}])])
-    assert index.verdict("notify") == "unused"
+
+@pytest.mark.parametrize("case", sorted(RUN_TIME_CHOICES))
+@pytest.mark.parametrize("nesting", ["top", "switch_fork"])
+def test_a_task_choosing_at_run_time_makes_usage_uncertain_and_says_where(case, nesting):
+    task, task_type, reason = RUN_TIME_CHOICES[case]
+    tasks, where = ([task], "tasks[0]") if nesting == "top" else (
+        [simple("x"), _switch([_fork([], [task])])], 'tasks[1].decisionCases["a"][0].forkTasks[1][0]')
+    index = build_usage_index([workflow("chooser", tasks, version=3)])
+    assert index.uncertain == [Uncertainty("chooser", 3, where, task_type, "server", reason)]
+    assert str(index.uncertain[0]) == f"chooser v3 {where} ({task_type}: {reason})"
+    assert index.verdict("anything") == "uncertain"
 
 
-def test_unknown_task_type_without_inline_definition_counts():
-    custom = {"name": "plugin_task", "taskReferenceName": "p", "type": "USER_DEFINED"}
+@pytest.mark.parametrize("inline", ["sub", "start"])
+@pytest.mark.parametrize("case", ["task_list", "task", "task_name"])
+def test_an_expression_inside_an_inline_definition_makes_usage_uncertain(inline, case):
+    tasks = {"task_list": EXPR, "task": [simple("x"), EXPR], "task_name": [simple("x"), simple(EXPR)]}[case]
+    holder = sub_workflow(_inline(tasks)) if inline == "sub" else start_workflow(_inline(tasks))
+    index = build_usage_index([workflow("w", [holder])])
+    base = f"tasks[0].{SUB_INLINE}" if inline == "sub" else START_INLINE
+    where = {"task_list": f"{base}.tasks", "task": f"{base}.tasks[1]", "task_name": f"{base}.tasks[1]"}[case]
+    assert [(u.where, u.task_type) for u in index.uncertain] == [
+        (where, "SIMPLE" if case == "task_name" else "INLINE_EXPRESSION")]
+    assert index.verdict("anything") == "uncertain"
+
+
+@pytest.mark.parametrize("task", [
+    sub_workflow(None, name="child_flow"),
+    {"name": "st", "type": "START_WORKFLOW", "inputParameters": {"startWorkflow": {"name": "child_flow"}}},
+    dict(DYNAMIC, inputParameters={"taskToExecute": "fixed"}), simple(EXPR), {"name": "h", "type": "HTTP"},
+    {"name": "c", "type": "LLM_CHAT_COMPLETE", "inputParameters": {"tools": [{"name": "t"}]}},
+], ids=["sub_literal", "start_literal", "dynamic_literal",
+        "top_level_name_with_dollar", "http", "llm_chat_complete"])
+def test_fixed_choices_are_certain(task):
+    """A top-level task name is never evaluated: `${` in it is only a character."""
+    assert build_usage_index([workflow("w", [task])]).uncertain == []
+
+
+def test_literal_fork_task_name_of_a_dynamic_fork_is_a_use_too():
+    task = dict(FORK_DYNAMIC, inputParameters={"forkTaskName": "fixed", "forkTaskInputs": EXPR})
+    index = build_usage_index([workflow("w", [task])])
+    assert [str(u) for u in index.uses_of("fixed")] == ["w v1 tasks[0]"] and index.verdict("fd") == "used"
+
+
+# --- a same-named task of any type is a use -----------------------------------------
+
+# Every task type of the Conductor OSS 3.32.3 server (TaskType in conductor-common, plus the
+# annotated system tasks of its AI and agent modules), Orkes types, and ones no server knows.
+ALL_TASK_TYPES = [
+    "SIMPLE", "DYNAMIC", "FORK_JOIN", "FORK_JOIN_DYNAMIC", "DECISION", "SWITCH", "JOIN", "DO_WHILE",
+    "SUB_WORKFLOW", "START_WORKFLOW", "EVENT", "WAIT", "HUMAN", "USER_DEFINED", "HTTP", "LAMBDA", "INLINE",
+    "EXCLUSIVE_JOIN", "TERMINATE", "KAFKA_PUBLISH", "JSON_JQ_TRANSFORM", "SET_VARIABLE", "NOOP", "FORK",
+    "LLM_TEXT_COMPLETE", "LLM_CHAT_COMPLETE", "LLM_INDEX_TEXT", "LLM_SEARCH_INDEX", "LLM_GENERATE_EMBEDDINGS",
+    "LLM_STORE_EMBEDDINGS", "LLM_GET_EMBEDDINGS", "LLM_SEARCH_EMBEDDINGS", "LIST_MCP_TOOLS", "CALL_MCP_TOOL",
+    "PULL_WORKFLOW_MESSAGES", "AGENT", "GET_AGENT_CARD", "CANCEL_AGENT", "GENERATE_IMAGE", "GENERATE_AUDIO",
+    "GENERATE_VIDEO", "GENERATE_PDF", "JDBC", "PLAN_AND_COMPILE", "PLANNER_CONTEXT_FETCH", "LIST_API_TOOLS",
+    "WAIT_FOR_WEBHOOK", "BUSINESS_RULE", "HTTP_POLL", "MY_PLUGIN", None]
+
+
+@pytest.mark.parametrize("kind", ALL_TASK_TYPES)
+@pytest.mark.parametrize("nesting", ["top", "fork", "inline_start_workflow"])
+def test_a_task_of_any_type_with_the_same_name_as_a_taskdef_is_a_use(kind, nesting):
+    task = {"name": "notify", "taskReferenceName": "n"}
+    if kind is not None:
+        task["type"] = kind
+    tasks = {"top": [task],
+             "fork": [{"name": "f", "type": "FORK_JOIN", "forkTasks": [[task]]}],
+             "inline_start_workflow": [start_workflow({"name": "child", "tasks": [task]})]}[nesting]
+    index = build_usage_index([workflow("w", tasks)])
+    assert index.verdict("notify") == "used"
+    assert wheres(index, "notify") == {"top": ["tasks[0]"], "fork": ["tasks[0].forkTasks[0][0]"],
+                                       "inline_start_workflow": [START_INLINE + ".tasks[0]"]}[nesting]
+
+
+def test_an_inline_task_definition_does_not_stop_it_counting():
     with_def = {"name": "other", "taskReferenceName": "o", "type": "MY_PLUGIN", "taskDefinition": {"name": "other"}}
-    index = build_usage_index([workflow("w", [custom, with_def])])
-    assert (index.verdict("plugin_task"), index.verdict("other")) == ("used", "unused")
+    assert build_usage_index([workflow("w", [with_def])]).verdict("other") == "used"
 
 
 def test_simple_task_with_inline_definition_still_counts_as_a_use():
@@ -203,8 +374,8 @@ def test_malformed_workflows_do_not_crash():
     assert wheres(index, "k") == ['tasks[8].decisionCases["1"][0]']
     assert index.uses_of("ok")[0].version is None      # "3" is not a version
     assert index.uses_of("z")[0].version is None       # nor is True
-    assert not index.is_used("t") and not index.is_used("5")
-    assert [u.task_type for u in index.uncertain] == ["DYNAMIC"]
+    assert wheres(index, "t") == ["tasks[11]"] and not index.is_used("5")
+    assert [u.task_type for u in index.uncertain] == ["SUB_WORKFLOW", "DYNAMIC"]
     json.dumps(index.to_json())
 
 
@@ -274,8 +445,10 @@ def test_to_json_shape():
     index = build_usage_index([workflow("w", [simple("b"), simple("a"), DYNAMIC], version=2)])
     assert index.to_json() == {
         "uses": {"a": [{"workflow": "w", "version": 2, "where": "tasks[1]", "source": "server"}],
-                 "b": [{"workflow": "w", "version": 2, "where": "tasks[0]", "source": "server"}]},
-        "uncertain": [{"workflow": "w", "version": 2, "where": "tasks[2]", "task_type": "DYNAMIC", "source": "server"}],
+                 "b": [{"workflow": "w", "version": 2, "where": "tasks[0]", "source": "server"}],
+                 "dyn": [{"workflow": "w", "version": 2, "where": "tasks[2]", "source": "server"}]},
+        "uncertain": [{"workflow": "w", "version": 2, "where": "tasks[2]", "task_type": "DYNAMIC", "source": "server",
+                       "reason": "task name chosen at run time"}],
     }
 
 
