@@ -19,14 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import delete_prefixed, make_project, server_url, write_task  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
 from idflow.config import load_config  # noqa: E402
-from idflow.operations import discover_local, upload  # noqa: E402
+from idflow.usecases import Session, discover, upload  # noqa: E402
 
 
 def run_upload(label: str, rows: list) -> None:
     config = load_config()
     with ConductorClient(config.api_url) as client:
         start = time.perf_counter()
-        outcome = upload(config, client, discover_local(config))
+        outcome = upload(Session(config, lambda _c: client))
         wall = time.perf_counter() - start
         r = outcome.result
         rows.append((label, wall, client.stats.reads, client.stats.writes,
@@ -58,7 +58,7 @@ def main() -> None:
         write_task(root / "idflow" / "tasks", f"{prefix}7", retry=9)
         run_upload("idflow: one change", rows)
         config = load_config()
-        discovery = discover_local(config)
+        discovery = discover(config)
         defs = {t.name: t.task_def for t in discovery.tasks}
         names = sorted(defs)[: min(200, len(defs))]
         naive(names, defs, rows, f"naive: {len(names)} tasks one by one")

@@ -38,12 +38,30 @@ def write_backup(state_dir: Path, reason: str, definitions: list[dict[str, Any]]
     now = datetime.now(timezone.utc)
     folder = state_dir / "backups" if kind == "taskdefs" else state_dir / "backups" / kind
     path = out or folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{reason}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {"format": BACKUP_FORMAT, "reason": reason, "created_at": now.isoformat(timespec="seconds"),
                 "server_url": without_userinfo(server_url), kind: definitions}
+    return write_json_file(path, document, make_parents=out is None, indent=1, sort_keys=True)
+
+
+def write_json_file(path: Path, document: Any, *, make_parents: bool = False, **dumps: Any) -> Path:
+    """Write JSON atomically (temp file + rename); a clear IdflowError, and no temp file left, on failure."""
+    from idflow.errors import IdflowError
+
+    path = Path(path)
+    if path.is_dir():
+        raise IdflowError(f"cannot write {path}: it is a directory", hint="name a file, e.g. plan.json")
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        if make_parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.parent.is_dir():
+            raise FileNotFoundError(2, "its folder does not exist")
+        tmp.write_text(json.dumps(document, **dumps), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True) if tmp.parent.is_dir() else None
+        raise IdflowError(f"cannot write {path}: {exc.strerror or exc}",
+                          hint="check that the folder exists, is a folder, is writable and has space") from None
     return path
 
 

@@ -107,7 +107,7 @@ def test_backup_snapshot_lists_and_restores(project, prefix, client, capsys, tmp
     listed = run_cli(capsys, "tasks", "backups", "--json").json["backups"]
     assert listed and listed[-1]["reason"] == "snapshot"
     client.update_taskdef(dict(client.get_taskdef(name), retryCount=9))
-    restored = run_cli(capsys, "tasks", "restore", str(snapshot), name, "--json")
+    restored = run_cli(capsys, "tasks", "restore", str(snapshot), name, "-y", "--json")
     assert restored.code == 0 and restored.json["restored"] == [name] and restored.json["backup"]
     assert client.get_taskdef(name)["retryCount"] == 4
     assert run_cli(capsys, "tasks", "restore", str(snapshot), "not-in-backup").code == 1

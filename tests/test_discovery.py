@@ -428,5 +428,6 @@ def test_discovery_model():
     assert found.valid_tasks == [task] and found.by_name()["m"] is task
     doc = json.loads(json.dumps(found.to_json()))
     assert set(doc) == {"tasks", "errors", "warnings"}
-    assert set(doc["tasks"][0]) == {"name", "path", "line", "function", "task_def", "requirements"}
+    assert set(doc["tasks"][0]) == {"name", "path", "line", "function", "task_def", "requirements", "valid",
+                                    "layer", "overrides"}
     assert doc["warnings"] == [{"path": "w.py", "line": 1, "message": "look"}]

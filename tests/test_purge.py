@@ -116,7 +116,7 @@ def test_backup_restores_the_exact_definitions(project, prefix, client, capsys):
     before = client.get_taskdef(task)
     purged = run_cli(capsys, "tasks", "purge", "--orphaned", "-y", "--json")
     assert purged.json["deleted"] == [task]
-    restored = run_cli(capsys, "tasks", "restore", purged.json["backup"], "--json")
+    restored = run_cli(capsys, "tasks", "restore", purged.json["backup"], "-y", "--json")
     assert restored.code == 0 and restored.json["restored"] == [task]
     after = client.get_taskdef(task)
     strip = lambda d: {k: v for k, v in d.items() if k not in ("createTime", "updateTime", "createdBy", "updatedBy")}

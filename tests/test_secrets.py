@@ -124,7 +124,7 @@ def test_every_command_keeps_the_key_to_the_header(secret_project, prefix, clien
     watch.run("tasks", "backup")
     watch.run("tasks", "backup", "--out", "snapshot.json", variants=[()])
     watch.run("tasks", "backups", server=False)
-    watch.run("tasks", "restore", "snapshot.json")
+    watch.run("tasks", "restore", "snapshot.json", "-y")
     watch.run("tasks", "upload", "--all", variants=[()])
     shutil.rmtree(project.tasks_dir / (prefix + "scaffolded"))  # now an orphan on the server
     watch.run("tasks", "purge", "--orphaned", "-y")

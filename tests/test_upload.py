@@ -7,7 +7,7 @@ import pytest
 
 from idflow.conductor.client import ConductorClient
 from idflow.config import load_config
-from idflow.operations import discover_local, upload
+from idflow.usecases import Session, upload
 from idflow.provenance import parse_provenance
 from tests.clihelp import run_cli, task_source
 
@@ -42,9 +42,9 @@ def test_noop_rerun_is_one_read_and_no_write(project, prefix):
         write(project, f"{prefix}t{i}", retry_count=i)
     config = load_config()
     with ConductorClient(config.api_url) as first:
-        upload(config, first, discover_local(config), names=None)
+        upload(Session(config, lambda _c: first))
     with ConductorClient(config.api_url) as again:
-        outcome = upload(config, again, discover_local(config), names=None)
+        outcome = upload(Session(config, lambda _c: again))
         assert again.stats.reads == 1 and again.stats.writes == 0
     assert outcome.result.created == [] and outcome.result.updated == []
     assert sorted(outcome.result.unchanged) == [f"{prefix}t{i}" for i in range(3)]

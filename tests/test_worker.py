@@ -13,13 +13,11 @@ from types import SimpleNamespace
 
 import pytest
 
-import idflow.cli.worker_cmd  # noqa: F401  (registers the commands until app.py imports it)
-import idflow.cli.workflows_cmd  # noqa: F401
 from idflow.worker import check_requirements
 from tests.clihelp import run_cli
 
 # -P: the project dir (cwd) holds an `idflow/` folder that must not shadow the installed package.
-LAUNCH = ("import sys, idflow.cli.worker_cmd, idflow.cli.workflows_cmd; "
+LAUNCH = ("import sys; "
           "from idflow.cli.app import main; sys.exit(main())")
 
 

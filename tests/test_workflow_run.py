@@ -7,8 +7,7 @@ import httpx
 import pytest
 import typer
 
-import idflow.cli.workflows_cmd  # noqa: F401  (registers the commands until app.py imports it)
-from idflow.cli.workflows_cmd import _parse_input
+from idflow.cli.commands.workflows import _parse_input
 from tests.clihelp import run_cli
 from tests.test_worker import WorkerProcess, flat
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import idflow.cli.workflows_cmd  # noqa: F401  (registers the commands until app.py imports it)
 from idflow.workflows import CREATE, UNCHANGED, UPDATE, differences, plan_workflows
 from idflow.workflow_files import LocalWorkflow
 from tests.clihelp import run_cli, task_source

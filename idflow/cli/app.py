@@ -14,8 +14,6 @@ from idflow.errors import EXIT_ERROR, EXIT_USAGE, IdflowError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Conductor task definitions as code: list, diff, upload, purge, roll back.")
-tasks_app = typer.Typer(no_args_is_help=True, help="Task definitions: local files vs the Conductor server.")
-app.add_typer(tasks_app, name="tasks")
 
 
 def _version(value: bool) -> None:
@@ -41,16 +39,13 @@ def root(ctx: typer.Context,
 _LAST_STATE: list[CliState] = []  # this invocation's state: which secrets to keep out of a crash report
 
 
-# Command modules register themselves on `app` / `tasks_app` when imported.
-from idflow.cli import doctor as _doctor  # noqa: E402,F401
-from idflow.cli import tasks_list as _tasks_list  # noqa: E402,F401
-from idflow.cli import tasks_upload as _tasks_upload  # noqa: E402,F401
-from idflow.cli import tasks_purge as _tasks_purge  # noqa: E402,F401
-from idflow.cli import tasks_backup as _tasks_backup  # noqa: E402,F401
-from idflow.cli import tasks_git as _tasks_git  # noqa: E402,F401
-from idflow.cli import tasks_local as _tasks_local  # noqa: E402,F401
-from idflow.cli import workflows_cmd as _workflows_cmd  # noqa: E402,F401
-from idflow.cli import worker_cmd as _worker_cmd  # noqa: E402,F401
+from idflow.cli import groups  # noqa: E402  (the command groups; each its own Typer)
+
+app.command("doctor")(groups.doctor)
+app.add_typer(groups.tasks_app, name="tasks")
+app.add_typer(groups.workflows_app, name="workflows")
+app.add_typer(groups.workflow_app, name="workflow")
+app.add_typer(groups.worker_app, name="worker")
 
 
 def _click_exceptions():
@@ -116,7 +111,7 @@ def _fail(message: str, hint: str | None, json_mode: bool, kind: str, *, issues=
 
     console = Console(stderr=True, highlight=False)
     if issues and not shown:  # e.g. the task files behind "N problem(s) in the task files"
-        from idflow.cli.tasks_list import render_issues
+        from idflow.cli.render.tasks import render_issues
 
         render_issues(console, issues)
     console.print(f"[bold red]error:[/] {escape(message)}")

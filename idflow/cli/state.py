@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import typer
 from rich.console import Console
@@ -41,6 +42,38 @@ class CliState:
 
             self._client = client_from_config(self.config())
         return self._client
+
+    def session(self):
+        from idflow.usecases import Session
+
+        return Session(self.config(), make_client=lambda _config: self.client())
+
+    def run(self, flow_name: str, usecase: Callable[..., Any], outcome_type: Any, *, prefect: bool = False,
+            flow_params: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Run one operation in-process or, with --prefect, as its flow: (outcome, JSON document).
+
+        Both paths print the same document; the flow run only adds its `flow_run` key.
+        """
+        if prefect:
+            from idflow.cli.prefect_bridge import run_for_cli
+
+            doc = run_for_cli(self, flow_name, **(flow_params or {}))
+            return outcome_type.from_json(doc), doc
+        outcome = usecase(self.session(), **kwargs)
+        return outcome, outcome.to_json()
+
+    @contextmanager
+    def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
+        """A labelled progress bar on stderr while the block runs (nothing without a terminal)."""
+        if not self.progress_enabled():
+            yield None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.err,
+                      transient=True) as bar:
+            task = bar.add_task(label, total=None)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
 
     def close(self) -> None:
         if self._client is not None:
@@ -84,6 +117,3 @@ def state(ctx: typer.Context, json_flag: bool = False) -> CliState:
         current.json = True
     return current
 
-
-JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
-VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help="Show more detail.")

@@ -10,8 +10,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from idflow.cli.app import tasks_app
-from idflow.cli.state import JSON_OPTION, state
+from idflow.cli.options import JSON_OPTION
+from idflow.cli.state import state
 
 
 def _seconds(value) -> str:
@@ -36,12 +36,14 @@ def task_row(task) -> list[str]:
 def render_local(console: Console, discovery, verbose: bool) -> None:
     """The discovered tasks as a table, then errors (red) and warnings (yellow) with path:line."""
     valid = {id(t) for t in discovery.valid_tasks}
+    layered = len({t.layer for t in discovery.tasks}) > 1 or any(t.overrides for t in discovery.tasks)
     table = Table(title=f"Local tasks ({len(discovery.tasks)})", title_justify="left")
     for header in ("Name", "File:line", "Retries", "Timeout / response", "Policy / logic", "Rate limit",
-                   "Concurrency"):
+                   "Concurrency") + (("Layer", "Overrides") if layered else ()):
         table.add_column(header, overflow="fold")
     for task in discovery.tasks:
-        cells = [escape(c) for c in task_row(task)]
+        row = task_row(task) + ([task.layer, ", ".join(task.overrides) or "-"] if layered else [])
+        cells = [escape(c) for c in row]
         if id(task) not in valid:
             cells[0] = f"[red]{cells[0]} (invalid)[/]"
         table.add_row(*cells)
@@ -69,7 +71,6 @@ def _where(issue) -> str:
     return f"{issue.path}:{issue.line}" if issue.line else issue.path
 
 
-@tasks_app.command("new")
 def new_task(ctx: typer.Context, name: str = typer.Argument(..., help="Task name: a Python identifier."),
              json_: bool = JSON_OPTION) -> None:
     """Scaffold tasks_dir/NAME/ (NAME.py, __init__.py, requirements.txt); never overwrites."""

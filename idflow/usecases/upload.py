@@ -150,6 +150,7 @@ class UploadOutcome:
 def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunner = direct) -> UploadPlan:
     """`tasks diff`: what an upload would change, with what is only on the server."""
     discovery = run(discover, session.config)
+    select_tasks(discovery, names)  # invalid files refuse before any request
     taskdefs = run(fetch_taskdefs, session)
     return run(plan_upload, session.config, discovery, taskdefs, names=names, remote_only=True)
 
@@ -159,6 +160,7 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
            run: StepRunner = direct) -> UploadOutcome:
     """`tasks upload`: validate everything, write only creates and updates, verify."""
     discovery = run(discover, session.config)
+    select_tasks(discovery, names)  # invalid files refuse before any request
     taskdefs = run(fetch_taskdefs, session)
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
                   require_clean=require_clean)

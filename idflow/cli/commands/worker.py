@@ -10,15 +10,10 @@ from typing import Any, Callable, List, Optional
 
 import typer
 
-from idflow.cli.app import app
-from idflow.cli.state import JSON_OPTION, VERBOSE_OPTION, state
+from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
+from idflow.cli.state import state
 from idflow.errors import ConductorError, EXIT_ERROR
 
-worker_app = typer.Typer(no_args_is_help=True, help="Task workers: poll Conductor and run the task functions.")
-app.add_typer(worker_app, name="worker")
-
-
-@worker_app.command("start")
 def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to run."),
           all_: bool = typer.Option(False, "--all", help="Run every local task."),
           threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Tasks run at once, per task type."),
@@ -34,7 +29,7 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
-    from idflow.operations import discover_local
+    from idflow.usecases import discover
     from idflow.worker import (WorkerOverrides, WorkerPool, WorkerStartError, check_requirements,
                                import_task_modules, registered_workers, sdk_configuration, select_tasks)
 
@@ -44,7 +39,7 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
         raise typer.BadParameter("name the tasks to run, or pass --all (not both)")
     config = cli.config()
     log = _setup_logging(verbose)
-    tasks = select_tasks(discover_local(config), names or [], all_tasks=all_)
+    tasks = select_tasks(discover(config), names or [], all_tasks=all_)
 
     problems = check_requirements(tasks)
     for problem in problems:

@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass
 
 import typer
 
-from idflow.cli.app import app
-from idflow.cli.state import JSON_OPTION, state
+from idflow.cli.options import JSON_OPTION
+from idflow.cli.state import state
 from idflow.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
 
 
@@ -58,7 +58,6 @@ def run_checks(cli) -> list[Check]:
     return checks
 
 
-@app.command()
 def doctor(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Check config, server, auth and the tasks directory; say what to fix."""
     cli = state(ctx, json_)

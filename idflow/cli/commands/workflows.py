@@ -8,15 +8,9 @@ from typing import Any, List, Optional
 import typer
 from rich.markup import escape
 
-from idflow.cli.app import app
-from idflow.cli.state import JSON_OPTION, VERBOSE_OPTION, CliState, state
+from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
+from idflow.cli.state import CliState, state
 from idflow.errors import EXIT_ERROR, IdflowError
-
-workflows_app = typer.Typer(no_args_is_help=True, help="Workflow definitions: local files vs the Conductor server.")
-workflow_app = typer.Typer(no_args_is_help=True, help="Workflow executions: start one, follow it to the end.")
-app.add_typer(workflows_app, name="workflows")
-app.add_typer(workflow_app, name="workflow")
-
 
 def _local(cli: CliState):
     from idflow.discovery_fs import display_path
@@ -40,17 +34,16 @@ def _render_changes(console, item) -> None:
 
 
 def _plan(cli: CliState, local, issues, names=None, include_remote_only: bool = False):
-    from idflow.operations import discover_local
+    from idflow.usecases import discover
     from idflow.workflows import plan_workflows
 
     client = cli.client()
     remote, taskdefs = client.list_workflows(), client.list_taskdefs()
-    local_tasks = [t.name for t in discover_local(cli.config()).tasks]
+    local_tasks = [t.name for t in discover(cli.config()).tasks]
     return plan_workflows(local, remote, local_tasks=local_tasks, remote_tasks=[t.get("name") for t in taskdefs],
                           names=names, issues=issues, include_remote_only=include_remote_only)
 
 
-@workflows_app.command("list")
 def list_workflows(ctx: typer.Context,
                    local: bool = typer.Option(False, "--local", help="Only the workflow files (no server needed)."),
                    remote: bool = typer.Option(False, "--remote", help="Only the definitions on the server."),
@@ -70,6 +63,9 @@ def list_workflows(ctx: typer.Context,
     if local:
         rows = [{"name": w.definition["name"], "version": version_of(w.definition), "path": w.path,
                  "tasks": referenced_tasks(w.definition)} for w in workflows]
+        from idflow.usecases import discover
+        from idflow.workflow_files import unknown_tasks
+        warnings = unknown_tasks(workflows, {t.name for t in discover(cli.config()).tasks})
 
         def render(console) -> None:
             for row in rows:
@@ -77,8 +73,10 @@ def list_workflows(ctx: typer.Context,
                               f"tasks: {escape(', '.join(row['tasks']) or '-')}")
             console.print(f"{len(rows)} local workflow(s)")
             _render_issues(console, issues)
+            _render_issues(console, warnings, "warning")
 
-        cli.emit({"workflows": rows, "errors": [issue_json(i) for i in issues]}, render)
+        cli.emit({"workflows": rows, "errors": [issue_json(i) for i in issues],
+                  "warnings": [w.to_json() for w in warnings]}, render)
     else:
         plan = _plan(cli, workflows, issues, include_remote_only=True)
         cli.emit(plan.summary(), lambda console: _render_sync(console, plan, verbose))
@@ -114,20 +112,19 @@ def _render_sync(console, plan, verbose: bool) -> None:
         if verbose:
             _render_changes(console, item)
         for ref in item.unknown_tasks:
-            console.print(f"    [red]unknown task {escape(ref.task)}[/] at {escape(ref.where)}")
+            console.print(f"    [yellow]warning[/] unknown task {escape(ref.task)} at {escape(ref.where)}")
     counts = {a: len(plan.of(a)) for a in labels}
     console.print(f"[green]in sync {counts[UNCHANGED]}[/] · [yellow]changed {counts[UPDATE]}[/] · "
                   f"[cyan]to upload {counts[CREATE]}[/] · [dim]only on the server {counts[REMOTE_ONLY]}[/]")
     _render_issues(console, plan.issues)
 
 
-@workflows_app.command("upload")
 def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Workflows to upload (by name)."),
            all_: bool = typer.Option(False, "--all", help="Upload every local workflow."),
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
            verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere."""
-    from idflow.operations import state_dir
+    from idflow.usecases import state_dir
     from idflow.workflows import WorkflowsRefused, issue_json, upload_workflows
 
     cli = state(ctx, json_)
@@ -231,7 +228,6 @@ def _parse_input(value: Optional[str]) -> dict[str, Any]:
     return data
 
 
-@workflow_app.command("run")
 def run(ctx: typer.Context, name: str = typer.Argument(..., help="The workflow to start."),
         version: Optional[int] = typer.Option(None, "--version", min=1, help="Workflow version (default: latest)."),
         input_: Optional[str] = typer.Option(None, "--input", help="Workflow input: JSON text, or @file (JSON/YAML)."),

@@ -119,3 +119,26 @@ def render_apply(console: Console, doc: dict[str, Any]) -> None:
         console.print("[dim]dry run: nothing was written[/]")
     elif not (doc.get("created") or doc.get("updated") or doc.get("failed") or doc.get("not_attempted")):
         console.print("[green]In sync: nothing to upload.[/]")
+
+
+def render_provenance_warnings(err: Console, planned: Any) -> None:
+    """On stderr, with --json too: an upload whose provenance will not name a clean commit."""
+    for name in planned.dirty:
+        err.print(f"[yellow]warning:[/] {escape(name)} has uncommitted changes; its provenance says +dirty "
+                  "(commit first, or use --require-clean in CI)")
+    if planned.provenance_missing:
+        err.print("[yellow]warning:[/] not in a Git repository: definitions carry no commit (provenance missing)")
+
+
+def render_upload(console: Console, outcome: Any, verbose: bool = False) -> None:
+    """An UploadOutcome: the plan field by field (dry run or -v), then what was written."""
+    if outcome.result is None or verbose:
+        render_diff(console, outcome.plan, verbose)
+    render_apply(console, outcome.to_json())
+
+
+def render_issues(console: Console, issues: Any) -> None:
+    """File problems with path:line, errors red and warnings yellow."""
+    for issue in issues:
+        colour = "red" if issue.severity == "error" else "yellow"
+        console.print(f"[{colour}]{issue.severity}[/] {escape(issue.path)}:{issue.line}: {escape(issue.message)}")

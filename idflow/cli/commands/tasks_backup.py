@@ -1,0 +1,58 @@
+"""`idflow tasks backup`, `backups` and `restore`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from idflow.cli.options import JSON_OPTION, YES_OPTION
+from idflow.cli.state import state
+from idflow.errors import EXIT_ERROR
+
+
+def backup(ctx: typer.Context, out: Optional[Path] = typer.Option(None, "--out", help="Write here instead."),
+           json_: bool = JSON_OPTION) -> None:
+    """Snapshot every remote task definition into a backup file."""
+    from rich.markup import escape
+
+    from idflow import usecases
+
+    cli = state(ctx, json_)
+    snapshot = usecases.backup(cli.session(), out=out)
+    cli.emit(snapshot.to_json(),
+             lambda c: c.print(f"backed up {snapshot.count} definition(s) to {escape(snapshot.backup)}"))
+
+
+def backups(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
+    """List the backups idflow has written (newest last)."""
+    from idflow import usecases
+    from idflow.cli.render.backups import render_backups
+
+    cli = state(ctx, json_)
+    found = usecases.list_backups(cli.session())
+    cli.emit({"backups": [{"path": str(b.path), "reason": b.reason, "created_at": b.created_at,
+                           "server_url": b.server_url, "count": b.count} for b in found]},
+             lambda c: render_backups(c, found))
+
+
+def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A backup file."),
+            names: Optional[List[str]] = typer.Argument(None, help="Only these definitions."),
+            yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+            json_: bool = JSON_OPTION) -> None:
+    """Restore definitions from a backup file, exactly as they were (backs up what it overwrites)."""
+    from idflow import usecases
+    from idflow.cli.render.backups import render_restore_plan, render_restore
+
+    cli = state(ctx, json_)
+
+    def confirm(plan) -> None:
+        render_restore_plan(cli.err, plan)
+        cli.confirm(f"Restore {len(plan.definitions)} definition(s), overwriting {len(plan.replaces)}?", yes=yes)
+
+    outcome = usecases.restore(cli.session(), file, names=names, dry_run=dry_run, confirm=confirm)
+    if outcome.dry_run:
+        render_restore_plan(cli.err, outcome.plan)
+    cli.emit(outcome.to_json(), lambda c: render_restore(c, outcome))
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)

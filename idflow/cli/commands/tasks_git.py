@@ -1,0 +1,48 @@
+"""`idflow tasks history` and `idflow tasks rollback`: definitions through Git."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from idflow.cli.options import JSON_OPTION, YES_OPTION
+from idflow.cli.state import state
+from idflow.errors import EXIT_ERROR
+
+
+def history(ctx: typer.Context, name: str = typer.Argument(..., help="Task name."), json_: bool = JSON_OPTION) -> None:
+    """Commits that changed the task's definition (not every commit that touched its file)."""
+    from idflow import usecases
+    from idflow.cli.render.history import render_history
+
+    cli = state(ctx, json_)
+    found = usecases.history(cli.session(), name)
+    cli.emit(found.to_json(), lambda c: render_history(c, found))
+
+
+def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to roll back."),
+             to: str = typer.Option(..., "--to", help="Git revision to take the definitions from."),
+             all_: bool = typer.Option(False, "--all", help="Every task defined at that revision."),
+             yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+             json_: bool = JSON_OPTION) -> None:
+    """Put back the definitions as they were at a Git revision (working tree untouched)."""
+    from idflow import usecases
+    from idflow.cli.render.history import render_rollback_plan
+    from idflow.cli.render.tasks import render_apply
+
+    cli = state(ctx, json_)
+    if bool(names) == all_:
+        raise typer.BadParameter("name the tasks to roll back, or pass --all (not both)")
+
+    def confirm(planned) -> None:
+        sha, plan = planned
+        render_rollback_plan(cli.err, sha, to, plan.plan, cli.json)
+        cli.confirm(f"Roll back {len(plan.plan.to_write)} definition(s) to {sha[:10]}?", yes=yes)
+
+    outcome = usecases.rollback(cli.session(), to, names=None if all_ else names, dry_run=dry_run, confirm=confirm)
+    if outcome.upload.result is None or not outcome.upload.plan.to_write:
+        render_rollback_plan(cli.err, outcome.to, to, outcome.upload.plan, cli.json)
+    doc = outcome.to_json()
+    cli.emit(doc, lambda c: render_apply(c, doc))
+    if not outcome.ok:  # a partial rollback is a failure too
+        raise typer.Exit(EXIT_ERROR)

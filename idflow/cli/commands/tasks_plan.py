@@ -1,0 +1,82 @@
+"""`idflow tasks diff`, `upload` and `apply`: plan first, write only what changed."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, VERBOSE_OPTION
+from idflow.cli.state import state
+from idflow.errors import EXIT_DRIFT, EXIT_ERROR, IdflowError
+
+
+def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these tasks."),
+         out: Optional[Path] = typer.Option(None, "--out", help="Write the plan as JSON (apply it later)."),
+         prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
+    """Show what an upload would change, field by field. Exit 0 in sync, 4 on drift."""
+    from idflow import usecases
+    from idflow.cli.render.tasks import render_diff
+
+    cli = state(ctx, json_)
+    planned, doc = cli.run("diff", usecases.diff, usecases.UploadPlan, prefect=prefect,
+                           flow_params={"task_names": names or None}, names=names)
+    if out:
+        from idflow.backups import write_json_file
+
+        write_json_file(out, planned.to_json())
+        cli.err.print(f"[dim]plan written to {out}[/]")
+    cli.emit(doc, lambda c: render_diff(c, planned.plan, verbose or cli.verbose))
+    if planned.drift:
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to upload."),
+           all_: bool = typer.Option(False, "--all", help="Upload every local task."),
+           force: bool = typer.Option(False, "--force", help="Write even unchanged definitions."),
+           dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
+           require_clean: Optional[bool] = typer.Option(None, "--require-clean/--allow-dirty",
+                                                        help="Refuse when task files have uncommitted changes."),
+           prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
+    """Upload new and changed definitions (merged into the server's copy, then verified)."""
+    from idflow import usecases
+    from idflow.cli.render.tasks import render_provenance_warnings, render_upload
+
+    cli = state(ctx, json_)
+    if bool(names) == all_:
+        raise typer.BadParameter("name the tasks to upload, or pass --all (not both)")
+    selected = None if all_ else names
+    with cli.progress("uploading") as progress:
+        outcome, doc = cli.run("upload", usecases.upload, usecases.UploadOutcome, prefect=prefect,
+                               flow_params={"task_names": selected, "force": force, "dry_run": dry_run,
+                                            "require_clean": require_clean},
+                               names=selected, force=force, dry_run=dry_run, require_clean=require_clean,
+                               progress=progress)
+    render_provenance_warnings(cli.err, outcome.planned)
+    cli.emit(doc, lambda c: render_upload(c, outcome, verbose or cli.verbose))
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan written by 'tasks diff --out'."),
+          json_: bool = JSON_OPTION) -> None:
+    """Apply a saved plan, only if the server still looks as it did when planned."""
+    from idflow import usecases
+    from idflow.cli.render.tasks import render_provenance_warnings, render_upload
+
+    cli = state(ctx, json_)
+    try:
+        data = json.loads(plan_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise IdflowError(f"cannot read plan {plan_file}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise IdflowError(f"plan {plan_file} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise IdflowError(f"{plan_file} is not an idflow plan (not a JSON object)")
+    planned = usecases.UploadPlan.from_json(data)
+    with cli.progress("uploading") as progress:
+        outcome = usecases.apply_saved_plan(cli.session(), planned, progress=progress)
+    cli.emit(outcome.to_json(), lambda c: render_upload(c, outcome))
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)

@@ -1,0 +1,92 @@
+"""`idflow tasks purge` and `idflow tasks sync`: delete only what is safe, after asking."""
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+import typer
+
+from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, VERBOSE_OPTION, YES_OPTION
+from idflow.cli.state import CliState, state
+from idflow.errors import EXIT_ERROR, EXIT_REFUSED
+
+
+def _confirm_deletes(cli: CliState, yes: bool):
+    """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
+    from idflow.cli.render.purge import render_purge_plan
+
+    def confirm(plan: Any) -> None:
+        render_purge_plan(cli.err, plan)
+        cli.confirm(f"Delete {len(plan.deletions)} task definition(s) from the server?", yes=yes)
+    return confirm
+
+
+def _show_unconfirmed(cli: CliState, outcome: Any) -> None:
+    """A dry run or a plan with nothing to delete was never shown by the confirm step."""
+    from idflow.cli.render.purge import render_purge_plan
+
+    if outcome.result is None:
+        render_purge_plan(cli.err, outcome.plan)
+
+
+def _confirm_flow(cli: CliState, yes: bool, what: str) -> None:
+    """A flow run cannot ask: confirm before it starts."""
+    cli.confirm(f"{what} as a Prefect flow run? Orphaned definitions no workflow uses will be deleted "
+                "without asking again.", yes=yes)
+
+
+def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Remote definitions to delete."),
+          orphaned: bool = typer.Option(False, "--orphaned", help="Definitions idflow uploaded whose source is gone."),
+          include_foreign: bool = typer.Option(False, "--include-foreign",
+                                               help="With --orphaned: also definitions idflow never uploaded."),
+          force: bool = typer.Option(False, "--force", help="Delete even when workflows use them."),
+          yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, delete nothing."),
+          prefect: bool = typer.Option(False, "--prefect", help="With --orphaned: run as a Prefect flow run."),
+          json_: bool = JSON_OPTION) -> None:
+    """Delete remote definitions: never one a workflow uses (unless --force); asks first."""
+    from idflow import usecases
+    from idflow.cli.render.purge import render_purge_result
+
+    cli = state(ctx, json_)
+    if bool(names) == orphaned:
+        raise typer.BadParameter("name the definitions to delete, or pass --orphaned (not both)")
+    if prefect and (names or force):
+        raise typer.BadParameter("--prefect runs the purge_orphaned flow: only with --orphaned, without --force")
+    if prefect and not dry_run:
+        _confirm_flow(cli, yes, "Purge")
+    outcome, doc = cli.run("purge_orphaned", usecases.purge, usecases.PurgeOutcome, prefect=prefect,
+                           flow_params={"include_foreign": include_foreign, "dry_run": dry_run},
+                           names=names or (), orphaned=orphaned, include_foreign=include_foreign, force=force,
+                           dry_run=dry_run, confirm=_confirm_deletes(cli, yes))
+    _show_unconfirmed(cli, outcome)
+    cli.emit(doc, lambda c: render_purge_result(c, doc))
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)
+    if names and not doc["deleted"] and not dry_run and outcome.plan.skipped:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="Also purge orphaned definitions."),
+         yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+         prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
+    """Full synchronisation: upload new and changed; with --prune, purge orphans safely."""
+    from idflow import usecases
+    from idflow.cli.render.purge import render_purge_result
+    from idflow.cli.render.tasks import render_apply, render_diff, render_provenance_warnings
+
+    cli = state(ctx, json_)
+    verbose = verbose or cli.verbose
+    if prefect and prune and not dry_run:
+        _confirm_flow(cli, yes, "Sync with --prune")
+    outcome, doc = cli.run("sync", usecases.sync, usecases.SyncOutcome, prefect=prefect,
+                           flow_params={"prune": prune, "dry_run": dry_run},
+                           prune=prune, dry_run=dry_run, confirm=_confirm_deletes(cli, yes))
+    render_provenance_warnings(cli.err, outcome.upload.planned)
+    if not cli.json:
+        if dry_run or verbose:
+            render_diff(cli.err, outcome.upload.plan, verbose)
+        render_apply(cli.err, doc["upload"])
+    if outcome.purge is not None:
+        _show_unconfirmed(cli, outcome.purge)
+    cli.emit(doc, lambda c: render_purge_result(c, doc["purge"]) if prune else None)
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)

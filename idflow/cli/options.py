@@ -1,0 +1,10 @@
+"""Options shared by many commands."""
+from __future__ import annotations
+
+import typer
+
+JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
+VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help="Show more detail.")
+YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
+PREFECT_OPTION = typer.Option(False, "--prefect",
+                              help="Run as a Prefect flow run on the server in PREFECT_API_URL (shown in its UI).")

@@ -1,0 +1,42 @@
+"""Purge plans and results: what goes (and anything FORCED), what stays and why."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+MAX_USES_SHOWN = 10
+
+
+def render_purge_plan(console: Console, purge: Any) -> None:
+    for d in purge.deletions:
+        console.print(f"[red]- delete {escape(d.name)}[/] [dim]({d.reason})[/]")
+        if d.forced_uses:
+            console.print(f"  [bold red]FORCED: still used by {len(d.forced_uses)} place(s):[/]")
+            for use in d.forced_uses:
+                console.print(f"    [red]{escape(use)}[/]")
+        if d.note:
+            console.print(f"  [yellow]note:[/] {escape(d.note)}")
+    for s in purge.skipped:
+        console.print(f"[green]= keep {escape(s.name)}[/] [dim]({escape(s.reason)})[/]")
+        for use in s.used_by[:MAX_USES_SHOWN]:
+            console.print(f"    used by {escape(use)}")
+        if len(s.used_by) > MAX_USES_SHOWN:
+            console.print(f"    ... and {len(s.used_by) - MAX_USES_SHOWN} more")
+    if not purge.deletions:
+        console.print("[green]Nothing to delete.[/]")
+
+
+def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
+    if doc["backup"]:
+        console.print(f"[dim]deleted definitions backed up to {escape(doc['backup'])} "
+                      f"(idflow tasks restore FILE)[/]")
+    if doc["deleted"]:
+        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {escape(', '.join(doc['deleted']))}")
+    for failure in doc["failed"]:
+        console.print(f"[bold red]not deleted {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+    for name in doc.get("still_present", []):
+        console.print(f"[bold red]still present {escape(name)}:[/] the delete answered OK, the server still holds it")
+    if doc["would_delete"]:
+        console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")
