@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
+from idflow.config_yaml import read_yaml, short
 from idflow.errors import ConfigError
+from idflow.sanitize import redact_url
 
 DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
 DEFAULT_SERVER_URL = "http://127.0.0.1:8080/api"
@@ -92,6 +92,29 @@ def without_userinfo(url: str) -> str:
     return re.sub(r"//[^/?#]*@", "//", url, count=1)
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be the server's API URL (None: it can); never quotes userinfo."""
+    if not normalise_server_url(url).startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    import httpx
+
+    try:
+        parsed = httpx.URL(normalise_server_url(url))
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        return f"is not a valid URL ({redact_url(str(exc))[:120]})"
+    if not parsed.host:
+        return "has no host"
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        return "has a port outside 1-65535"
+    return None
+
+
+def shown_url(url: str) -> str:
+    """A URL as a message may quote it: any userinfo removed, whatever else is wrong with it."""
+    redacted = redact_url(url)
+    return short(redacted, 200) + (" (credentials removed)" if redacted != url else "")
+
+
 def normalise_server_url(url: str) -> str:
     """`http://h:8080`, `http://h:8080/` and `http://h:8080/api/` all mean `http://h:8080/api`."""
     url = url.strip().rstrip("/")
@@ -124,49 +147,21 @@ def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] 
             origins[key] = "command line"
     config = replace(Config(), **values, path=str(file_path) if file_path.exists() else None,
                      source_form=form, origins=origins)
-    if not config.api_url.startswith(("http://", "https://")):
-        raise ConfigError(f"conductor_server_url {config.conductor_server_url!r} ({origins.get('conductor_server_url', 'default')}) "
-                          "must start with http:// or https://")
+    problem = url_problem(config.conductor_server_url)
+    if problem:
+        raise ConfigError(f"conductor_server_url {shown_url(config.conductor_server_url)} "
+                          f"({origins.get('conductor_server_url', 'default')}) {problem}")
     return config
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers the line of each top-level key."""
-
-
-def _key_lines(node: yaml.Node | None) -> dict[str, int]:
-    """Line of each top-level key, and of each key under `conductor` as "conductor.<key>"."""
-    lines: dict[str, int] = {}
-    if not isinstance(node, yaml.MappingNode):
-        return lines
-    for key, value in node.value:
-        lines[key.value] = key.start_mark.line + 1
-        if key.value == "conductor" and isinstance(value, yaml.MappingNode):
-            for sub, _ in value.value:
-                lines[f"conductor.{sub.value}"] = sub.start_mark.line + 1
-    return lines
-
-
 def _read_file(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}",
-                          hint="fix the YAML syntax (indentation, quotes, colons)") from None
+    document = read_yaml(path)
+    data = document.data
     if data is None:
         return {}, "defaults"
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of keys to values, got {type(data).__name__}")
-    lines = _key_lines(node)
+    lines = dict(document.lines)
     shown = {key: key for key in data}  # the name as the file spells it, for messages
     form = "flat"
     if "conductor" in data:
@@ -178,30 +173,35 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
         for key, value in nested.items():
             line = lines.get(f"conductor.{key}", 1)
             if key not in NESTED:
-                raise ConfigError(f"{path}:{line}: unknown key conductor.{key}",
+                raise ConfigError(f"{path}:{line}: unknown key conductor.{str(key)[:80]}",
                                   hint=f"known keys under conductor: {', '.join(NESTED)}")
-            if NESTED[key] not in data:
-                data[NESTED[key]] = value
-                lines[NESTED[key]] = line
-                shown[NESTED[key]] = f"conductor.{key}"
+            if NESTED[key] in data:  # two spellings of one key: neither may silently win
+                raise ConfigError(f"{path}:{line}: conductor.{key} and {NESTED[key]} (line "
+                                  f"{lines.get(NESTED[key], 1)}) both set the same value; keep one of them",
+                                  hint="the nested form is ID Flow's, the flat form the task-management guide's")
+            data[NESTED[key]] = value
+            lines[NESTED[key]] = line
+            shown[NESTED[key]] = f"conductor.{key}"
     values = {}
     for key, value in data.items():
         line = lines.get(key, 1)
         if key not in KEYS:
-            raise ConfigError(f"{path}:{line}: unknown key {key!r}", hint=f"known keys: {', '.join(KEYS)}")
+            raise ConfigError(f"{path}:{line}: unknown key {short(key)}", hint=f"known keys: {', '.join(KEYS)}")
         kind, _ = KEYS[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         bad_bool = isinstance(value, bool) and bool not in kinds
         if bad_bool or not isinstance(value, kinds):
             expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
-            raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {value!r}")
+            got = "a URL" if key == "conductor_server_url" else short(value)  # never quote a password
+            raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {got}")
         if key == "tasks_dirs" and not all(isinstance(d, str) and d for d in value):
-            raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {value!r}")
-        if key == "conductor_server_url" and not normalise_server_url(value).startswith(("http://", "https://")):
-            raise ConfigError(f"{path}:{line}: {shown[key]} {value!r} must start with http:// or https://")
+            raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {short(value)}")
+        if key == "conductor_server_url" and url_problem(value):
+            raise ConfigError(f"{path}:{line}: {shown[key]} {shown_url(value)} {url_problem(value)}")
         if key in MINIMUM:
             floor, strict = MINIMUM[key]
-            if value < floor or (strict and value == floor):
-                raise ConfigError(f"{path}:{line}: {key} must be {'>' if strict else '>='} {floor}, got {value!r}")
+            if value < floor or (strict and value == floor) or value != value or value == float("inf"):
+                raise ConfigError(f"{path}:{line}: {key} must be a finite number {'>' if strict else '>='} {floor}, "
+                                  f"got {short(value)}")
         values[key] = value
     return values, form
