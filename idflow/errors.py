@@ -6,6 +6,8 @@ client redacts before it raises.
 """
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -107,3 +109,39 @@ class InvalidDefinitions(IdflowError):
 
 class NoSuchTask(IdflowError):
     """A named task is not among the local task files."""
+
+
+class WorkflowsRefused(IdflowError):
+    """A workflow names a task with no definition anywhere: nothing was written.
+
+    Exit 3 (refused), not 1: the files are well formed and the server would accept them,
+    but the workflow would fail at run time; as with purge's usage check, idflow declines.
+    """
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, plan: Any) -> None:
+        lines = [f"{i.label} ({i.path}): " + ", ".join(f"{r.task} at {r.where}" for r in i.unknown_tasks)
+                 for i in plan.refused]
+        names = sorted({r.task for i in plan.refused for r in i.unknown_tasks})
+        super().__init__(f"unknown task(s) {', '.join(names)}: no task definition locally or on the server; "
+                         f"nothing was written. " + "; ".join(lines),
+                         hint="fix the task names, or add the tasks (`idflow tasks new NAME`) and upload them "
+                              "(`idflow tasks upload NAME`)")
+        self.plan = plan
+
+
+class WorkerStartError(IdflowError):
+    """The workers cannot start (unknown task, import failure, missing requirement): nothing polls."""
+
+    def __init__(self, message: str, details: Iterable[str] = (), *, hint: str | None = None) -> None:
+        self.details = list(details)
+        super().__init__(message + "".join(f"\n  {d}" for d in self.details), hint=hint)
+
+
+class WorkflowFilesInvalid(IdflowError):
+    """Some workflow files could not be read, so `workflows upload --all` wrote nothing."""
+
+    def __init__(self, message: str, issues: list[Any]) -> None:
+        super().__init__(message, hint="fix the files named above, or name only the workflows to upload")
+        self.issues = issues

@@ -26,19 +26,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from idflow.errors import IdflowError
+from idflow.errors import IdflowError, WorkerStartError
 
 log = logging.getLogger("idflow.worker")
 DEFAULT_GRACE_SECONDS = 8.0   # with the release and the join after it, a stop stays within 10 s
 FOREVER_MS = 10 * 365 * 24 * 3600 * 1000
 
-
-class WorkerStartError(IdflowError):
-    """The workers cannot start (unknown task, import failure, missing requirement): nothing polls."""
-
-    def __init__(self, message: str, details: Iterable[str] = (), *, hint: str | None = None) -> None:
-        self.details = list(details)
-        super().__init__(message + "".join(f"\n  {d}" for d in self.details), hint=hint)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from idflow.backups import write_backup
 from idflow.conductor.paths import addressable
-from idflow.errors import IdflowError, UnaddressableName
+from idflow.errors import IdflowError, UnaddressableName, WorkflowsRefused
 from idflow.usage import unknown_task_references, walk_tasks
 from idflow.workflow_files import FileIssue, LocalWorkflow, load_workflow_files
 
@@ -278,25 +278,6 @@ class UploadResult:
                 "backup": self.backup,
                 "errors": [issue_json(i) for i in self.plan.issues]}
 
-
-class WorkflowsRefused(IdflowError):
-    """A workflow names a task with no definition anywhere: nothing was written.
-
-    Exit 3 (refused), not 1: the files are well formed and the server would accept them,
-    but the workflow would fail at run time; as with purge's usage check, idflow declines.
-    """
-
-    exit_code = 3
-
-    def __init__(self, plan: WorkflowPlan) -> None:
-        lines = [f"{i.label} ({i.path}): " + ", ".join(f"{r.task} at {r.where}" for r in i.unknown_tasks)
-                 for i in plan.refused]
-        names = sorted({r.task for i in plan.refused for r in i.unknown_tasks})
-        super().__init__(f"unknown task(s) {', '.join(names)}: no task definition locally or on the server; "
-                         f"nothing was written. " + "; ".join(lines),
-                         hint="fix the task names, or add the tasks (`idflow tasks new NAME`) and upload them "
-                              "(`idflow tasks upload NAME`)")
-        self.plan = plan
 
 
 def upload_workflows(client: Any, plan: WorkflowPlan, *, dry_run: bool = False, state_dir: Path | None = None,

@@ -227,7 +227,8 @@ def test_a_function_idflow_cannot_call_stops_the_worker_start():
     from conductor.client.http.models.task import Task
 
     from idflow import worker_task
-    from idflow.worker import WorkerStartError, registered_workers
+    from idflow.errors import WorkerStartError
+    from idflow.worker import registered_workers
 
     name = f"t_unfit_{uuid.uuid4().hex[:8]}"
 

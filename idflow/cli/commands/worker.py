@@ -30,7 +30,8 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
     from idflow.usecases import discover
-    from idflow.worker import (WorkerOverrides, WorkerPool, WorkerStartError, check_requirements,
+    from idflow.errors import WorkerStartError
+    from idflow.worker import (WorkerOverrides, WorkerPool, check_requirements,
                                import_task_modules, registered_workers, sdk_configuration, select_tasks)
 
     cli = state(ctx, json_)

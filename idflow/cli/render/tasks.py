@@ -140,5 +140,6 @@ def render_upload(console: Console, outcome: Any, verbose: bool = False) -> None
 def render_issues(console: Console, issues: Any) -> None:
     """File problems with path:line, errors red and warnings yellow."""
     for issue in issues:
-        colour = "red" if issue.severity == "error" else "yellow"
-        console.print(f"[{colour}]{issue.severity}[/] {escape(issue.path)}:{issue.line}: {escape(issue.message)}")
+        severity = getattr(issue, "severity", "error")
+        colour = "red" if severity == "error" else "yellow"
+        console.print(f"[{colour}]{severity}[/] {escape(issue.path)}:{issue.line}: {escape(issue.message)}")

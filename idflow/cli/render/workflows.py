@@ -1,0 +1,117 @@
+"""Workflow definitions, uploads and runs."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+
+def render_issues(console, issues, severity: str = "error") -> None:
+    colour = "red" if severity == "error" else "yellow"
+    for issue in issues:
+        console.print(f"[{colour}]{severity}[/] {escape(str(issue))}")
+
+
+def render_changes(console, item) -> None:
+    for change in item.changes:
+        old = "(unset)" if change.old is None else json.dumps(change.old)
+        new = "(unset)" if change.new is None else json.dumps(change.new)
+        console.print(f"    {escape(change.path)}: [red]{escape(old)}[/] -> [green]{escape(new)}[/]")
+
+
+def render_sync(console, plan, verbose: bool) -> None:
+    from idflow.workflows import CREATE, REMOTE_ONLY, UNCHANGED, UPDATE
+
+    labels = {UNCHANGED: "[green]in sync[/]", UPDATE: "[yellow]changed[/]", CREATE: "[cyan]to upload[/]",
+              REMOTE_ONLY: "[dim]only on the server[/]"}
+    for item in plan.items:
+        if item.action == REMOTE_ONLY and not verbose:
+            continue
+        where = f" [dim]{escape(item.path)}[/]" if item.path else ""
+        console.print(f"{escape(item.label)}: {labels[item.action]}{where}")
+        if verbose:
+            render_changes(console, item)
+        for ref in item.unknown_tasks:
+            console.print(f"    [yellow]warning[/] unknown task {escape(ref.task)} at {escape(ref.where)}")
+    counts = {a: len(plan.of(a)) for a in labels}
+    console.print(f"[green]in sync {counts[UNCHANGED]}[/] · [yellow]changed {counts[UPDATE]}[/] · "
+                  f"[cyan]to upload {counts[CREATE]}[/] · [dim]only on the server {counts[REMOTE_ONLY]}[/]")
+    render_issues(console, plan.issues)
+
+
+def render_upload(console, result, verbose: bool) -> None:
+    from idflow.workflows import CREATE, UNCHANGED, UPDATE
+
+    verb = {CREATE: "would create" if result.dry_run else "created",
+            UPDATE: "would update" if result.dry_run else "updated"}
+    for item in result.plan.items:
+        if item.action in verb:
+            colour = "green" if item.action == CREATE else "yellow"
+            console.print(f"[{colour}]{verb[item.action]}[/] {escape(item.label)} [dim]{escape(item.path or '')}[/]")
+            if item.action == UPDATE and (verbose or result.dry_run):
+                render_changes(console, item)
+    unchanged = len(result.plan.of(UNCHANGED))
+    if unchanged:
+        console.print(f"[dim]unchanged {unchanged}[/]")
+    for item, changes in result.mismatched:
+        console.print(f"[red]failed {escape(item.label)}:[/] the server stored it differently from the file")
+        for change in changes:
+            console.print(f"    {escape(change.path)}: server {escape(json.dumps(change.old))}, "
+                          f"file {escape(json.dumps(change.new))}")
+    if result.backup:
+        console.print(f"[dim]previous server copies backed up to {escape(result.backup)}[/]")
+    if result.dry_run:
+        console.print("[dim]dry run: nothing was written[/]")
+    elif not result.plan.to_write:
+        console.print("[green]In sync: nothing to upload.[/]")
+
+
+def render_outcome(console, outcome, timeout: float) -> None:
+    doc = outcome.to_json()
+    colour = "green" if outcome.ok else "red"
+    if outcome.timed_out:
+        console.print(f"[red]timed out after {timeout:g} s[/]: the workflow is still {escape(outcome.status)} "
+                      f"(id {escape(outcome.workflow_id)})")
+    else:
+        console.print(f"[{colour}]{escape(outcome.status)}[/] [dim]{escape(outcome.workflow_id)}[/]")
+    if doc["reasonForIncompletion"]:
+        console.print(f"[red]reason:[/] {escape(doc['reasonForIncompletion'])}")
+    for task in doc["failedTasks"]:
+        label = f"{task['ref']} ({task['task']}) {task['status']}"
+        console.print(f"[red]task {escape(label)}:[/] {escape(task['reasonForIncompletion'] or 'no reason given')}")
+    console.print_json(json.dumps(doc["output"]))
+
+
+def render_local(console: Console, local: Any) -> None:
+    doc = local.to_json()
+    for row in doc["workflows"]:
+        console.print(f"[bold]{escape(row['name'])}[/] v{row['version']} [dim]{escape(row['path'])}[/]  "
+                      f"tasks: {escape(', '.join(row['tasks']) or '-')}")
+    console.print(f"{len(doc['workflows'])} local workflow(s)")
+    render_issues(console, local.issues)
+    render_issues(console, local.warnings, "warning")
+
+
+def render_remote(console: Console, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        others = f" [dim](versions {', '.join(map(str, row['versions']))})[/]" if len(row["versions"]) > 1 else ""
+        console.print(f"[bold]{escape(row['name'])}[/] v{row['latest']}{others}")
+    console.print(f"{len(rows)} workflow(s) on the server")
+
+
+def render_not_uploaded(console: Console, plan: Any) -> None:
+    for item in plan.items:
+        if item.not_uploaded:
+            tasks = ", ".join(item.not_uploaded)
+            console.print(f"[yellow]warning:[/] {escape(item.label)} uses task(s) {escape(tasks)} that are defined "
+                          "locally but not on the server yet: run 'idflow tasks upload "
+                          f"{escape(' '.join(item.not_uploaded))}' before running it")
+
+
+def render_task_status(console: Console, task: dict[str, Any]) -> None:
+    colour = {"COMPLETED": "green", "IN_PROGRESS": "cyan", "SCHEDULED": "dim"}.get(task["status"], "red")
+    reason = f" [dim]({escape(task['reasonForIncompletion'])})[/]" if task.get("reasonForIncompletion") else ""
+    console.print(f"  {escape(str(task['ref']))} [dim]{escape(str(task['task']))}[/]: "
+                  f"[{colour}]{escape(str(task['status']))}[/]{reason}")
