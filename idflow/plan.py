@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any, Iterable
 
 from idflow import taskdef
@@ -68,7 +69,15 @@ class Plan:
         return any(i.writes for i in self.items)
 
     def item(self, name: str) -> PlanItem | None:
-        return next((i for i in self.items if i.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, PlanItem]:
+        """Items by name, built once: a purge looks up every orphan (first item of a name wins)."""
+        found: dict[str, PlanItem] = {}
+        for item in self.items:
+            found.setdefault(item.name, item)
+        return found
 
     def select(self, names: Iterable[str]) -> "Plan":
         wanted = set(names)

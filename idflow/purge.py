@@ -1,7 +1,7 @@
 """Purge: decide what may be deleted (pure), then back up and delete (bounded concurrency).
 
 Nothing a workflow uses is deleted unless forced; usage that cannot be known
-(DYNAMIC / FORK_JOIN_DYNAMIC tasks) counts as use. Definitions idflow never
+(a task that chooses at run time what it runs, see idflow.usage) counts as use. Definitions idflow never
 uploaded ("foreign") are only deleted when asked for by name or with
 include_foreign. Every deleted definition is in a backup first.
 """
@@ -40,7 +40,7 @@ class Skip:
 class PurgePlan:
     deletions: list[Deletion] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
-    uncertain: tuple[str, ...] = ()   # where dynamic tasks make usage unknowable
+    uncertain: tuple[str, ...] = ()   # every workflow task that makes usage unknowable (where, why)
 
     def to_json(self) -> dict[str, Any]:
         return {"delete": [{"name": d.name, "reason": d.reason, "forced_uses": list(d.forced_uses), "note": d.note,
@@ -81,24 +81,30 @@ class PurgeResult:
 
 def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool = False,
                include_foreign: bool = False, force: bool = False) -> PurgePlan:
-    """Which remote definitions go and which stay (and why). `plan` is a full sync plan."""
-    result = PurgePlan(uncertain=tuple(str(u) for u in getattr(usage, "uncertain", ())))
-    candidates: list[tuple[str, str]] = []
+    """Which remote definitions go and which stay (and why). `plan` is a full sync plan.
+
+    Linear in the plan's size: one lookup per candidate, nothing rebuilt per name.
+    """
+    doubts = tuple(str(u) for u in getattr(usage, "uncertain", ()))
+    result = PurgePlan(uncertain=doubts)
+    candidates: dict[str, str] = {}          # name -> reason, in the order decided
     for name in dict.fromkeys(names):
         item = plan.item(name)
         if item is None or item.actual is None:
             result.skipped.append(Skip(name, "not on the server"))
         else:
-            candidates.append((name, "named"))
+            candidates[name] = "named"
     if orphaned:
-        candidates += [(i.name, "orphaned") for i in plan.of(ORPHANED) if i.name not in dict(candidates)]
-        foreign = plan.of(FOREIGN)
-        if include_foreign:
-            candidates += [(i.name, "foreign") for i in foreign if i.name not in dict(candidates)]
-        else:
-            result.skipped += [Skip(i.name, "foreign: not uploaded by idflow (use --include-foreign)") for i in foreign
-                               if i.name not in dict(candidates)]
-    for name, reason in candidates:
+        for item in plan.of(ORPHANED):
+            candidates.setdefault(item.name, "orphaned")
+        for item in plan.of(FOREIGN):
+            if include_foreign:
+                candidates.setdefault(item.name, "foreign")
+            elif item.name not in candidates:
+                result.skipped.append(Skip(item.name, "foreign: not uploaded by idflow (use --include-foreign)"))
+    uncertain_skip = _uncertain_skip_reason(doubts)
+    shown_doubts = doubts[:MAX_DOUBTS_SHOWN]
+    for name, reason in candidates.items():
         item = plan.item(name)
         uses = tuple(str(u) for u in usage.uses_of(name))
         verdict = usage.verdict(name)
@@ -106,15 +112,24 @@ def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool =
         if verdict == "unused":
             result.deletions.append(Deletion(name, reason, item.actual, note=note))
         elif force:
-            forced = uses or ("usage uncertain: workflows with dynamic tasks",)
+            forced = uses or tuple(f"usage uncertain: {doubt}" for doubt in shown_doubts)
             result.deletions.append(Deletion(name, reason, item.actual, forced_uses=forced, note=note))
         elif verdict == "used":
             result.skipped.append(Skip(name, "used by workflows (--force to delete anyway)", uses))
         else:
-            result.skipped.append(Skip(name, "usage uncertain: some workflows pick tasks at run time "
-                                             "(DYNAMIC / FORK_JOIN_DYNAMIC); --force to delete anyway",
-                                       result.uncertain))
+            result.skipped.append(Skip(name, uncertain_skip, shown_doubts))
     return result
+
+
+# An uncertain skip names the workflows that made it so; the purge plan's `uncertain` lists them all.
+MAX_DOUBTS_SHOWN = 10
+
+
+def _uncertain_skip_reason(doubts: tuple[str, ...]) -> str:
+    if not doubts:
+        return ""
+    return (f"usage uncertain: {len(doubts)} workflow task(s) choose at run time what they run, "
+            f"e.g. {doubts[0]}; --force to delete anyway")
 
 
 def refuse_unaddressable(purge: PurgePlan) -> PurgePlan:
