@@ -178,24 +178,29 @@ def _walk_list(tasks: Any, prefix: str, depth: int, walk: TaskWalk, active: set[
 
 def _walk_children(task: dict[str, Any], where: str, depth: int, walk: TaskWalk, active: set[int]) -> None:
     # Every nesting key is followed whatever the task's type says: a stray branch
-    # is still a reference the server stores.
+    # is still a reference the server stores. Paths are only formatted for values
+    # there is something to walk in (most of these keys hold nothing).
     forks = task.get("forkTasks")
-    if isinstance(forks, list):
+    if forks and isinstance(forks, list):
         for j, branch in enumerate(forks):
-            _walk_list(branch, f"{where}.forkTasks[{j}]", depth, walk, active)
+            if branch:
+                _walk_list(branch, f"{where}.forkTasks[{j}]", depth, walk, active)
     cases = task.get("decisionCases")
-    if isinstance(cases, dict):
+    if cases and isinstance(cases, dict):
         for key, branch in cases.items():
-            _walk_list(branch, f"{where}.decisionCases[{json.dumps(str(key))}]", depth, walk, active)
-    _walk_list(task.get("defaultCase"), f"{where}.defaultCase", depth, walk, active)
-    _walk_list(task.get("loopOver"), f"{where}.loopOver", depth, walk, active)
+            if branch:
+                _walk_list(branch, f"{where}.decisionCases[{json.dumps(str(key))}]", depth, walk, active)
+    for key in ("defaultCase", "loopOver"):
+        branch = task.get(key)
+        if branch:
+            _walk_list(branch, f"{where}.{key}", depth, walk, active)
     inline = _get(task.get("subWorkflowParam"), "workflowDefinition")
-    if isinstance(inline, dict):
-        _walk_list(inline.get("tasks"), f"{where}{SUB_WORKFLOW_INLINE}.tasks", depth, walk, active)
+    if isinstance(inline, dict) and inline.get("tasks"):
+        _walk_list(inline["tasks"], f"{where}{SUB_WORKFLOW_INLINE}.tasks", depth, walk, active)
     if task.get("type") == "START_WORKFLOW":
         inline = _get(_get(task.get("inputParameters"), "startWorkflow"), "workflowDef")
-        if isinstance(inline, dict):
-            _walk_list(inline.get("tasks"), f"{where}{START_WORKFLOW_INLINE}.tasks", depth, walk, active)
+        if isinstance(inline, dict) and inline.get("tasks"):
+            _walk_list(inline["tasks"], f"{where}{START_WORKFLOW_INLINE}.tasks", depth, walk, active)
 
 
 def _get(container: Any, key: str) -> Any:
