@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import ssl
 import threading
 import time
@@ -123,10 +124,22 @@ class ConductorClient:
         if version is not None:
             body["version"] = version
         # Not idempotent: a retried start could run the workflow twice.
-        return str(self._request("POST", "/workflow", json=body, idempotent=False))
+        answer = self._request("POST", "/workflow", json=body, idempotent=False)
+        workflow_id = answer.strip() if isinstance(answer, str) else ""
+        if not _WORKFLOW_ID.fullmatch(workflow_id):  # e.g. a proxy's or login page's HTML, answered with 200
+            raise ServerError(f"POST /workflow: the answer is not a workflow id ({_describe(answer)}); "
+                              f"{name[:80]} may or may not have started",
+                              hint="check conductor_server_url points at Conductor itself (not a proxy or login "
+                                   "page), and look in the Conductor UI before starting it again",
+                              method="POST", path="/workflow")
+        return workflow_id
 
     def get_execution(self, workflow_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/workflow/{_quote(workflow_id)}", params={"includeTasks": "true"})
+        body = self._request("GET", f"/workflow/{_quote(workflow_id)}", params={"includeTasks": "true"})
+        if not isinstance(body, dict):
+            raise ServerError(f"GET /workflow/{workflow_id[:80]}: the answer is not an execution ({_describe(body)})",
+                              method="GET", path="/workflow")
+        return body
 
     # ---- server -------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -261,6 +274,20 @@ class ConductorClient:
             if problem:
                 raise ServerError(f"the server's list of {what} is malformed: item {index} {problem}")
         return body
+
+
+# What a workflow id may look like: Conductor's are UUIDs; anything with spaces or markup is not one.
+_WORKFLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.:]{0,199}")
+
+
+def _describe(answer: Any) -> str:
+    """What came back instead, without quoting it (it may be a whole page)."""
+    if answer is None:
+        return "an empty body"
+    if isinstance(answer, str):
+        kind = "an HTML page" if answer.lstrip()[:1] == "<" else "text"
+        return f"{kind} of {len(answer)} characters"
+    return f"a JSON {type(answer).__name__}"
 
 
 def _shape_problem(item: dict[str, Any]) -> str | None:
