@@ -6,14 +6,17 @@ secrets (auth lives in headers), and the server URL is stored without userinfo.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from idflow.config import without_userinfo
+from idflow.errors import IdflowError
 
 BACKUP_FORMAT = 1
 SERVER_TIMESTAMPS = ("createTime", "updateTime", "createdBy", "updatedBy")
@@ -40,28 +43,53 @@ def write_backup(state_dir: Path, reason: str, definitions: list[dict[str, Any]]
     path = out or folder / f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{reason}.json"
     document = {"format": BACKUP_FORMAT, "reason": reason, "created_at": now.isoformat(timespec="seconds"),
                 "server_url": without_userinfo(server_url), kind: definitions}
-    return write_json_file(path, document, make_parents=out is None, indent=1, sort_keys=True)
+    try:
+        return write_json_file(path, document, make_parents=out is None, indent=1, sort_keys=True)
+    except FileWriteError as exc:
+        # Every caller backs up before it deletes or overwrites: stopping here changes nothing.
+        raise FileWriteError(f"cannot write the backup: {exc.message}; nothing on the server was changed",
+                             hint=f"make {path.parent} a writable folder with free space (state_dir in "
+                                  "config/idflow.yml), then run the command again") from None
+
+
+class FileWriteError(IdflowError):
+    """A file idflow must write (backup, plan) could not be written; no partial file is left."""
 
 
 def write_json_file(path: Path, document: Any, *, make_parents: bool = False, **dumps: Any) -> Path:
-    """Write JSON atomically (temp file + rename); a clear IdflowError, and no temp file left, on failure."""
-    from idflow.errors import IdflowError
-
+    """Write JSON atomically (temp file, fsync, rename): the file is whole or absent, and on any
+    failure a clear FileWriteError is raised with no temp file left behind."""
     path = Path(path)
     if path.is_dir():
-        raise IdflowError(f"cannot write {path}: it is a directory", hint="name a file, e.g. plan.json")
-    tmp = path.with_name(path.name + ".tmp")
+        raise FileWriteError(f"cannot write {path}: it is a directory", hint="name a file, e.g. plan.json")
+    text = json.dumps(document, **dumps).encode("utf-8")
+    tmp: str | None = None
     try:
         if make_parents:
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.parent.is_dir():
-            raise FileNotFoundError(2, "its folder does not exist")
-        tmp.write_text(json.dumps(document, **dumps), encoding="utf-8")
+            what = "is not a directory" if path.parent.exists() else "does not exist"
+            raise FileWriteError(f"cannot write {path}: its folder {path.parent} {what}",
+                                 hint="create the folder first, or name a file in an existing one")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # a full disk often shows only here; a backup must survive a crash
         os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
-        tmp.unlink(missing_ok=True) if tmp.parent.is_dir() else None
-        raise IdflowError(f"cannot write {path}: {exc.strerror or exc}",
-                          hint="check that the folder exists, is a folder, is writable and has space") from None
+        if exc.errno in (errno.EEXIST, errno.ENOTDIR):  # mkdir met a file where a folder must be
+            raise FileWriteError(f"cannot write {path}: {path.parent} or a folder above it is a file, "
+                                 "not a folder", hint="move that file away, or point state_dir elsewhere") from None
+        raise FileWriteError(f"cannot write {path}: {exc.strerror or exc}",
+                             hint="check that the folder exists, is a folder, is writable and has space") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
     return path
 
 
