@@ -14,8 +14,9 @@ import ssl
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -117,6 +118,24 @@ class ConductorClient:
 
     def delete_workflow(self, name: str, version: int) -> None:
         self._request("DELETE", f"/metadata/workflow/{_quote(name)}/{_quote(version)}", idempotent=True)
+
+    # ---- event handlers -----------------------------------------------------------
+    # The server answers 500 "EventHandler with name X not found!" for a missing name (not 404).
+    def list_event_handlers(self) -> list[dict[str, Any]]:
+        return self._expect_list(self._request("GET", "/event"), "event handlers")
+
+    def create_event_handler(self, handler: dict[str, Any]) -> None:
+        """POST: a name already on the server is answered 500 "... already exists!"."""
+        self._request("POST", "/event", json=handler, idempotent=False)
+
+    def update_event_handler(self, handler: dict[str, Any]) -> None:
+        """PUT: replace the whole handler; NotFound when the name is not on the server."""
+        with _event_handler_missing_is_not_found():
+            self._request("PUT", "/event", json=handler, idempotent=True)
+
+    def delete_event_handler(self, name: str) -> None:
+        with _event_handler_missing_is_not_found():
+            self._request("DELETE", f"/event/{_quote(name)}", idempotent=True)
 
     # ---- executions -------------------------------------------------------------
     def start_workflow(self, name: str, input: dict[str, Any], version: int | None = None) -> str:
@@ -298,6 +317,16 @@ def _shape_problem(item: dict[str, Any]) -> str | None:
     if not isinstance(item.get("description"), (str, type(None))):
         return f"({name[:80]}) has a description that is not a string"
     return None
+
+
+@contextmanager
+def _event_handler_missing_is_not_found() -> Iterator[None]:
+    try:
+        yield
+    except ServerError as exc:
+        if exc.status == 500 and exc.message.rstrip().endswith("not found!"):
+            raise NotFound(exc.message, status=exc.status, method=exc.method, path=exc.path) from None
+        raise
 
 
 def _tls_failure(exc: BaseException) -> tuple[str, str] | None:

@@ -1,0 +1,127 @@
+"""Local `event_handlers.json` files: every one under the workflows directory, read without ever raising.
+
+A file that cannot be read, is not JSON, or holds something that is not a list of
+handlers becomes a `FileIssue` with its path and, where known, the line. A handler
+name defined twice is an error naming both places, and neither definition is used.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from idflow.events.model import definition_problems
+from idflow.workflow_files import EVENT_HANDLERS, FileIssue, _json_documents
+
+
+@dataclass(frozen=True)
+class LocalHandler:
+    path: str                  # the file it came from
+    line: int                  # where its object starts
+    definition: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.definition["name"]
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class LocalHandlers:
+    handlers: list[LocalHandler] = field(default_factory=list)   # valid, each name once
+    issues: list[FileIssue] = field(default_factory=list)        # errors: files or handlers not usable
+    warnings: list[FileIssue] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    mentioned: set[str] = field(default_factory=set)  # every name a file gives, valid or not: never an orphan
+
+    def by_name(self) -> dict[str, LocalHandler]:
+        return {h.name: h for h in self.handlers}
+
+
+def load_event_handler_files(workflows_dir: Path) -> LocalHandlers:
+    """Every handler in every `event_handlers.json` below `workflows_dir`, in path order."""
+    root = Path(workflows_dir)
+    result = LocalHandlers()
+    if not root.exists():
+        return result
+    if not root.is_dir():
+        result.issues.append(FileIssue(str(root), 0, "not a directory"))
+        return result
+    candidates: dict[str, list[LocalHandler]] = {}
+    for path in _find(root, result.issues):
+        result.files.append(str(path))
+        for handler in _load(path, result):
+            candidates.setdefault(handler.name, []).append(handler)
+    for name, found in candidates.items():
+        if len(found) == 1:
+            result.handlers.append(found[0])
+            continue
+        places = " and ".join(h.where for h in found)
+        for handler in found:
+            result.issues.append(FileIssue(handler.path, handler.line,
+                                           f"event handler {name!r} is defined more than once: {places}"))
+    return result
+
+
+def _find(root: Path, issues: list[FileIssue]) -> list[Path]:
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def on_error(exc: OSError) -> None:
+        issues.append(FileIssue(str(exc.filename or root), 0, f"cannot list directory: {exc.strerror or exc}"))
+
+    # followlinks, as the workflow loader does; the (device, inode) set stops loops.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:
+            on_error(exc)
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames.sort()
+        if EVENT_HANDLERS in filenames:
+            found.append(Path(dirpath) / EVENT_HANDLERS)
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
+
+
+def _load(path: Path, result: LocalHandlers) -> list[LocalHandler]:
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        result.issues.append(FileIssue(where, 0, f"cannot read file: {exc.strerror or exc}"))
+        return []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.issues.append(FileIssue(where, raw[:exc.start].count(b"\n") + 1, "not UTF-8 text"))
+        return []
+    if not text.strip():
+        result.issues.append(FileIssue(where, 0, "empty file: expected a JSON list of event handlers"))
+        return []
+    documents, problems = _json_documents(text, where)
+    result.issues.extend(problems)
+    handlers: list[LocalHandler] = []
+    for data, lines in documents:
+        if not isinstance(data, list):
+            result.issues.append(FileIssue(where, lines if isinstance(lines, int) else 1,
+                                           f"expected a JSON list of event handlers, got {type(data).__name__}"))
+            continue
+        for position, (item, line) in enumerate(zip(data, lines)):
+            errors, warnings = definition_problems(item)
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                result.mentioned.add(item["name"])
+            result.warnings.extend(FileIssue(where, line, f"item {position}: {w}") for w in warnings)
+            if errors:
+                result.issues.extend(FileIssue(where, line, f"item {position}: {e}") for e in errors)
+            else:
+                handlers.append(LocalHandler(where, line, item))
+    return handlers
