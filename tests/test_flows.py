@@ -28,8 +28,9 @@ def remove_task(project, name):
 
 def own_project(project, prefix, **extra):
     """Give the temp project its own identity, so its orphans are only its own on the shared server."""
-    lines = [f"project: {prefix}proj"] + [f"{k}: {v}" for k, v in extra.items()]
-    project.config_path.write_text(project.config_path.read_text() + "\n".join(lines) + "\n")
+    settings = {"project": f"{prefix}proj", **extra}
+    kept = [line for line in project.config_path.read_text().splitlines() if line.split(":")[0] not in settings]
+    project.config_path.write_text("\n".join(kept + [f"{k}: {v}" for k, v in settings.items()]) + "\n")
 
 
 def artifact(prefect_client, state, key):
