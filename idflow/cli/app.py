@@ -45,6 +45,7 @@ app.command("doctor")(groups.doctor)
 app.add_typer(groups.tasks_app, name="tasks")
 app.add_typer(groups.workflows_app, name="workflows")
 app.add_typer(groups.workflow_app, name="workflow")
+app.add_typer(groups.events_app, name="events")
 app.add_typer(groups.worker_app, name="worker")
 
 

@@ -10,6 +10,7 @@ import typer
 from idflow.cli import tasks_local
 from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, worker, workflows
+from idflow.cli.commands import events as events_cmd
 
 doctor = doctor_cmd.doctor
 
@@ -30,3 +31,8 @@ workflow_app.command("run")(workflows.run)
 
 worker_app = typer.Typer(no_args_is_help=True, help="Task workers: poll Conductor and run the task functions.")
 worker_app.command("start")(worker.start)
+
+events_app = typer.Typer(no_args_is_help=True, help="Event handlers: event_handlers.json files vs the Conductor server.")
+for name, command in (("list", events_cmd.list_events), ("diff", events_cmd.diff), ("upload", events_cmd.upload),
+                      ("purge", events_cmd.purge)):
+    events_app.command(name)(command)

@@ -1,0 +1,92 @@
+"""Event handlers: listings, plans field by field, and the exact account of writes and deletes."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+MARKS = {"create": ("green", "+ create"), "update": ("yellow", "~ update"), "same": ("dim", "= same"),
+         "remote_only": ("cyan", "? only on the server")}
+
+
+def _value(value: Any) -> str:
+    return "(unset)" if value is None else json.dumps(value)
+
+
+def render_issues(console: Console, doc: dict[str, Any]) -> None:
+    for issue in doc.get("errors", []):
+        console.print(f"[red]error[/] {escape(_where(issue))}: {escape(issue['message'])}")
+    for issue in doc.get("warnings", []):
+        console.print(f"[yellow]warning[/] {escape(_where(issue))}: {escape(issue['message'])}")
+
+
+def _where(issue: dict[str, Any]) -> str:
+    return f"{issue['path']}:{issue['line']}" if issue.get("line") else issue["path"]
+
+
+def render_listing(console: Console, doc: dict[str, Any]) -> None:
+    if doc["view"] == "sync":
+        render_plan(console, doc)
+        return
+    for row in doc["handlers"]:
+        state = "active" if row["active"] else "inactive"
+        source = f" [dim]{escape(row['source'])}[/]" if row.get("source") else ""
+        console.print(f"[bold]{escape(row['name'])}[/] on {escape(str(row['event']))} ({state}){source}")
+    console.print(f"{len(doc['handlers'])} {doc['view']} event handler(s)")
+    render_issues(console, doc)
+
+
+def render_plan(console: Console, doc: dict[str, Any], *, verbose: bool = False) -> None:
+    for item in doc["handlers"]:
+        colour, label = MARKS[item["action"]]
+        if item["action"] == "same" and not verbose:
+            continue
+        source = f" [dim]{escape(item['source'])}[/]" if item.get("source") else ""
+        console.print(f"[{colour}]{label} {escape(item['name'])}[/]{source}")
+        for change in item["changes"]:
+            console.print(f"    {escape(change['path'])}: [red]{escape(_value(change['old']))}[/] -> "
+                          f"[green]{escape(_value(change['new']))}[/]")
+    counts = doc["counts"]
+    console.print(f"{counts['create']} to create, {counts['update']} to update, {counts['same']} in sync, "
+                  f"{counts['remote_only']} only on the server")
+    render_issues(console, doc)
+
+
+def render_upload(console: Console, doc: dict[str, Any]) -> None:
+    render_plan(console, doc["plan"])
+    if doc["backup"]:
+        console.print(f"[dim]replaced handlers backed up to {escape(doc['backup'])}[/]")
+    if doc["written"]:
+        console.print(f"[green]written and verified {len(doc['written'])}:[/] {escape(', '.join(doc['written']))}")
+    for failure in doc["failed"]:
+        console.print(f"[bold red]not written {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+    if doc["would_write"]:
+        console.print(f"[dim]dry run: would write {len(doc['would_write'])}; nothing was written[/]")
+    elif not doc["written"] and not doc["failed"]:
+        console.print("[green]Nothing to upload: the server is in sync.[/]")
+
+
+def render_purge_plan(console: Console, plan: Any) -> None:
+    for d in plan.deletions:
+        console.print(f"[red]- delete {escape(d.name)}[/] [dim]({d.reason}; event {escape(str(d.server_copy.get('event')))})[/]")
+        if d.note:
+            console.print(f"  [yellow]note:[/] {escape(d.note)}")
+    for s in plan.skipped:
+        console.print(f"[green]= keep {escape(s.name)}[/] [dim]({escape(s.reason)})[/]")
+    if not plan.deletions:
+        console.print("[green]Nothing to delete.[/]")
+
+
+def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
+    if doc["backup"]:
+        console.print(f"[dim]deleted handlers backed up to {escape(doc['backup'])}[/]")
+    if doc["deleted"]:
+        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {escape(', '.join(doc['deleted']))}")
+    for failure in doc["failed"]:
+        console.print(f"[bold red]not deleted {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+    for name in doc["still_present"]:
+        console.print(f"[bold red]still present {escape(name)}:[/] the delete answered OK, the server still holds it")
+    if doc["would_delete"]:
+        console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")

@@ -1,0 +1,207 @@
+"""`idflow events list|diff|upload|purge` end to end on the real server."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.clihelp import run_cli
+from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+
+
+def write_handlers(project, workflow: str, handlers: list) -> None:
+    folder = project.workflows_dir / workflow
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{workflow}.json").write_text(json.dumps({"name": workflow, "version": 1, "tasks": []}))
+    (folder / "event_handlers.json").write_text(json.dumps(handlers, indent=2))
+
+
+def on_server(client, name: str):
+    return next((h for h in client.list_event_handlers() if h["name"] == name), None)
+
+
+def backup_of(path: str) -> dict:
+    return json.loads(open(path, encoding="utf-8").read())
+
+
+@pytest.fixture
+def uploaded(project, handler_prefix, client, capsys):
+    """Two handlers of workflow <prefix>wf, uploaded: (workflow, [names])."""
+    wf = handler_prefix + "wf"
+    names = [handler_prefix + "on_done", handler_prefix + "on_fail"]
+    write_handlers(project, wf, [handler(names[0], f"conductor:{wf}:done", start=wf),
+                                 handler(names[1], f"conductor:{wf}:fail", start=wf, condition="$.ok == false")])
+    result = run_cli(capsys, "events", "upload", "--all", "--json")
+    assert result.code == 0, result.err
+    assert sorted(result.json["written"]) == sorted(names)
+    return wf, names
+
+
+def test_list_diff_upload_and_the_no_op_rerun(project, handler_prefix, client, capsys):
+    wf = handler_prefix + "wf"
+    name = handler_prefix + "h"
+    write_handlers(project, wf, [handler(name, f"conductor:{wf}:done", start=wf)])
+    local = run_cli(capsys, "events", "list", "--local", "--json")
+    assert local.code == 0 and [h["name"] for h in local.json["handlers"]] == [name]
+    assert local.json["handlers"][0]["source"].endswith(f"{wf}/event_handlers.json:2")
+    diff = run_cli(capsys, "events", "diff", "--json")
+    assert diff.code == 4 and diff.json["create"] == [name]
+    assert run_cli(capsys, "events", "upload", "--all", "--dry-run", "--json").json["would_write"] == [name]
+    assert on_server(client, name) is None
+    first = run_cli(capsys, "events", "upload", "--all", "--json")
+    assert first.code == 0 and first.json["written"] == [name] and first.json["backup"] is None
+    assert on_server(client, name)["event"] == f"conductor:{wf}:done"
+    again = run_cli(capsys, "events", "upload", "--all", "--json")
+    assert again.code == 0 and again.json["written"] == [] and again.json["unchanged"] == [name]
+    assert run_cli(capsys, "events", "diff").code == 0
+    remote = run_cli(capsys, "events", "list", "--remote", "--json")
+    assert name in [h["name"] for h in remote.json["handlers"]]
+    listing = run_cli(capsys, "events", "list", "--json")
+    assert listing.code == 0 and name in listing.json["same"]
+
+
+@pytest.mark.parametrize("field,value,path", [
+    ("active", False, "active"),
+    ("condition", "$.ok == true", "condition"),
+    ("event", "conductor:{wf}:other", "event"),
+    ("input", {"from": "${id}", "extra": 1}, "actions[0].start_workflow.input.extra"),
+])
+def test_an_update_of_one_field_is_diffed_backed_up_and_written(project, uploaded, client, capsys, field, value,
+                                                               path):
+    wf, names = uploaded
+    before = on_server(client, names[1])
+    edited = handler(names[1], f"conductor:{wf}:fail", start=wf, condition="$.ok == false")
+    if field == "input":
+        edited["actions"][0]["start_workflow"]["input"] = value
+    else:
+        edited[field] = value.format(wf=wf) if isinstance(value, str) else value
+    write_handlers(project, wf, [handler(names[0], f"conductor:{wf}:done", start=wf), edited])
+    diff = run_cli(capsys, "events", "diff", "--json")
+    assert diff.code == 4 and diff.json["update"] == [names[1]]
+    [item] = [i for i in diff.json["handlers"] if i["action"] == "update"]
+    assert [c["path"] for c in item["changes"]] == [path]
+    result = run_cli(capsys, "events", "upload", names[1], "--json")
+    assert result.code == 0 and result.json["written"] == [names[1]]
+    assert backup_of(result.json["backup"])["event_handlers"] == [before]
+    assert run_cli(capsys, "events", "diff").code == 0
+
+
+def test_purge_with_yes_backs_up_deletes_and_reads_back(project, uploaded, client, capsys):
+    _, names = uploaded
+    copy = on_server(client, names[0])
+    result = run_cli(capsys, "events", "purge", names[0], "-y", "--json")
+    assert result.code == 0 and result.json["deleted"] == [names[0]]
+    assert result.json["failed"] == [] and result.json["still_present"] == []
+    assert backup_of(result.json["backup"])["event_handlers"] == [copy]
+    assert "/backups/event_handlers/" in result.json["backup"]
+    assert on_server(client, names[0]) is None and on_server(client, names[1]) is not None
+    assert "still in a local event_handlers.json" in result.err
+
+
+def test_purge_without_a_terminal_and_without_yes_refuses(project, uploaded, client, capsys):
+    _, names = uploaded
+    result = run_cli(capsys, "events", "purge", names[0], "--json")
+    assert result.code == 3 and result.json["error"]["type"] == "RefusedError"
+    assert f"delete {names[0]}" in result.err                 # the plan was shown before refusing
+    assert on_server(client, names[0]) is not None
+
+
+def test_a_dry_run_deletes_nothing(project, uploaded, client, capsys):
+    _, names = uploaded
+    result = run_cli(capsys, "events", "purge", *names, "--dry-run", "--json")
+    assert result.code == 0 and result.json["dry_run"] and sorted(result.json["would_delete"]) == sorted(names)
+    assert result.json["deleted"] == [] and result.json["backup"] is None
+    assert all(on_server(client, n) is not None for n in names)
+
+
+def test_purging_a_name_not_on_the_server_changes_nothing(project, uploaded, client, capsys):
+    _, names = uploaded
+    result = run_cli(capsys, "events", "purge", names[0], names[0] + "_typo", "-y", "--json")
+    assert result.code == 1 and "_typo" in result.json["error"]["message"]
+    assert on_server(client, names[0]) is not None
+
+
+def test_purge_orphaned_deletes_only_what_provably_belongs_to_this_project(project, uploaded, handler_prefix,
+                                                                          client, capsys):
+    wf, names = uploaded
+    foreign = [handler(handler_prefix + "kafka", "kafka:topic", start=wf),
+               handler(handler_prefix + "theirs", f"conductor:{handler_prefix}other:done", start=wf),
+               handler(handler_prefix + "starts_theirs", f"conductor:{wf}:x", start=handler_prefix + "other")]
+    for body in foreign:
+        client.create_event_handler(body)
+    write_handlers(project, wf, [handler(names[0], f"conductor:{wf}:done", start=wf)])   # on_fail dropped
+    refused = run_cli(capsys, "events", "purge", "--orphaned", "--json")
+    assert refused.code == 3 and on_server(client, names[1]) is not None
+    result = run_cli(capsys, "events", "purge", "--orphaned", "-y", "--json")
+    assert result.code == 0 and result.json["deleted"] == [names[1]]
+    kept = {s["name"]: s["reason"] for s in result.json["skipped"]}
+    assert all("not provably this project's" in kept[b["name"]] for b in foreign)
+    assert all(on_server(client, b["name"]) is not None for b in foreign)
+    assert on_server(client, names[0]) is not None
+
+
+@pytest.mark.parametrize("suffix", ["#old", "?x=1", " and space"])
+def test_a_special_name_is_uploaded_diffed_and_purged_exactly(project, handler_prefix, client, capsys, suffix):
+    wf, stem = handler_prefix + "wf", handler_prefix + "h"
+    special = stem + suffix
+    write_handlers(project, wf, [handler(stem, "x", start=wf), handler(special, "y", start=wf)])
+    assert sorted(run_cli(capsys, "events", "upload", "--all", "--json").json["written"]) == sorted([stem, special])
+    assert run_cli(capsys, "events", "diff", special).code == 0
+    result = run_cli(capsys, "events", "purge", special, "-y", "--json")
+    assert result.json["deleted"] == [special]
+    assert on_server(client, special) is None and on_server(client, stem) is not None
+
+
+def test_malformed_files_are_errors_and_upload_all_writes_nothing(project, handler_prefix, client, capsys):
+    wf = handler_prefix + "wf"
+    good = handler_prefix + "good"
+    write_handlers(project, wf, [handler(good, "x", start=wf)])
+    broken = project.workflows_dir / "broken" / "event_handlers.json"
+    broken.parent.mkdir()
+    broken.write_text('[\n  {"name": "b",\n   "event": }\n]')
+    listed = run_cli(capsys, "events", "list", "--local", "--json")
+    assert listed.code == 1 and [h["name"] for h in listed.json["handlers"]] == [good]
+    [error] = listed.json["errors"]
+    assert error["path"].endswith("broken/event_handlers.json") and error["line"] == 3
+    result = run_cli(capsys, "events", "upload", "--all", "--json")
+    assert result.code == 1 and result.json["error"]["issues"][0]["line"] == 3
+    assert on_server(client, good) is None
+    named = run_cli(capsys, "events", "upload", good, "--json")       # naming a valid one still works
+    assert named.code == 0 and named.json["written"] == [good]
+
+
+def test_a_duplicate_name_across_two_files_is_an_error_naming_both(project, handler_prefix, client, capsys):
+    name = handler_prefix + "twice"
+    write_handlers(project, handler_prefix + "a", [handler(name, "x")])
+    write_handlers(project, handler_prefix + "b", [handler(name, "y")])
+    listed = run_cli(capsys, "events", "list", "--local", "--json")
+    assert listed.code == 1 and listed.json["handlers"] == []
+    for error in listed.json["errors"]:
+        assert f"{handler_prefix}a/event_handlers.json:2" in error["message"]
+        assert f"{handler_prefix}b/event_handlers.json:2" in error["message"]
+    result = run_cli(capsys, "events", "upload", name, "--json")
+    assert result.code == 1 and on_server(client, name) is None
+
+
+def test_an_id_flow_layout_lists_everything_without_false_errors(project, handler_prefix, client, capsys):
+    """idflow/workflows/<name>/<name>.json plus event_handlers.json, as ID Flow lays them out."""
+    flows = [handler_prefix + "ingest", handler_prefix + "report"]
+    expected = []
+    for wf, nested in zip(flows, ("", "pipelines/")):
+        folder = project.workflows_dir / nested / wf
+        folder.mkdir(parents=True)
+        (folder / f"{wf}.json").write_text(json.dumps({"name": wf, "version": 1, "schemaVersion": 2, "tasks": [
+            {"name": "event", "taskReferenceName": "notify", "type": "EVENT", "sink": "conductor"}]}, indent=2))
+        handlers = [{"name": f"{wf}_notify", "event": f"conductor:{wf}:notify", "condition": "true", "active": True,
+                     "evaluatorType": "javascript",
+                     "actions": [{"action": "start_workflow", "start_workflow": {"name": flows[1], "input": {}}}]}]
+        (folder / "event_handlers.json").write_text(json.dumps(handlers, indent=4))
+        expected.append(f"{wf}_notify")
+    workflows = run_cli(capsys, "workflows", "list", "--local", "--json")
+    assert workflows.code == 0 and workflows.json["errors"] == []
+    assert sorted(w["name"] for w in workflows.json["workflows"]) == sorted(flows)
+    events = run_cli(capsys, "events", "list", "--local", "--json")
+    assert events.code == 0 and (events.json["errors"], events.json["warnings"]) == ([], [])
+    assert sorted(h["name"] for h in events.json["handlers"]) == sorted(expected)
+    assert run_cli(capsys, "events", "upload", "--all", "--json").code == 0
+    assert run_cli(capsys, "events", "diff").code == 0
