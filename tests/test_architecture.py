@@ -1,0 +1,119 @@
+"""The layers hold: no import cycles, a Prefect-free and terminal-free core, thin shells.
+
+Read from the source with `ast` (every import statement, at any depth, counts), so a
+lazy import inside a function is checked too.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "idflow"
+SHELLS = ("idflow.cli", "idflow.flows")
+MAX_LINES = 450
+
+
+def _modules() -> dict[str, Path]:
+    """idflow's own modules (not the example task files under idflow/tasks)."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[:2] != ("idflow", "tasks"):
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Every module named by an import in the file (absolute names)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    named: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            named.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            named.add(base)
+            named.update(f"{base}.{alias.name}" for alias in node.names)
+    return named
+
+
+GRAPH = {name: {m for m in _imports(name, path) if m in MODULES and m != name} for name, path in MODULES.items()}
+
+
+def _cycles() -> list[list[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in GRAPH[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in GRAPH:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_package_has_no_import_cycle():
+    assert _cycles() == []
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(SHELLS)))
+def test_the_core_imports_no_prefect_no_typer_no_terminal(name):
+    outside = {m.split(".")[0] for m in _imports(name, MODULES[name])}
+    assert not outside & {"prefect", "typer", "click", "rich"}, f"{name} imports {outside & {'prefect', 'typer', 'rich'}}"
+    shells = {m for m in _imports(name, MODULES[name]) if m.startswith(SHELLS)}
+    assert not shells, f"the core module {name} imports the shell modules {shells}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("idflow.cli")))
+def test_the_cli_never_imports_prefect_at_module_level(name):
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    top = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            top.add(node.module.split(".")[0] if not node.module.startswith("idflow.flows") else "prefect")
+    assert "prefect" not in top
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("idflow.cli.commands")))
+def test_a_command_module_does_not_import_the_app(name):
+    assert not {m for m in _imports(name, MODULES[name]) if m in ("idflow.cli.app", "idflow.cli.groups")}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("idflow.flows")))
+def test_the_flows_use_the_use_cases_not_the_cli(name):
+    assert not {m for m in _imports(name, MODULES[name]) if m.startswith("idflow.cli")}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_over_the_size_limit(name):
+    lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{name} has {lines} lines"
