@@ -31,6 +31,9 @@ UNADDRESSABLE = {"slash": "idflow-test-unaddressable/slash", "dotdot": "idflow-t
                  "trailing_slash": "idflow-test-unaddressable/", "backslash": "idflow-test-unaddressable\\back",
                  "nul": "idflow-test-unaddressable\x00nul"}
 SIBLING = "idflow-test-unaddressable"
+# Other engineers' tests put DYNAMIC workflows on the shared server for a while; they make every
+# purge "uncertain". These tests are about which name a delete reaches, so they force past usage.
+FORCE = ("--force",)
 
 
 def taskdef(name: str, description: str = "exact-delete test") -> dict:
@@ -135,7 +138,7 @@ def test_purge_deletes_exactly_the_name_given_and_never_its_sibling(project, pre
     client.upsert_workflows([{**workflow(prefix + "wf"), "tasks": [
         {"name": sibling, "taskReferenceName": "s", "type": "SIMPLE"}]}])
     before = client.get_taskdef(sibling)
-    result = run_cli(capsys, "tasks", "purge", target, "-y", "--json")
+    result = run_cli(capsys, "tasks", "purge", target, *FORCE, "-y", "--json")
     assert result.code == 0, result.err
     assert result.json["deleted"] == [target]
     assert result.json["failed"] == [] and result.json["still_present"] == []
@@ -151,7 +154,7 @@ def test_purge_deletes_exactly_the_name_given_and_never_its_sibling(project, pre
 def test_purge_of_a_name_that_is_only_dots(project, client, capsys, name):
     client.upsert_taskdefs([taskdef(name)])
     try:
-        result = run_cli(capsys, "tasks", "purge", name, "-y", "--json")
+        result = run_cli(capsys, "tasks", "purge", name, *FORCE, "-y", "--json")
         assert result.code == 0, result.err
         assert result.json["deleted"] == [name] and result.json["still_present"] == []
         assert name not in server_names(client)
@@ -174,7 +177,7 @@ def test_purge_of_an_unaddressable_name_is_refused_before_anything_is_written(
         project, client, capsys, unaddressable_on_server, fault_proxy, kind):
     name = UNADDRESSABLE[kind]
     proxy = fault_proxy()
-    result = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", name, "-y", "--json")
+    result = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", name, *FORCE, "-y", "--json")
     assert result.code == 3, result.err
     assert result.json["error"]["type"] == "UnaddressableName"
     assert "cannot be addressed exactly" in result.json["error"]["message"]
@@ -192,7 +195,7 @@ def test_orphaned_purge_keeps_an_unaddressable_orphan_with_its_reason_and_delete
     shutil.rmtree(project.tasks_dir / orphan)
     stamped = client.get_taskdef(orphan)["description"]  # this project's stamp: the fixed names become its orphans
     client.upsert_taskdefs([taskdef(n, stamped) for n in UNADDRESSABLE.values()])
-    result = run_cli(capsys, "tasks", "purge", "--orphaned", "-y", "--json")
+    result = run_cli(capsys, "tasks", "purge", "--orphaned", *FORCE, "-y", "--json")
     assert result.code == 0, result.err
     assert result.json["deleted"] == [orphan] and result.json["still_present"] == []
     skipped = {s["name"]: s["reason"] for s in result.json["skipped"]}
@@ -232,7 +235,7 @@ def test_a_delete_answered_ok_that_left_the_definition_is_still_present(project,
     proxy = fault_proxy()
     proxy.add_rule(method="DELETE", path="/api/metadata/taskdefs/", action="status", status=200, body={})
     argv = names if how == "by_name" else ["--orphaned"]
-    result = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", *argv, "-y", "--json")
+    result = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", *argv, *FORCE, "-y", "--json")
     assert result.code == 1
     assert sorted(result.json["still_present"]) == sorted(names)
     assert result.json["deleted"] == [] and result.json["failed"] == []
@@ -242,7 +245,7 @@ def test_a_delete_answered_ok_that_left_the_definition_is_still_present(project,
     after = [(r.method, r.path) for r in proxy.requests[last_delete + 1:]]
     assert after == [("GET", "/api/metadata/taskdefs")]
     assert proxy.count("DELETE") == len(names)
-    plain = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", *argv, "-y")
+    plain = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", *argv, *FORCE, "-y")
     assert plain.code == 1 and all(f"still present {n}" in plain.out + plain.err for n in names)
 
 
