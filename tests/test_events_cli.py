@@ -205,3 +205,29 @@ def test_an_id_flow_layout_lists_everything_without_false_errors(project, handle
     assert sorted(h["name"] for h in events.json["handlers"]) == sorted(expected)
     assert run_cli(capsys, "events", "upload", "--all", "--json").code == 0
     assert run_cli(capsys, "events", "diff").code == 0
+
+
+def test_a_key_the_server_drops_is_a_failed_write_not_a_success(project, handler_prefix, client, capsys):
+    wf, name = handler_prefix + "wf", handler_prefix + "h"
+    body = handler(name, "x", start=wf)
+    body["actions"][0]["start_workflow"]["owner"] = "idflow"       # not an EventHandler field: dropped
+    write_handlers(project, wf, [body])
+    result = run_cli(capsys, "events", "upload", "--all", "--json")
+    assert result.code == 1 and result.json["written"] == []
+    [failure] = result.json["failed"]
+    assert failure["name"] == name and "actions[0].start_workflow.owner" in failure["errors"][0]
+
+
+@pytest.mark.parametrize("status,account", [(200, "still_present"), (500, "failed")])
+def test_the_purge_account_is_what_the_server_holds_afterwards(project, uploaded, client, capsys, fault_proxy,
+                                                               status, account):
+    _, names = uploaded
+    proxy = fault_proxy()
+    proxy.add_rule(method="DELETE", path="/api/event/", action="status", status=status,
+                   body={"message": "injected"} if status == 500 else None, nth=2)
+    result = run_cli(capsys, "--server-url", proxy.url, "events", "purge", *names, "-y", "--json")
+    assert result.code == 1
+    assert result.json["deleted"] == [names[0]]
+    held = result.json[account]
+    assert [h["name"] if isinstance(h, dict) else h for h in held] == [names[1]]
+    assert on_server(client, names[1]) is not None and on_server(client, names[0]) is None
