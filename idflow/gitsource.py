@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from idflow import taskdef
 from idflow.errors import IdflowError
@@ -37,14 +37,36 @@ class GitTree:
     repo: Any
     root: Path
     tasks_rel: str              # tasks dir relative to the repo root, posix
+    shallow: tuple[str, ...] = ()  # a shallow clone's boundary commits: history stops there
 
     def resolve(self, rev: str) -> str:
+        """Full sha of `rev`, as git itself reads it (reflog `@{-1}`, `HEAD@{2}` included)."""
         import git
 
+        if not rev or rev.startswith("-") or "\0" in rev:
+            raise IdflowError(f"{rev!r} is not a Git revision", hint="use a commit sha, tag or branch name")
         try:
-            return self.repo.commit(rev).hexsha
-        except (git.BadName, ValueError, git.GitCommandError):
-            raise IdflowError(f"unknown Git revision {rev!r}", hint="use a commit sha, tag or branch name") from None
+            return self.repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").strip()
+        except git.GitCommandError:
+            pass
+        if self.shallow:
+            raise IdflowError(f"Git revision {rev!r} is not in this clone: it is shallow, so its history stops at "
+                              f"{', '.join(s[:10] for s in self.shallow)}",
+                              hint="fetch the rest of the history ('git fetch --unshallow'), then try again") from None
+        raise IdflowError(f"unknown Git revision {rev!r}",
+                          hint="use a commit sha, tag or branch name; reflog entries (@{-1}, HEAD@{2}) exist only "
+                               "in the clone that made them") from None
+
+    def task_dir_rel(self, task_dir: Path) -> str:
+        """A local task dir relative to the tasks dir in Git; refuses one Git cannot hold (a symlink outside)."""
+        target = task_dir.resolve()
+        try:
+            return target.relative_to(self.root / self.tasks_rel).as_posix()
+        except ValueError:
+            raise IdflowError(f"{task_dir} is a symlink to {target}, outside the repository at {self.root}: Git holds "
+                              "only the link, not the task files, so their history cannot be read from Git",
+                              hint="move the task into the repository (or make it a submodule) to get history "
+                                   "and rollback") from None
 
 
 def open_tree(tasks_dir: Path) -> GitTree:
@@ -52,13 +74,29 @@ def open_tree(tasks_dir: Path) -> GitTree:
 
     try:
         repo = git.Repo(tasks_dir if tasks_dir.exists() else Path.cwd(), search_parent_directories=True)
-        repo.head.commit
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
-        raise IdflowError(f"{tasks_dir} is not inside a Git repository with commits",
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise IdflowError(f"{tasks_dir} is not inside a Git repository",
                           hint="history and rollback read task files from Git") from None
-    root = Path(repo.working_tree_dir).resolve()
-    rel = tasks_dir.resolve().relative_to(root).as_posix()
-    return GitTree(repo, root, "" if rel == "." else rel)
+    root = Path(repo.working_tree_dir or repo.git_dir).resolve()
+    try:
+        repo.head.commit
+    except ValueError:
+        raise IdflowError(f"the Git repository at {root} has no commits yet",
+                          hint="commit the task files first: history and rollback read them from Git") from None
+    try:
+        rel = tasks_dir.resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise IdflowError(f"{tasks_dir} resolves to {tasks_dir.resolve()}, outside the repository at {root}",
+                          hint="history and rollback read task files from the repository's Git history") from None
+    shallow_file = Path(repo.git_dir) / "shallow"
+    shallow = tuple(shallow_file.read_text().split()) if shallow_file.is_file() else ()
+    return GitTree(repo, root, "" if rel == "." else rel, shallow)
+
+
+def symlinks_at(tree: GitTree, sha: str) -> list[str]:
+    """Symlinks under the tasks dir at `sha`: Git stores only where they point, never the files there."""
+    listing = tree.repo.git.ls_tree("-r", "-z", "--full-tree", sha, "--", tree.tasks_rel or ".")
+    return [entry.split("\t", 1)[1] for entry in filter(None, listing.split("\0")) if entry.startswith("120000 ")]
 
 
 def files_at(tree: GitTree, sha: str, subdir: str | None = None) -> list[tuple[str, bytes]]:
@@ -75,12 +113,24 @@ def files_at(tree: GitTree, sha: str, subdir: str | None = None) -> list[tuple[s
     return [(path, contents[blob]) for path, blob in blobs]
 
 
-def definitions_at(tree: GitTree, rev: str):
-    """(Discovery, full sha) of the task files as they were at `rev`."""
+def definitions_at(tree: GitTree, rev: str, names: Iterable[str] | None = None):
+    """(Discovery, full sha) of the task files as they were at `rev`.
+
+    Refuses when a wanted task may hide behind a symlink (all tasks, or a named one not
+    found): a rollback must never quietly leave out a task Git cannot show.
+    """
     from idflow.discovery import discover_sources
 
     sha = tree.resolve(rev)
-    return discover_sources(files_at(tree, sha), tasks_dir=tree.tasks_rel or "."), sha
+    discovery = discover_sources(files_at(tree, sha), tasks_dir=tree.tasks_rel or ".")
+    links = symlinks_at(tree, sha)
+    missing = [n for n in names or () if n not in discovery.by_name()]
+    if links and (names is None or missing):
+        raise IdflowError(f"at {sha[:10]}, {', '.join(links[:5])} {'is a symlink' if len(links) == 1 else 'are symlinks'}"
+                          ": Git holds only the link, not the task files, so "
+                          f"{'those tasks' if names is None else ', '.join(missing)} cannot be rolled back from Git",
+                          hint="name the tasks that live in the repository, or move the linked task into it")
+    return discovery, sha
 
 
 def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -112,16 +113,46 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
         except ValueError:
             base = None
     dirty_dirs = {parent for p in state.dirty_paths for parent in _ancestors(p)}
+    outside = _outside_repository(state.root)
     result = {}
     for task in tasks:
         rel, rel_dir = task.path, None
         if base is not None and not posixpath.isabs(task.path):
             rel = posixpath.normpath(posixpath.join(base, task.path))
             rel_dir = posixpath.normpath(posixpath.join(base, task.task_dir))
-        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths)
+        # Files reached through a symlink out of the repository are in no commit: never "clean".
+        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or outside(task)
         result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
                                        project=project)
     return result
+
+
+def outside_repository(tasks: Iterable[Any], state: GitState) -> list[str]:
+    """Names of tasks whose files lie outside the repository (through a symlink): Git cannot vouch for them."""
+    outside = _outside_repository(state.root)
+    return [t.name for t in tasks if state.root is not None and outside(t)]
+
+
+def _outside_repository(root: Path | None):
+    """A test for tasks reached through a symlink leading out of `root`; one lstat per task unless a link is met."""
+    if root is None:
+        return lambda task: False
+    real_root = root.resolve()
+    resolved: dict[str, bool] = {}
+
+    def leaves(path: str) -> bool:
+        if path not in resolved:
+            resolved[path] = not Path(path).resolve().is_relative_to(real_root)
+        return resolved[path]
+
+    def outside(task: Any) -> bool:
+        task_dir = task.task_dir or "."
+        parent = posixpath.dirname(task_dir.rstrip("/")) or "."
+        if os.path.islink(task_dir) or os.path.islink(task.path):
+            return leaves(task_dir) or leaves(task.path)
+        return leaves(parent)  # the tasks dir itself, or a folder above it, may be the link
+
+    return outside
 
 
 def _ancestors(path: str) -> list[str]:

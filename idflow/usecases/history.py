@@ -21,10 +21,11 @@ class History:
     server: dict[str, Any] | None       # the server copy (None: not on the server)
     server_sha: str | None              # the commit its provenance stamp names
     server_matches: str | None          # the newest commit whose definition the server copy equals
+    shallow: tuple[str, ...] = ()       # a shallow clone: history stops at these commits
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "server_sha": self.server_sha, "server_matches": self.server_matches,
-                "on_server": self.server is not None,
+                "on_server": self.server is not None, "truncated_at": list(self.shallow),
                 "commits": [{"sha": e.commit.sha, "date": e.commit.date, "author": e.commit.author,
                              "subject": e.commit.subject, "deleted": e.task_def is None,
                              "changes": [{"field": f, "old": o, "new": n} for f, o, n in e.changes]}
@@ -42,10 +43,11 @@ def history(session: Session, name: str) -> History:
     local = discover(config).by_name().get(name)
     task_dir = ""
     if local is not None:
-        task_dir = config.resolve(local.task_dir).resolve().relative_to(tree.root / tree.tasks_rel).as_posix()
+        task_dir = tree.task_dir_rel(config.resolve(local.task_dir))
     entries = definition_history(tree, task_dir, name)
     if not entries:
-        raise IdflowError(f"no commit in {tree.tasks_rel or '.'} defines a task named {name!r}")
+        raise IdflowError(f"no commit in {tree.tasks_rel or '.'} defines a task named {name!r}"
+                          + (" (this clone is shallow: history is truncated)" if tree.shallow else ""))
     try:
         server = session.client.get_taskdef(name)
     except NotFound:
@@ -55,7 +57,7 @@ def history(session: Session, name: str) -> History:
     if server is not None:
         holds = next((e.commit.sha for e in entries
                       if e.task_def is not None and not taskdef.field_differences(e.task_def, server)), None)
-    return History(name, entries, server, stamped.sha if stamped else None, holds)
+    return History(name, entries, server, stamped.sha if stamped else None, holds, tree.shallow)
 
 
 @dataclass
@@ -86,7 +88,8 @@ def plan_rollback(session: Session, rev: str, names: Iterable[str] | None,
 
     config = session.config
     tree = open_tree(config.resolve(config.tasks_dir))
-    discovery, sha = definitions_at(tree, rev)
+    names = list(names) if names else None
+    discovery, sha = definitions_at(tree, rev, names)
     tasks = select_tasks(discovery, names)
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     provenance = {t.name: Provenance(sha=sha, dirty=False, path=t.path, hash=content_hash(t.task_def), at=at,

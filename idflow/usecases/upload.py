@@ -95,8 +95,12 @@ def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
     provenance = provenance_for(tasks, state, project=config.project_name)
     dirty = tuple(sorted(n for n, p in provenance.items() if p.dirty))
     if dirty and (config.require_clean if require_clean is None else require_clean):
-        raise RefusedError(f"uncommitted changes in task(s) {', '.join(dirty)}; nothing was written",
-                           hint="commit them first, or drop --require-clean")
+        from idflow.provenance import outside_repository
+
+        linked = outside_repository(tasks, state)
+        raise RefusedError(f"uncommitted changes in task(s) {', '.join(dirty)}; nothing was written"
+                           + (f" ({', '.join(linked)}: reached through a symlink out of the repository, so in no "
+                              "commit)" if linked else ""), hint="commit them first, or drop --require-clean")
     plan = plan_definitions(config, tasks, taskdefs, force=force, provenance=provenance)
     if names or not remote_only:
         plan = plan.select(t.name for t in tasks)
@@ -108,7 +112,7 @@ def apply_upload(session: Session, plan: Plan, *, recheck_server: bool = False,
     """Back up, merge into the server copies, write in batches, read back once and account."""
     config = session.config
     return apply_plan(session.client, plan, state_dir=session.state_dir, batch_size=config.batch_size,
-                      recheck_server=recheck_server, progress=progress)
+                      recheck_server=recheck_server, progress=progress, interruption=session.interruption)
 
 
 def nothing_to_apply(plan: Plan) -> ApplyResult:

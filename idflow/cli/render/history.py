@@ -24,6 +24,9 @@ def render_history(console: Console, found: Any) -> None:
             console.print("    [green]created[/]")
         for f, old, new in e.changes:
             console.print(f"    {f}: [red]{escape(json.dumps(old))}[/] -> [green]{escape(json.dumps(new))}[/]")
+    if getattr(found, "shallow", ()):
+        console.print("[yellow]shallow clone: history is truncated; the oldest entry may not be where the task "
+                      "began ('git fetch --unshallow' for all of it)[/]")
     if found.server is None:
         console.print("[dim]not on the server[/]")
     elif found.server_matches is None:
