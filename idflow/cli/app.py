@@ -10,7 +10,8 @@ import typer
 
 from idflow import __version__
 from idflow.cli.state import CliState
-from idflow.errors import EXIT_ERROR, EXIT_USAGE, IdflowError
+from idflow.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE, IdflowError
+from idflow.interrupt import Interruption
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Conductor task definitions as code: list, diff, upload, purge, roll back.")
@@ -18,7 +19,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"idflow {__version__}")
+        from idflow.versions import versions
+
+        typer.echo("\n".join(f"{name} {version}" for name, version in versions().items()))
         raise typer.Exit()
 
 
@@ -30,13 +33,15 @@ def root(ctx: typer.Context,
          json_: bool = typer.Option(False, "--json", help="Print exactly one JSON document on stdout."),
          verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail; tracebacks on errors."),
          insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS certificates (explicit opt-in)."),
-         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")):
+         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the versions of idflow, conductor-python, Prefect and Python.")):
     ctx.obj = CliState(config_path=config, server_url=server_url, tasks_dir=tasks_dir, json=json_,
-                       verbose=verbose, insecure=insecure)
+                       verbose=verbose, insecure=insecure,
+                       interruption=_INTERRUPTION[0] if _INTERRUPTION else None)
     _LAST_STATE[:] = [ctx.obj]
 
 
-_LAST_STATE: list[CliState] = []  # this invocation's state: which secrets to keep out of a crash report
+_LAST_STATE: list[CliState] = []
+_INTERRUPTION: list[Interruption] = []  # this invocation's signal handling, made by main()  # this invocation's state: which secrets to keep out of a crash report
 
 
 from idflow.cli import groups  # noqa: E402  (the command groups; each its own Typer)
@@ -65,15 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in args
     verbose = "-v" in args or "--verbose" in args
+    interruption = Interruption()
+    _INTERRUPTION[:] = [interruption]
+    restore_signals = interruption.install()
     try:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
         code = command.main(args=args, prog_name="idflow", standalone_mode=False)
-        return code if isinstance(code, int) else 0
+        return interruption.exit_code or (code if isinstance(code, int) else 0)
     except Exit as exc:
-        return exc.exit_code
+        # A write loop stopped by a signal has printed its account: exit 128+signal.
+        return interruption.exit_code or exc.exit_code
     except Abort:
         _fail("aborted", None, json_mode, "Aborted")
-        return 3
+        return EXIT_REFUSED
     except ClickException as exc:
         exc.show()
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR
@@ -92,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             sys.stderr.write(_redact(traceback.format_exc()))
         return EXIT_ERROR
+    finally:
+        restore_signals()
 
 
 def _redact(text: str) -> str:
