@@ -200,3 +200,18 @@ def test_credentials_in_a_malformed_url_never_appear(cwd, capsys, monkeypatch, w
     with pytest.raises(ConfigError) as caught:
         load_config(environ=dict(os.environ), overrides=overrides)
     assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize("template", [
+    "http://user:{pw}@127.0.0.1:1/api",         # nothing listens
+    "https://user:{pw}@127.0.0.1:8080/api",     # TLS against a plain-HTTP port
+    "http://user:{pw}@127.0.0.1:8080/nothere",  # answers, but not Conductor's API
+])
+def test_credentials_in_a_valid_url_to_a_failing_server_never_appear(cwd, capsys, template):
+    secret = "pw" + uuid.uuid4().hex[:12]
+    write(cwd, f"conductor_server_url: '{template.format(pw=secret)}'\n")
+    for json_flag in ([], ["--json"]):
+        result = run_cli(capsys, "doctor", *json_flag)
+        text = result.out + result.err
+        assert result.code == 1, text
+        assert secret not in text and "internal error" not in text

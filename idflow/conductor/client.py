@@ -176,6 +176,10 @@ class ConductorClient:
                  idempotent: bool | None = None, absolute: bool = False) -> Any:
         idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
         url = path if absolute else self.api_url + path
+        if absolute:  # `path` is what messages quote: never the URL's userinfo
+            from idflow.config import without_userinfo
+
+            path = without_userinfo(path)
         started = time.monotonic()
         attempt = 0
         refreshed = False
