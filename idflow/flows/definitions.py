@@ -150,16 +150,24 @@ def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_
 
 @flow(name="idflow-sync", flow_run_name=_run_name("sync"), persist_result=False)
 def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
-         config_path: str | None = None) -> Any:
-    """Upload every new and changed definition; with prune, also purge orphans safely."""
+         config_path: str | None = None, events: bool = False) -> Any:
+    """Upload every new and changed definition; with prune, also purge orphans safely; with events,
+    also upload the event handlers (event_handlers.json)."""
+    from idflow.usecases.events import events_upload
+
     with open_session(config_path) as session, _refusals_published():
         outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
                                 run=prefect_steps)
+        handlers = events_upload(session, dry_run=dry_run, run=prefect_steps) if events else None
     _publish_upload(outcome.upload)
     if outcome.purge is not None:
         _publish_purge(outcome.purge)
     problems = upload_problems(outcome.upload) + (purge_problems(outcome.purge) if outcome.purge else [])
-    return _finish(outcome.to_json(), problems)
+    doc = outcome.to_json()
+    if handlers is not None:  # issue 14: event handlers, only when the deployment asks for them
+        doc["events"] = handlers.to_json()
+        problems += handlers.problems()
+    return _finish(doc, problems)
 
 
 FLOWS = {"discover": discover, "diff": diff, "upload": upload, "purge_orphaned": purge_orphaned, "sync": sync}

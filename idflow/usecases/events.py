@@ -1,7 +1,8 @@
 """Event handlers as code: list, diff, upload, purge (the `idflow events` commands and the sync flow).
 
 Steps: `load_local_handlers` and `fetch_event_handlers` / `fetch_project_workflows` at the
-edges, `idflow.events.plan_*` pure, `write_handlers` / `delete_handlers` back up, write
+edges, `plan_event_upload` / `plan_event_purge` pure (named apart from the TaskDef steps, as the
+flows show each step by name), `write_handlers` / `delete_handlers` back up, write
 or delete, and read back once.
 """
 from __future__ import annotations
@@ -39,6 +40,16 @@ def fetch_project_workflows(config: Any) -> ProjectWorkflows:
 
     workflows, issues = load_workflow_files(config.resolve(config.workflows_dir))
     return ProjectWorkflows({w.definition["name"] for w in workflows}, issues)
+
+
+def plan_event_upload(local: LocalHandlers, remote: list[dict[str, Any]], *,
+                      names: list[str] | None = None) -> EventPlan:
+    return plan_upload(local, remote, names=names)
+
+
+def plan_event_purge(local: LocalHandlers, remote: list[dict[str, Any]], project_workflows: set[str],
+                     **kw: Any) -> EventPurgePlan:
+    return plan_purge(local, remote, project_workflows, **kw)
 
 
 def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
@@ -84,7 +95,7 @@ def events_list(session: Session, *, view: str = "sync", run: StepRunner = direc
         return EventListing(view, remote=run(fetch_event_handlers, session))
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
-    return EventListing(view, local=local, remote=remote, plan=run(plan_upload, local, remote))
+    return EventListing(view, local=local, remote=remote, plan=run(plan_event_upload, local, remote))
 
 
 # ---- diff / upload ----------------------------------------------------------------------------------------
@@ -93,7 +104,7 @@ def events_diff(session: Session, *, names: Iterable[str] | None = None, run: St
     """What `events upload` would change, field by field (`drift`: something to write)."""
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
-    return run(plan_upload, local, remote, names=list(names or []) or None)
+    return run(plan_event_upload, local, remote, names=list(names or []) or None)
 
 
 @dataclass
@@ -105,6 +116,13 @@ class EventUploadOutcome:
     @property
     def ok(self) -> bool:
         return self.result is None or self.result.ok
+
+    def problems(self) -> list[str]:
+        """What a flow run reports as not done (empty: everything written and verified)."""
+        if self.result is None or self.result.ok:
+            return []
+        bad = [f["name"] for f in self.result.failed]
+        return [f"{len(bad)} event handler(s) not written or not verified: {', '.join(bad[:20])}"]
 
     def to_json(self) -> dict[str, Any]:
         result = self.result or WriteResult()
@@ -128,7 +146,7 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
         raise EventFilesInvalid(f"{len(local.issues)} problem(s) in the event_handlers.json files; nothing was "
                                 "written", local.issues)
     remote = run(fetch_event_handlers, session)
-    plan = run(plan_upload, local, remote, names=wanted or None)
+    plan = run(plan_event_upload, local, remote, names=wanted or None)
     plan.items = [i for i in plan.items if i.action != "remote_only"]
     if dry_run or not plan.to_write:
         return EventUploadOutcome(plan, dry_run=dry_run)
@@ -163,7 +181,7 @@ def events_purge(session: Session, *, names: Iterable[str] = (), orphaned: bool 
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
     workflows = run(fetch_project_workflows, session.config) if orphaned else ProjectWorkflows(set(), [])
-    plan = run(plan_purge, local, remote, workflows.names, names=list(names), orphaned=orphaned,
+    plan = run(plan_event_purge, local, remote, workflows.names, names=list(names), orphaned=orphaned,
                workflow_issues=workflows.issues)
     if dry_run or not plan.deletions:
         return EventPurgeOutcome(plan)
