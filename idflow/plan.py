@@ -126,6 +126,23 @@ class InvalidPlan(IdflowError, ValueError):
     """A saved plan that is not one idflow wrote, or whose definitions an upload would refuse."""
 
 
+def read_plan_document(path: Any) -> dict[str, Any]:
+    """The JSON object in a saved plan file; any file that is not one is an InvalidPlan, never a crash."""
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise InvalidPlan(f"cannot read plan {path}: {exc.strerror or exc}") from None
+    except RecursionError:
+        raise InvalidPlan(f"plan {path} is not an idflow plan: nested too deeply") from None
+    except ValueError as exc:  # bad JSON, bad UTF-8, an int of more than 4300 digits
+        raise InvalidPlan(f"plan {path} is not valid JSON: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise InvalidPlan(f"{path} is not an idflow plan (not a JSON object)")
+    return data
+
+
 def _item_problems(index: int, raw: Any) -> list[str]:
     """Why plan item `index` cannot be applied (empty: it can); the same checks as an upload."""
     from idflow.validation import name_problem, validate, wire_type_errors

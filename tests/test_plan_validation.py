@@ -97,7 +97,7 @@ def test_tampered_plan_is_refused_before_any_write(planned, project, prefix, cli
     result = run_cli(capsys, "--json", "tasks", "apply", "plan.json")
     assert result.code == 1, result.out + result.err
     assert "internal error" not in result.out + result.err
-    assert "cannot read plan" in result.json["error"]["message"]
+    assert result.json["error"]["type"] == "InvalidPlan" and "plan" in result.json["error"]["message"]
     # Other suites share the server: only this test's prefix is ours to check.
     assert [d["name"] for d in client.list_taskdefs() if d["name"].startswith(prefix)] == []
 
@@ -125,3 +125,31 @@ def test_plan_round_trip_and_problems_named():
     assert "named 'other', not 'ok_task'" in caught.value.message
     assert "retryCount must be <=" in caught.value.message
     assert caught.value.exit_code == 1 and isinstance(caught.value, ValueError)
+
+
+UNREADABLE = {
+    "deeply nested": "[" * 100_000 + "]" * 100_000,
+    "int of 5000 digits": '{"format": 1, "items": [], "x": ' + "1" * 5000 + "}",
+    "not utf-8": b"\xff\xfe{}",
+    "not json": "format: 1",
+    "a list": "[]",
+    "a directory": None,
+    "missing": None,
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+def test_a_plan_file_that_is_no_plan_is_a_clear_error(tmp_path, capsys, monkeypatch, case):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "plan.json"
+    content = UNREADABLE[case]
+    if case == "a directory":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    result = run_cli(capsys, "--json", "tasks", "apply", "plan.json")
+    assert result.code == 1, result.out + result.err
+    assert result.json["error"]["type"] == "InvalidPlan"
+    assert "internal error" not in result.out + result.err and len(result.out) < 1000

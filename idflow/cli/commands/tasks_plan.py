@@ -1,7 +1,6 @@
 """`idflow tasks diff`, `upload` and `apply`: plan first, write only what changed."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -9,7 +8,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_DRIFT, EXIT_ERROR, IdflowError
+from idflow.errors import EXIT_DRIFT, EXIT_ERROR
 
 
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these tasks."),
@@ -66,14 +65,9 @@ def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload
 
     cli = state(ctx, json_)
-    try:
-        data = json.loads(plan_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise IdflowError(f"cannot read plan {plan_file}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise IdflowError(f"plan {plan_file} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise IdflowError(f"{plan_file} is not an idflow plan (not a JSON object)")
+    from idflow.plan import read_plan_document
+
+    data = read_plan_document(plan_file)
     planned = usecases.UploadPlan.from_json(data)
     with cli.progress("uploading") as progress:
         outcome = usecases.apply_saved_plan(cli.session(), planned, progress=progress)
