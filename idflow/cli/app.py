@@ -47,6 +47,7 @@ _INTERRUPTION: list[Interruption] = []  # this invocation's signal handling, mad
 from idflow.cli import groups  # noqa: E402  (the command groups; each its own Typer)
 
 app.command("doctor")(groups.doctor)
+app.command("init")(groups.init)
 app.add_typer(groups.tasks_app, name="tasks")
 app.add_typer(groups.workflows_app, name="workflows")
 app.add_typer(groups.workflow_app, name="workflow")

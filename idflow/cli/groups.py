@@ -9,10 +9,12 @@ import typer
 
 from idflow.cli import tasks_local
 from idflow.cli.commands import doctor as doctor_cmd
+from idflow.cli.commands import init as init_cmd
 from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, worker, workflows
 from idflow.cli.commands import events as events_cmd
 
 doctor = doctor_cmd.doctor
+init = init_cmd.init
 
 tasks_app = typer.Typer(no_args_is_help=True, help="Task definitions: local files vs the Conductor server.")
 for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff), ("upload", tasks_plan.upload),

@@ -1,0 +1,36 @@
+"""`idflow init`: set up the current repository (config with a project identity, an example task, prefect.yaml)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from idflow.cli.options import JSON_OPTION
+from idflow.cli.state import state
+from idflow.scaffold_project import DEFAULT_TASK
+
+
+def init(ctx: typer.Context,
+         task: str = typer.Option(DEFAULT_TASK, "--task", help="Name of the example task to write."),
+         force: bool = typer.Option(False, "--force", help="Overwrite files that exist (the project identity is kept)."),
+         json_: bool = JSON_OPTION) -> None:
+    """Write config/idflow.yml (with this project's identity), idflow/tasks/TASK/ and prefect.yaml here."""
+    from idflow.scaffold import check_name
+    from idflow.scaffold_project import init_project
+
+    cli = state(ctx, json_)
+    check_name(task)
+    result = init_project(Path.cwd(), task=task, server_url=cli.server_url, force=force)
+
+    def render(console: Console) -> None:
+        console.print(f"project identity: [bold]{escape(result.project)}[/]"
+                      + (" (kept from the existing config)" if result.project_kept else ""))
+        for rel in result.created:
+            console.print(f"  created     {escape(rel)}")
+        for rel in result.overwritten:
+            console.print(f"  overwritten {escape(rel)}")
+        console.print("[dim]next: `idflow doctor`, then `idflow tasks upload --all`; commit config/idflow.yml[/]")
+
+    cli.emit(result.to_json(), render)

@@ -1,0 +1,95 @@
+"""`idflow init`: a user's repository gets a config with a project identity, an example task
+and a prefect.yaml pointing at the installed flows; existing files are never overwritten
+without --force."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.clihelp import run_cli
+
+FILES = ["config/idflow.yml", "prefect.yaml", "idflow/tasks/hello/__init__.py", "idflow/tasks/hello/hello.py",
+         "idflow/tasks/hello/requirements.txt"]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "My Repo"
+    root.mkdir()
+    for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "CONDUCTOR_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_init_writes_config_task_and_prefect_yaml(repo, capsys):
+    done = run_cli(capsys, "--server-url", "http://127.0.0.1:8999/api", "init", "--json")
+    assert done.code == 0, done.err
+    doc = done.json
+    assert sorted(doc["created"]) == sorted(FILES) and doc["overwritten"] == []
+    assert re.fullmatch(r"my-repo-[0-9a-f]{8}", doc["project"])
+    assert all((repo / rel).is_file() for rel in FILES)
+
+    from idflow.config import load_config
+    from idflow.discovery import discover
+
+    config = load_config()
+    assert config.project == doc["project"] == config.project_name
+    assert config.conductor_server_url == "http://127.0.0.1:8999/api"
+    found = discover(config.resolve(config.tasks_dir))
+    assert [t.name for t in found.tasks] == ["hello"] and not found.errors
+
+
+def test_two_repositories_with_one_name_get_two_identities(tmp_path, monkeypatch, capsys):
+    ids = []
+    for parent in ("a", "b"):
+        root = tmp_path / parent / "app"
+        root.mkdir(parents=True)
+        monkeypatch.chdir(root)
+        ids.append(run_cli(capsys, "init", "--json").json["project"])
+    assert ids[0] != ids[1] and all(i.startswith("app-") for i in ids)
+
+
+def test_prefect_yaml_deploys_the_installed_flows_by_module(repo, capsys):
+    assert run_cli(capsys, "init").code == 0
+    document = yaml.safe_load((repo / "prefect.yaml").read_text())
+    entrypoints = {d["name"]: d["entrypoint"] for d in document["deployments"]}
+    assert entrypoints == {"idflow-drift-report": "idflow.flows.definitions:diff",
+                           "idflow-sync": "idflow.flows.definitions:sync",
+                           "idflow-upload": "idflow.flows.definitions:upload",
+                           "idflow-purge-orphaned": "idflow.flows.definitions:purge_orphaned"}
+    from prefect.flows import Flow
+    from prefect.utilities.importtools import import_object
+
+    assert all(isinstance(import_object(e), Flow) for e in entrypoints.values())
+    [pull] = document["pull"]
+    assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == "{{ $IDFLOW_PROJECT_DIR }}"
+
+
+def test_existing_files_are_refused_by_name_and_nothing_is_written(repo, capsys):
+    (repo / "prefect.yaml").write_text("# mine\n")
+    done = run_cli(capsys, "init", "--json")
+    assert done.code == 3
+    assert "prefect.yaml" in done.json["error"]["message"] and "--force" in done.json["error"]["hint"]
+    assert done.out.count("\n") == 1  # exactly one JSON document
+    assert (repo / "prefect.yaml").read_text() == "# mine\n"
+    assert not (repo / "config").exists() and not (repo / "idflow").exists()
+
+
+def test_force_overwrites_and_keeps_the_project_identity(repo, capsys):
+    first = run_cli(capsys, "init", "--json").json["project"]
+    (repo / "prefect.yaml").write_text("# mine\n")
+    again = run_cli(capsys, "init", "--force", "--json")
+    assert again.code == 0, again.err
+    assert again.json["project"] == first and again.json["project_kept"] is True
+    assert sorted(again.json["overwritten"]) == sorted(FILES) and again.json["created"] == []
+    assert "idflow.flows.definitions:sync" in (repo / "prefect.yaml").read_text()
+
+
+def test_a_task_name_idflow_would_reject_is_a_usage_error(repo, capsys):
+    done = run_cli(capsys, "init", "--task", "not a name")
+    assert done.code == 2
+    assert list(repo.iterdir()) == []
