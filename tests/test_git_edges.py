@@ -167,3 +167,12 @@ def test_rollback_of_a_tracked_task_beside_a_link_works(linked, capsys):
     _, inside = linked
     result = run_cli(capsys, "tasks", "rollback", inside, "--to", "HEAD", "--dry-run", "--json")
     assert result.code == 0, result.err
+
+
+def test_upload_in_a_repository_without_commits_says_so(project, prefix, capsys):
+    init(project.root)
+    name = prefix + "uncommitted"
+    project.write_task(name, task_source(name, retry_count=1))
+    result = run_cli(capsys, "tasks", "upload", name, "--dry-run")
+    text = clean(result)
+    assert result.code == 0 and "no commits yet" in text and "provenance missing" in text

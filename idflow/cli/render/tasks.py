@@ -127,7 +127,8 @@ def render_provenance_warnings(err: Console, planned: Any) -> None:
         err.print(f"[yellow]warning:[/] {escape(name)} has uncommitted changes; its provenance says +dirty "
                   "(commit first, or use --require-clean in CI)")
     if planned.provenance_missing:
-        err.print("[yellow]warning:[/] not in a Git repository: definitions carry no commit (provenance missing)")
+        err.print("[yellow]warning:[/] no Git commit to name (not in a Git repository, or it has no commits yet): "
+                  "definitions carry no commit (provenance missing)")
 
 
 def render_upload(console: Console, outcome: Any, verbose: bool = False) -> None:
