@@ -163,6 +163,8 @@ def test_malformed_files_are_errors_and_upload_all_writes_nothing(project, handl
     assert listed.code == 1 and [h["name"] for h in listed.json["handlers"]] == [good]
     [error] = listed.json["errors"]
     assert error["path"].endswith("broken/event_handlers.json") and error["line"] == 3
+    diff = run_cli(capsys, "events", "diff", "--json")
+    assert diff.code == 1 and diff.json["create"] == [good] and diff.json["errors"][0]["line"] == 3
     result = run_cli(capsys, "events", "upload", "--all", "--json")
     assert result.code == 1 and result.json["error"]["issues"][0]["line"] == 3
     assert on_server(client, good) is None

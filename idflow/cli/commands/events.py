@@ -42,10 +42,10 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
     plan = events_diff(cli.session(), names=names)
     doc = plan.to_json()
     cli.emit(doc, lambda c: render_plan(c, doc, verbose=verbose or cli.verbose))
+    if plan.errors:  # a diff missing what a broken file holds is no verdict on drift
+        raise typer.Exit(EXIT_ERROR)
     if plan.drift:
         raise typer.Exit(EXIT_DRIFT)
-    if plan.errors:
-        raise typer.Exit(EXIT_ERROR)
 
 
 def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Handlers to upload."),
