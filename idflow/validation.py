@@ -79,8 +79,8 @@ def validate(wire: dict[str, Any]) -> list[str]:
     for field, maximum in INT_MAXIMUM.items():
         value = wire.get(field)
         if isinstance(value, int) and not isinstance(value, bool) and value > maximum:
-            problems.append(f"{field} must be <= {maximum:,} (the server's largest {'long' if maximum > 2**31 else 'int'})"
-                            f", got {_number(value)}")
+            java = "long" if maximum > 2**31 else "int"
+            problems.append(f"{field} must be <= {maximum:,} (the server's largest {java}), got {_number(value)}")
     for field in ("retryCount", "timeoutSeconds", "retryDelaySeconds", "concurrentExecLimit",
                   "rateLimitPerFrequency", "rateLimitFrequencyInSeconds", "totalTimeoutSeconds",
                   "pollTimeoutSeconds", "backoffScaleFactor"):
