@@ -127,7 +127,8 @@ def definitions_at(tree: GitTree, rev: str, names: Iterable[str] | None = None):
     missing = [n for n in names or () if n not in discovery.by_name()]
     if links and (names is None or missing):
         what = "is a symlink" if len(links) == 1 else "are symlinks"
-        raise IdflowError(f"at {sha[:10]}, {', '.join(links[:5])} {what}: Git holds only the link, not the task files, so "
+        raise IdflowError(f"at {sha[:10]}, {', '.join(links[:5])} {what}: Git holds only the link, not the task "
+                          "files, so "
                           f"{'those tasks' if names is None else ', '.join(missing)} cannot be rolled back from Git",
                           hint="name the tasks that live in the repository, or move the linked task into it")
     return discovery, sha
