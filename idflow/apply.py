@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from idflow import taskdef
 from idflow.backups import write_backup
+from idflow.interrupt import Interruption, requested, writing
 from idflow.errors import ConductorError, RefusedError, TransientError, ValidationFailed
 from idflow.plan import CREATE, UNCHANGED, UPDATE, Plan, PlanItem, fingerprint
 from idflow.provenance import parse_provenance, stamp
@@ -29,6 +30,7 @@ class ApplyResult:
     not_attempted: list[str] = field(default_factory=list)
     backup: str | None = None
     requests: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False       # a signal stopped the writes (the rest is in not_attempted)
     # The failure that stopped the writes, when a retry of the same apply may succeed.
     transient: TransientError | None = field(default=None, repr=False, compare=False)
 
@@ -39,12 +41,12 @@ class ApplyResult:
     def to_json(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "failed": self.failed, "not_attempted": self.not_attempted, "backup": self.backup,
-                "requests": self.requests}
+                "requests": self.requests, "interrupted": self.interrupted}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ApplyResult":
         return cls(**{k: data[k] for k in ("created", "updated", "unchanged", "failed", "not_attempted",
-                                           "backup", "requests") if k in data})
+                                           "backup", "requests", "interrupted") if k in data})
 
 
 def body_for(item: PlanItem, server_copy: dict[str, Any] | None) -> dict[str, Any]:
@@ -64,7 +66,14 @@ def recheck(plan: Plan, current: dict[str, dict[str, Any]]) -> None:
 
 
 def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, recheck_server: bool = False,
-               progress: Progress | None = None) -> ApplyResult:
+               progress: Progress | None = None, interruption: Interruption | None = None) -> ApplyResult:
+    """Write the plan's creates and updates; a signal stops between batches (see idflow.interrupt)."""
+    with writing(interruption):
+        return _apply(client, plan, state_dir, batch_size, recheck_server, progress, interruption)
+
+
+def _apply(client, plan: Plan, state_dir: Path, batch_size: int, recheck_server: bool,
+           progress: Progress | None, interruption: Interruption | None) -> ApplyResult:
     result = ApplyResult(unchanged=[i.name for i in plan.of(UNCHANGED) if not plan.forced])
     items = plan.to_write
     before = dict(client.stats.by_method)
@@ -86,8 +95,12 @@ def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, re
     done = 0
     failure: ConductorError | None = None
     failed_batch: list[PlanItem] = []
+    stopped: list[PlanItem] = []
     for start in range(0, len(items), max(1, batch_size)):
         batch = items[start:start + batch_size]
+        if requested(interruption):
+            stopped = items[start:]
+            break
         try:
             client.upsert_taskdefs(bodies[start:start + batch_size])
         except ConductorError as exc:
@@ -96,7 +109,9 @@ def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, re
         done += len(batch)
         if progress:
             progress(done, len(items))
-    _verify(client, items, result, failure, failed_batch)
+    _verify(client, items[:len(items) - len(stopped)], result, failure, failed_batch)
+    result.not_attempted += [i.name for i in stopped]
+    result.interrupted = bool(stopped) or requested(interruption)
     if isinstance(failure, TransientError) and not result.ok:
         result.transient = failure
     result.requests = _delta(client, before)

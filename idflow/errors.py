@@ -145,3 +145,15 @@ class WorkflowFilesInvalid(IdflowError):
     def __init__(self, message: str, issues: list[Any]) -> None:
         super().__init__(message, hint="fix the files named above, or name only the workflows to upload")
         self.issues = issues
+
+
+class Interrupted(IdflowError):
+    """SIGINT or SIGTERM outside a write loop: the command stopped; nothing was half done."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {name}; stopped before changing anything more")
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -15,9 +15,11 @@ from typing import Any, Iterable
 from idflow.backups import write_backup
 from idflow.conductor.paths import addressable
 from idflow.errors import ConductorError, UnaddressableName
+from idflow.interrupt import Interruption, requested, writing
 from idflow.plan import FOREIGN, ORPHANED, Plan
 
 DELETE_CONCURRENCY = 8
+NOT_ATTEMPTED = "not attempted: stopped by a signal"
 
 
 @dataclass(frozen=True)
@@ -63,20 +65,22 @@ class PurgeResult:
     deleted: list[str] = field(default_factory=list)         # gone from the server
     failed: list[dict[str, Any]] = field(default_factory=list)  # {"name", "errors"}: the delete failed
     still_present: list[str] = field(default_factory=list)   # the delete answered OK, the server still holds it
+    not_attempted: list[str] = field(default_factory=list)   # a signal stopped the deletes before these
     backup: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.still_present
+        return not self.failed and not self.still_present and not self.not_attempted
 
     def to_json(self) -> dict[str, Any]:
         return {"deleted": list(self.deleted), "failed": list(self.failed),
-                "still_present": list(self.still_present), "backup": self.backup}
+                "still_present": list(self.still_present), "not_attempted": list(self.not_attempted),
+                "backup": self.backup}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PurgeResult":
         return cls(list(data.get("deleted", [])), list(data.get("failed", [])), list(data.get("still_present", [])),
-                   data.get("backup"))
+                   list(data.get("not_attempted", [])), data.get("backup"))
 
 
 def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool = False,
@@ -156,7 +160,7 @@ def refuse_unaddressable(purge: PurgePlan) -> PurgePlan:
 
 
 def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str = "",
-                  concurrency: int = DELETE_CONCURRENCY) -> PurgeResult:
+                  concurrency: int = DELETE_CONCURRENCY, interruption: Interruption | None = None) -> PurgeResult:
     """Back up, delete one by one, then read the list back once: the result is what the server holds.
 
     Refuses (before the backup, before any delete) a plan naming a definition the server
@@ -172,14 +176,18 @@ def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str 
                                      server_url=server_url))
 
     def delete(deletion: Deletion) -> tuple[str, str | None]:
+        if requested(interruption):  # a signal: no new delete starts; those in flight finish
+            return deletion.name, NOT_ATTEMPTED
         try:
             client.delete_taskdef(deletion.name)
         except ConductorError as exc:  # NotFound too: "already gone" is for the read-back to say
             return deletion.name, exc.message
         return deletion.name, None
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with writing(interruption), ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         answers = list(pool.map(delete, purge.deletions))
+    result.not_attempted = [name for name, error in answers if error is NOT_ATTEMPTED]
+    answers = [(name, error) for name, error in answers if error is not NOT_ATTEMPTED]
     try:
         remaining = {d.get("name") for d in client.list_taskdefs()}
     except ConductorError as exc:

@@ -23,6 +23,7 @@ class CliState:
     insecure: bool = False
     _config: Any = None
     _client: Any = None
+    interruption: Any = None           # idflow.interrupt.Interruption, installed by main()
     err: Console = field(default_factory=lambda: _console(stderr=True))
     out: Console = field(default_factory=lambda: _console(stderr=False))
 
@@ -46,7 +47,7 @@ class CliState:
     def session(self):
         from idflow.usecases import Session
 
-        return Session(self.config(), make_client=lambda _config: self.client())
+        return Session(self.config(), make_client=lambda _config: self.client(), interruption=self.interruption)
 
     def run(self, flow_name: str, usecase: Callable[..., Any], outcome_type: Any, *, prefect: bool = False,
             flow_params: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, dict[str, Any]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from idflow.errors import ConductorError, IdflowError
+from idflow.interrupt import requested, writing
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import fetch_taskdefs
@@ -61,6 +62,7 @@ class RestoreOutcome:
     failed: list[dict[str, Any]] = field(default_factory=list)     # {"name", "errors"}
     not_attempted: list[str] = field(default_factory=list)
     backup: str | None = None                                       # the copies it replaced
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -68,7 +70,7 @@ class RestoreOutcome:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.plan.to_json(), "dry_run": self.dry_run, "restored": self.restored, "failed": self.failed,
-                "not_attempted": self.not_attempted, "backup": self.backup}
+                "not_attempted": self.not_attempted, "backup": self.backup, "interrupted": self.interrupted}
 
 
 def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[str, Any]]) -> RestorePlan:
@@ -87,16 +89,28 @@ def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[st
 
 def execute_restore(session: Session, plan: RestorePlan) -> RestoreOutcome:
     """Back up what it overwrites, write in batches, read back once: restored, failed, not attempted."""
-    from idflow.backups import restorable, write_backup
+    from idflow.backups import write_backup
 
     outcome = RestoreOutcome(plan)
     if plan.replaces:
         outcome.backup = str(write_backup(session.state_dir, "restore", list(plan.replaces.values()),
                                           server_url=session.config.safe_api_url))
+    with writing(session.interruption):
+        _write_batches(session, plan, outcome)
+    return outcome
+
+
+def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome) -> None:
+    from idflow.backups import restorable
+
     size = session.config.batch_size
     failure: tuple[list[str], str] | None = None
     for start in range(0, len(plan.definitions), size):
         batch = plan.definitions[start:start + size]
+        if requested(session.interruption):
+            outcome.not_attempted = [d["name"] for d in plan.definitions[start:]]
+            outcome.interrupted = True
+            break
         try:
             session.client.upsert_taskdefs(batch)
         except ConductorError as exc:
@@ -106,12 +120,13 @@ def execute_restore(session: Session, plan: RestorePlan) -> RestoreOutcome:
     try:
         after = {d["name"]: d for d in session.client.list_taskdefs()}
     except ConductorError as exc:
-        attempted = [n for n in plan.names if n not in outcome.not_attempted]
+        attempted = [n for n in plan.names if n not in set(outcome.not_attempted)]
         outcome.failed = [{"name": n, "errors": [f"could not read back to verify: {exc.message}"]} for n in attempted]
-        return outcome
+        return
+    skipped = set(outcome.not_attempted)
     for body in plan.definitions:
         name = body["name"]
-        if name in outcome.not_attempted:
+        if name in skipped:
             continue
         if restorable(after.get(name, {})) == body:
             outcome.restored.append(name)
@@ -119,7 +134,6 @@ def execute_restore(session: Session, plan: RestorePlan) -> RestoreOutcome:
             outcome.failed.append({"name": name, "errors": [failure[1]]})
         else:
             outcome.failed.append({"name": name, "errors": ["the server holds something else after the write"]})
-    return outcome
 
 
 def restore(session: Session, path: Path, *, names: Iterable[str] | None = None, dry_run: bool = False,

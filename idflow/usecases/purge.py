@@ -58,7 +58,7 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
 
 def execute_purge(session: Session, purge: PurgePlan) -> PurgeResult:
     return delete_definitions(session.client, purge, state_dir=session.state_dir,
-                              server_url=session.config.safe_api_url)
+                              server_url=session.config.safe_api_url, interruption=session.interruption)
 
 
 @dataclass

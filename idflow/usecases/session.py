@@ -12,6 +12,7 @@ class Session:
 
     config: Any
     make_client: Callable[[Any], Any] | None = None
+    interruption: Any = None            # idflow.interrupt.Interruption: write loops stop on a signal
     _client: Any = field(default=None, repr=False)
 
     @property

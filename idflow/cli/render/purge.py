@@ -38,5 +38,8 @@ def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
         console.print(f"[bold red]not deleted {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
     for name in doc.get("still_present", []):
         console.print(f"[bold red]still present {escape(name)}:[/] the delete answered OK, the server still holds it")
+    if doc.get("not_attempted"):
+        console.print(f"[bold red]not attempted (stopped by a signal) {len(doc['not_attempted'])}:[/] "
+                      f"{escape(', '.join(doc['not_attempted']))}")
     if doc["would_delete"]:
         console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")
