@@ -1,12 +1,13 @@
 """Everything is in pyproject.toml except the one file below.
 
 A user's repository often has its own `idflow/__init__.py` (beside idflow/tasks/). Where
-Python puts that repository first on sys.path (Prefect loading a deployment's entrypoint
-with the working directory first, `python -m`, `python -c`), that folder would shadow
-the installed package: `idflow.flows` and `from idflow import worker_task` then fail.
-`idflow.pth` imports the installed package when the interpreter starts, before any
-working directory is on sys.path; later imports of `idflow` find it in sys.modules.
-(`import idflow` is cheap: the package's __init__ imports nothing.)
+Python puts that repository on sys.path before site-packages (Prefect loading a deployment's
+entrypoint with the working directory first, Prefect 3.9's flow-run process with the
+working directory in PYTHONPATH, `python -m`, `python -c`), that folder would shadow the
+installed package: `idflow.flows` and `from idflow import worker_task` then fail.
+`idflow.pth` runs when the interpreter starts: it imports the idflow that sits beside it in
+site-packages, whatever comes earlier on sys.path, so every later `import idflow` finds it
+in sys.modules. (Cheap: a few stat calls, and the package's __init__ imports nothing.)
 """
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 PTH_NAME = "idflow.pth"
-PTH_LINE = "import idflow\n"
+# site.py executes a .pth line that starts with "import"; it must be one line.
+PTH_LINE = (
+    "import os, sys, importlib.util; from importlib.machinery import PathFinder; "
+    "_idflow = 'idflow' not in sys.modules and PathFinder.find_spec('idflow', "
+    "[d for d in sys.path if os.path.isfile(os.path.join(d, 'idflow.pth'))]); "
+    "_idflow and sys.modules.setdefault('idflow', importlib.util.module_from_spec(_idflow)); "
+    "_idflow and _idflow.loader.exec_module(sys.modules['idflow'])\n"
+)
 
 
 class BuildPyWithPth(build_py):
