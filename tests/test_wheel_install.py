@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,9 +47,17 @@ class Installed:
 
 
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory) -> Installed:
+def scratch() -> Path:
+    """A temp dir of our own: pytest's numbered tmp dirs are pruned by any concurrent pytest run."""
+    base = Path(tempfile.mkdtemp(prefix="idflow-wheel-"))
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def installed(scratch) -> Installed:
     """The wheel installed, not editable, into a fresh venv in a temp dir (outside the checkout)."""
-    base = tmp_path_factory.mktemp("wheel-install")
+    base = scratch / "install"
     started = time.monotonic()
     _run([sys.executable, "-m", "build", "--outdir", base / "dist", REPO], timeout=600)
     [wheel] = (base / "dist").glob("idflow-*.whl")
@@ -77,9 +86,9 @@ def user_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def user_repo(tmp_path, installed, conductor_url, prefix) -> Path:
+def user_repo(scratch, installed, conductor_url, prefix) -> Path:
     """A user's Git repository: its own flows/ package, its own idflow/__init__.py, then `idflow init`."""
-    root = tmp_path / "user-repo"
+    root = Path(tempfile.mkdtemp(dir=scratch)) / "user-repo"
     (root / "flows").mkdir(parents=True)
     (root / "flows" / "__init__.py").write_text("WHOSE = 'the user'\n")
     (root / "idflow").mkdir()
