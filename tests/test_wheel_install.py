@@ -59,27 +59,28 @@ def installed(scratch) -> Installed:
     """The wheel installed, not editable, into a fresh venv in a temp dir (outside the checkout)."""
     base = scratch / "install"
     started = time.monotonic()
-    _run([sys.executable, "-m", "build", "--outdir", base / "dist", REPO], timeout=600)
+    _run([sys.executable, "-m", "build", "--outdir", base / "dist", REPO], env=user_env(), timeout=600)
     [wheel] = (base / "dist").glob("idflow-*.whl")
     TIMINGS["build sdist + wheel"] = time.monotonic() - started
 
     started = time.monotonic()
     _run([sys.executable, *PIP, "wheel", "--quiet", "--wheel-dir", base / "wheelhouse",
-          "-c", REPO / "constraints.txt", wheel], timeout=900)
+          "-c", REPO / "constraints.txt", wheel], env=user_env(), timeout=900)
     TIMINGS["wheelhouse"] = time.monotonic() - started
 
     started = time.monotonic()
     venv = base / "venv"
-    _run([sys.executable, "-m", "venv", venv])
+    _run([sys.executable, "-m", "venv", venv], env=user_env())
     _run([venv / "bin" / "python", *PIP, "install", "--quiet", "--no-index", "--find-links", base / "wheelhouse",
-          wheel], timeout=900)
+          wheel], env=user_env(), timeout=900)
     TIMINGS["venv + install"] = time.monotonic() - started
     sys.stderr.write("\nwheel install timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in TIMINGS.items()) + "\n")
     return Installed(venv, wheel)
 
 
 def user_env(**extra: str) -> dict[str, str]:
-    """The environment a user's shell has: no checkout on the path, the project's config decides the server."""
+    """The environment a user's shell has: no checkout on the path (a PYTHONPATH with this checkout
+    would make pip see idflow as installed already), the project's config decides the server."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "CONDUCTOR_SERVER_URL", "IDFLOW_CONFIG", "PYTHONSAFEPATH")}
     return {**env, **QUIET, **extra}
