@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import write_task  # noqa: E402
-from idflow.gitsource import history, open_tree  # noqa: E402
+from idflow.provenance.history import history, open_tree  # noqa: E402
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import delete_prefixed, peak_rss_mb, server_url  # noqa: E402
 from idflow import taskdef  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
-from idflow.plan import make_plan  # noqa: E402
-from idflow.provenance import Provenance, stamp  # noqa: E402
-from idflow.purge import execute_purge, plan_purge  # noqa: E402
-from idflow.usage import build_usage_index  # noqa: E402
+from idflow.taskdefs.plan import make_plan  # noqa: E402
+from idflow.provenance.trailer import Provenance, stamp  # noqa: E402
+from idflow.taskdefs.purge import execute_purge, plan_purge  # noqa: E402
+from idflow.taskdefs.usage import build_usage_index  # noqa: E402
 
 
 def workflow(name: str, tasks: list[str]) -> dict:

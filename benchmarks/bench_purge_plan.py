@@ -28,9 +28,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from idflow.config import Config  # noqa: E402
-from idflow.provenance import Provenance, stamp  # noqa: E402
-from idflow.purge import plan_purge as decide_purge  # noqa: E402
-from idflow.usage import build_usage_index  # noqa: E402
+from idflow.provenance.trailer import Provenance, stamp  # noqa: E402
+from idflow.taskdefs.purge import plan_purge as decide_purge  # noqa: E402
+from idflow.taskdefs.usage import build_usage_index  # noqa: E402
 from idflow.usecases.purge import WorkflowSources, plan_purge  # noqa: E402
 from idflow.usecases.upload import plan_definitions  # noqa: E402
 

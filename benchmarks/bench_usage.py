@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from idflow.usage import build_usage_index, walk_tasks  # noqa: E402
+from idflow.taskdefs.usage import build_usage_index, walk_tasks  # noqa: E402
 
 TASK_NAMES = [f"task_{i:04d}" for i in range(2000)]
 SYSTEM = ["HTTP", "INLINE", "JSON_JQ_TRANSFORM", "SET_VARIABLE", "WAIT"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from idflow.config import without_userinfo
-from idflow.errors import IdflowError
+from idflow.errors import IdflowError, FileWriteError
 
 BACKUP_FORMAT = 1
 SERVER_TIMESTAMPS = ("createTime", "updateTime", "createdBy", "updatedBy")
@@ -52,8 +52,6 @@ def write_backup(state_dir: Path, reason: str, definitions: list[dict[str, Any]]
                                   "config/idflow.yml), then run the command again") from None
 
 
-class FileWriteError(IdflowError):
-    """A file idflow must write (backup, plan) could not be written; no partial file is left."""
 
 
 def write_json_file(path: Path, document: Any, *, make_parents: bool = False, **dumps: Any) -> Path:

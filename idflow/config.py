@@ -45,7 +45,7 @@ class Config:
     conductor_server_url: str = DEFAULT_SERVER_URL
     conductor_api_key_env_var: str = "CONDUCTOR_API_KEY"
     tasks_dir: str = "idflow/tasks"
-    tasks_dirs: list[str] | None = None  # task layers in override order (idflow.discovery_layers)
+    tasks_dirs: list[str] | None = None  # task layers in override order (idflow.discovery.layers)
     workflows_dir: str = "idflow/workflows"
     state_dir: str = ".idflow"
     require_clean: bool = False
@@ -192,7 +192,9 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
         bad_bool = isinstance(value, bool) and bool not in kinds
         if bad_bool or not isinstance(value, kinds):
             expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
-            got = "a URL" if key == "conductor_server_url" else short(value)  # never quote a password
+            # Whatever holds text may hold a password: for the URL, show only numbers and the like.
+            safe = not isinstance(value, (str, list, dict)) or key != "conductor_server_url"
+            got = short(value) if safe else "(not shown: it may hold a password)"
             raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {got}")
         if key == "tasks_dirs" and not all(isinstance(d, str) and d for d in value):
             raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {short(value)}")

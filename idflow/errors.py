@@ -157,3 +157,25 @@ class Interrupted(IdflowError):
         super().__init__(f"interrupted by {name}; stopped before changing anything more")
         self.signum = signum
         self.exit_code = 128 + signum
+
+
+class EventFilesInvalid(IdflowError):
+    """Some event-handler files could not be read, so `events upload --all` wrote nothing."""
+
+    def __init__(self, message: str, issues: list[Any]) -> None:
+        super().__init__(message, hint="fix the files named above, or name only the handlers to upload")
+        self.issues = issues
+
+
+class FileWriteError(IdflowError):
+    """A file idflow must write (backup, plan) could not be written; no partial file is left."""
+
+
+class InvalidPlan(IdflowError, ValueError):
+    """A saved plan that is not one idflow wrote, or whose definitions an upload would refuse."""
+
+
+class InvalidTaskName(IdflowError):
+    """The NAME given to `idflow tasks new` cannot be a task dir and module."""
+
+    exit_code = EXIT_USAGE

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keyword
 from pathlib import Path
 
-from idflow.errors import IdflowError, RefusedError
+from idflow.errors import IdflowError, RefusedError, InvalidTaskName
 
 TASK_TEMPLATE = '''"""{name}: what this task does, in one line.
 
@@ -42,10 +42,6 @@ def {name}(text: str = "") -> dict:
 '''
 
 
-class InvalidTaskName(IdflowError):
-    """The NAME given to `idflow tasks new` cannot be a task dir and module."""
-
-    exit_code = 2
 
 
 # The longest name whose `NAME.py` still fits a 255-byte file name.
@@ -54,8 +50,8 @@ MAX_SCAFFOLD_NAME = 255 - len(".py")
 
 def check_name(name: str) -> None:
     """Refuse any name that discovery or validation would reject later (nothing is written)."""
-    from idflow.discovery_fs import SKIP_DIRS
-    from idflow.validation import name_problem
+    from idflow.discovery.walk import SKIP_DIRS
+    from idflow.taskdefs.validation import name_problem
 
     shown = repr(name if len(name) <= 80 else name[:80] + "...")
     if not name.isascii() or not name.isidentifier() or keyword.iskeyword(name):

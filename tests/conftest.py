@@ -156,3 +156,9 @@ def project(tmp_path: Path, conductor_url: str, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     return Project(root, tasks_dir, workflows_dir, config_path)
+
+
+# One Prefect test server for the whole session, shared by every flow test. (Imported into
+# each test module instead, it would start one server per module, and Prefect's process-wide
+# event worker would go on sending to the first.) Importing sets the Prefect environment only.
+from tests.prefect_fixtures import prefect_client, prefect_harness  # noqa: E402,F401

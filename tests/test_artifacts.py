@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 from idflow.flows import artifacts
-from idflow.plan import make_plan
-from idflow.provenance import Provenance, stamp
-from idflow import taskdef
+from idflow.taskdefs.plan import make_plan
+from idflow.provenance.trailer import Provenance, stamp
+from idflow.taskdefs import fields as taskdef
 
 
 def plan_doc():

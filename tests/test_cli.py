@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from idflow.provenance import parse_provenance
+from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
 
 
@@ -106,7 +106,7 @@ def test_backup_snapshot_lists_and_restores(project, prefix, client, capsys, tmp
     run_cli(capsys, "tasks", "backup")
     listed = run_cli(capsys, "tasks", "backups", "--json").json["backups"]
     assert listed and listed[-1]["reason"] == "snapshot"
-    client.update_taskdef(dict(client.get_taskdef(name), retryCount=9))
+    client.upsert_taskdefs([dict(client.get_taskdef(name), retryCount=9)])
     restored = run_cli(capsys, "tasks", "restore", str(snapshot), name, "-y", "--json")
     assert restored.code == 0 and restored.json["restored"] == [name] and restored.json["backup"]
     assert client.get_taskdef(name)["retryCount"] == 4

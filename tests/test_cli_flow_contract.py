@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from tests.prefect_fixtures import prefect_harness  # noqa: F401  (fixture; sets the Prefect env first)
+import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]

@@ -123,7 +123,7 @@ def test_only_keywords_the_installed_sdk_accepts_are_passed(monkeypatch):
 def test_sdk_taskdef_parameters_match_installed_sdk():
     from conductor.client.http.models.task_def import TaskDef
 
-    from idflow.discovery_ast import SDK_PARAMS, SDK_TASKDEF_PARAMS
+    from idflow.discovery.parse import SDK_PARAMS, SDK_TASKDEF_PARAMS
     from idflow.decorator import SDK_OPTIONS
     from conductor.client.worker.worker_task import worker_task as sdk_worker_task
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idflow import discovery_fs
+from idflow.discovery import walk as discovery_fs
 from idflow.discovery import DiscoveredTask, Discovery, Issue, discover, discover_sources, parse_requirements
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
-from tests.prefect_fixtures import prefect_harness  # noqa: F401  (fixture; sets Prefect env first)
+import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 
 
 def test_sync_flow_uploads_event_handlers_only_with_events(prefect_harness, project, handler_prefix, client):

@@ -210,7 +210,7 @@ def test_orphaned_purge_keeps_an_unaddressable_orphan_with_its_reason_and_delete
 def test_a_plan_that_bypassed_the_screen_is_refused_before_the_backup(tmp_path, fault_proxy, kind):
     """A saved or hand-made plan (a flow's document) with an unaddressable deletion: no backup, no request."""
     from idflow.conductor.client import ConductorClient
-    from idflow.purge import Deletion, PurgePlan, execute_purge
+    from idflow.taskdefs.purge import Deletion, PurgePlan, execute_purge
 
     proxy = fault_proxy("http://127.0.0.1:9/api")
     plan = PurgePlan([Deletion("idflow-test-fine", "orphaned", taskdef("idflow-test-fine")),
@@ -259,7 +259,7 @@ def test_a_delete_answered_ok_that_left_the_definition_is_still_present(project,
 ], ids=["already_gone", "404_but_present", "500_but_present", "200_but_present", "really_deleted"])
 def test_the_account_is_what_the_server_holds(project, prefix, client, fault_proxy, on_server, answer, outcome):
     from idflow.conductor.client import ConductorClient, RetryPolicy
-    from idflow.purge import Deletion, PurgePlan, execute_purge
+    from idflow.taskdefs.purge import Deletion, PurgePlan, execute_purge
 
     name = prefix + "acct"
     copy = taskdef(name)
@@ -282,7 +282,7 @@ def test_the_account_is_what_the_server_holds(project, prefix, client, fault_pro
 @pytest.mark.server
 def test_a_failed_read_back_confirms_nothing(project, prefix, client, fault_proxy):
     from idflow.conductor.client import ConductorClient, RetryPolicy
-    from idflow.purge import Deletion, PurgePlan, execute_purge
+    from idflow.taskdefs.purge import Deletion, PurgePlan, execute_purge
 
     name = prefix + "unread"
     client.upsert_taskdefs([taskdef(name)])

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from idflow.provenance import parse_provenance
+from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
 
 pytestmark = pytest.mark.server

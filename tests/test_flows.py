@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.prefect_fixtures import prefect_client, prefect_harness  # noqa: F401  (fixtures; sets Prefect env first)
+import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import task_source
 
 from flows import idflow_flows as flows  # noqa: E402  (after the Prefect environment is set)

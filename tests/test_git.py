@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from idflow.provenance import parse_provenance
+from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
 
 pytestmark = pytest.mark.server

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from idflow.discovery import discover
-from idflow.workflow_files import load_workflow_files, unknown_tasks
+from idflow.workflowdefs.files import load_workflow_files, unknown_tasks
 from tests.clihelp import run_cli
 
 TASK = """

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from idflow import taskdef
+from idflow.taskdefs import fields as taskdef
 from idflow.discovery import discover
-from idflow.validation import validate
+from idflow.taskdefs.validation import validate
 from tests.clihelp import run_cli, task_source
 
 INT_FIELDS = sorted(taskdef.INT_MAXIMUM)

@@ -21,7 +21,7 @@ from tests.clihelp import task_source
 pytestmark = pytest.mark.server
 
 COUNT = 24
-CONCURRENCY = 8   # idflow.purge.DELETE_CONCURRENCY: deletes already in flight when the signal comes
+CONCURRENCY = 8   # idflow.taskdefs.purge.DELETE_CONCURRENCY: deletes already in flight when the signal comes
 
 
 def start(project, *argv):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from idflow.config import load_config
-from idflow.discovery_layers import discover_layers, task_layers
+from idflow.discovery import discover_layers, task_layers
 from idflow.errors import ConfigError
 from tests.clihelp import run_cli
 
@@ -75,7 +75,7 @@ def test_two_files_in_one_layer_defining_a_name_are_still_an_error(layered):
 
 
 def test_cache_serves_every_layer_and_is_one_file(layered, monkeypatch):
-    from idflow import discovery_fs
+    from idflow.discovery import walk as discovery_fs
 
     cache = layered / ".idflow" / "cache"
     cold = discover_layers(LAYERS, cache_dir=cache)

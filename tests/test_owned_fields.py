@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from idflow import taskdef
+from idflow.taskdefs import fields as taskdef
 from tests.clihelp import run_cli
 
 pytestmark = pytest.mark.server
@@ -57,7 +57,7 @@ def test_the_cases_cover_every_owned_field():
     covered = {c.values[3] for c in CASES}
     assert covered == {f.wire for f in taskdef.FIELDS}
     # The README table names the same keywords the model knows.
-    readme = Path(taskdef.__file__).resolve().parent.parent / "README.md"
+    readme = Path(__file__).resolve().parent.parent / "README.md"
     table = readme.read_text(encoding="utf-8").split("## Writing a task", 1)[1].split("## Commands", 1)[0]
     for keyword in taskdef.TASKDEF_KEYWORDS:
         assert keyword in table, keyword

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from idflow.plan import InvalidPlan, Plan
+from idflow.taskdefs.plan import InvalidPlan, Plan
 from tests.clihelp import run_cli, task_source
 
 
@@ -111,8 +111,8 @@ def test_untampered_plan_applies(planned, project, client, capsys):
 
 
 def test_plan_round_trip_and_problems_named():
-    from idflow.plan import make_plan
-    from idflow import taskdef
+    from idflow.taskdefs.plan import make_plan
+    from idflow.taskdefs import fields as taskdef
 
     plan = make_plan([taskdef.build("ok_task", {})], [{"name": "foreign über", "description": None}])
     again = Plan.from_json(json.loads(json.dumps(plan.to_json())))

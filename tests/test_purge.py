@@ -112,7 +112,7 @@ def test_without_a_terminal_and_without_yes_it_refuses(project, prefix, client, 
 def test_backup_restores_the_exact_definitions(project, prefix, client, capsys):
     task = prefix + "gone"
     before = orphan(project, client, capsys, task)
-    client.update_taskdef(dict(before, inputKeys=["a"], ownerEmail="o@example.org"))
+    client.upsert_taskdefs([dict(before, inputKeys=["a"], ownerEmail="o@example.org")])
     before = client.get_taskdef(task)
     purged = run_cli(capsys, "tasks", "purge", "--orphaned", "-y", "--json")
     assert purged.json["deleted"] == [task]

@@ -16,10 +16,10 @@ import time
 import pytest
 
 from idflow.config import load_config
-from idflow.plan import make_plan
-from idflow.provenance import Provenance, stamp
-from idflow.purge import MAX_DOUBTS_SHOWN, plan_purge
-from idflow.usage import build_usage_index
+from idflow.taskdefs.plan import make_plan
+from idflow.provenance.trailer import Provenance, stamp
+from idflow.taskdefs.purge import MAX_DOUBTS_SHOWN, plan_purge
+from idflow.taskdefs.usage import build_usage_index
 from tests.clihelp import run_cli
 
 

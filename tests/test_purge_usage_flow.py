@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.prefect_fixtures import prefect_client, prefect_harness  # noqa: F401  (fixtures; sets Prefect env first)
+import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.test_purge_usage import CASES, assert_kept_and_explained, orphan_on_server, register, usage_cases
 
 from flows import idflow_flows as flows  # noqa: E402  (after the Prefect environment is set)

@@ -8,7 +8,7 @@ import pytest
 from idflow.conductor.client import ConductorClient
 from idflow.config import load_config
 from idflow.usecases import Session, upload
-from idflow.provenance import parse_provenance
+from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
 
 pytestmark = pytest.mark.server
@@ -84,7 +84,7 @@ def test_fields_set_by_others_survive_an_update(project, prefix, client, capsys)
     write(project, a, retry_count=1)
     assert run_cli(capsys, "tasks", "upload", a).code == 0
     theirs = dict(client.get_taskdef(a), inputKeys=["order_id"], outputKeys=["total"], ownerEmail="team@example.org")
-    client.update_taskdef(theirs)
+    client.upsert_taskdefs([theirs])
     write(project, a, retry_count=2)
     assert run_cli(capsys, "tasks", "upload", a).code == 0
     after = client.get_taskdef(a)
@@ -114,7 +114,7 @@ def test_saved_plan_is_refused_after_a_concurrent_change(project, prefix, client
     write(project, a, retry_count=2)
     plan_file = tmp_path / "plan.json"
     assert run_cli(capsys, "tasks", "diff", "--out", str(plan_file)).code == 4
-    client.update_taskdef(dict(client.get_taskdef(a), ownerEmail="someone@example.org"))
+    client.upsert_taskdefs([dict(client.get_taskdef(a), ownerEmail="someone@example.org")])
     refused = run_cli(capsys, "tasks", "apply", str(plan_file))
     assert refused.code == 3 and a in refused.err
     assert client.get_taskdef(a)["retryCount"] == 1

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idflow.usage import MAX_DEPTH, Uncertainty, Use, UsageIndex, build_usage_index, unknown_task_references
-from idflow.workflow_files import FileIssue, LocalWorkflow, load_workflow_files
+from idflow.taskdefs.usage import MAX_DEPTH, Uncertainty, Use, UsageIndex, build_usage_index, unknown_task_references
+from idflow.workflowdefs.files import FileIssue, LocalWorkflow, load_workflow_files
 
 
 def simple(name: str, ref: str | None = None) -> dict:
@@ -223,7 +223,7 @@ FORK_DYNAMIC = {"name": "fd", "taskReferenceName": "fd", "type": "FORK_JOIN_DYNA
 def test_dynamic_task_makes_unused_names_uncertain_but_used_stays_used():
     index = build_usage_index([workflow("w", [simple("known"), DYNAMIC], version=2)])
     assert (index.verdict("known"), index.verdict("anything_else")) == ("used", "uncertain")
-    assert not index.is_used("anything_else") and wheres(index, "dyn") == ["tasks[1]"]
+    assert not bool(index.uses_of("anything_else")) and wheres(index, "dyn") == ["tasks[1]"]
     assert index.uncertain == [Uncertainty("w", 2, "tasks[1]", "DYNAMIC", "server", "task name chosen at run time")]
     assert str(index.uncertain[0]) == "w v2 tasks[1] (DYNAMIC: task name chosen at run time)"
 
@@ -374,7 +374,7 @@ def test_malformed_workflows_do_not_crash():
     assert wheres(index, "k") == ['tasks[8].decisionCases["1"][0]']
     assert index.uses_of("ok")[0].version is None      # "3" is not a version
     assert index.uses_of("z")[0].version is None       # nor is True
-    assert wheres(index, "t") == ["tasks[11]"] and not index.is_used("5")
+    assert wheres(index, "t") == ["tasks[11]"] and not bool(index.uses_of("5"))
     assert [u.task_type for u in index.uncertain] == ["SUB_WORKFLOW", "DYNAMIC"]
     json.dumps(index.to_json())
 
@@ -409,7 +409,7 @@ def test_yaml_alias_bomb_stops_and_says_so(tmp_path: Path):
     (tmp_path / "bomb.yaml").write_text("\n".join(lines + ["name: bomb", "tasks: *l9", ""]))
     local, issues = load_workflow_files(tmp_path)
     index = build_usage_index([], local)  # 10**9 references if walked in full
-    assert issues == [] and index.is_used("t") and [u.task_type for u in index.uncertain] == ["UNWALKED"]
+    assert issues == [] and bool(index.uses_of("t")) and [u.task_type for u in index.uncertain] == ["UNWALKED"]
 
 
 def test_cyclic_structure_terminates():
@@ -455,7 +455,7 @@ def test_to_json_shape():
 def test_uses_of_returns_a_copy_and_gc_state_is_restored():
     index = build_usage_index([workflow("w", [simple("a")])])
     index.uses_of("a").clear()
-    assert index.is_used("a") and gc.isenabled()
+    assert bool(index.uses_of("a")) and gc.isenabled()
     gc.disable()
     try:
         build_usage_index([workflow("w", [simple("a")])])
@@ -587,7 +587,7 @@ def test_unlistable_directory_is_an_issue(tmp_path: Path, monkeypatch: pytest.Mo
         onerror(PermissionError(13, "Permission denied", str(tmp_path / "secret")))
         yield str(tmp_path), [], ["a.json"]
 
-    monkeypatch.setattr("idflow.workflow_files.os.walk", failing_walk)
+    monkeypatch.setattr("idflow.workflowdefs.files.os.walk", failing_walk)
     local, issues = load_workflow_files(tmp_path)
     assert [w.definition["name"] for w in local] == ["a"]
     assert issues == [FileIssue(str(tmp_path / "secret"), 0, "cannot list directory: Permission denied")]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from idflow.workflows import CREATE, UNCHANGED, UPDATE, differences, plan_workflows
-from idflow.workflow_files import LocalWorkflow
+from idflow.workflowdefs.sync import CREATE, UNCHANGED, UPDATE, differences, plan_workflows
+from idflow.workflowdefs.files import LocalWorkflow
 from tests.clihelp import run_cli, task_source
 
 # What Conductor OSS 3.32 returns for {"name": "w", "tasks": [{"name": "t", "taskReferenceName": "t1"}]}.

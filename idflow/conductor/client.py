@@ -98,9 +98,6 @@ class ConductorClient:
         """POST: create or replace each definition (idempotent: same body, same result)."""
         self._request("POST", "/metadata/taskdefs", json=taskdefs, idempotent=True)
 
-    def update_taskdef(self, taskdef: dict[str, Any]) -> None:
-        self._request("PUT", "/metadata/taskdefs", json=taskdef, idempotent=True)
-
     def delete_taskdef(self, name: str) -> None:
         self._request("DELETE", f"/metadata/taskdefs/{_quote(name)}", idempotent=True)
 

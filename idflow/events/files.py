@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from idflow.events.model import definition_problems
-from idflow.workflow_files import EVENT_HANDLERS, FileIssue, _json_documents
+from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents
 
 
 @dataclass(frozen=True)

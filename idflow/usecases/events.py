@@ -13,13 +13,13 @@ from typing import Any, Iterable
 from idflow.events import (DeleteResult, EventPlan, EventPurgePlan, LocalHandlers, WriteResult, apply_upload,
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
-from idflow.errors import IdflowError
+from idflow.errors import IdflowError, EventFilesInvalid
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 
 
 def load_local_handlers(config: Any) -> LocalHandlers:
-    from idflow.discovery_fs import display_path
+    from idflow.discovery import display_path
 
     return load_event_handler_files(display_path(config.resolve(config.workflows_dir)))
 
@@ -36,7 +36,7 @@ class ProjectWorkflows:
 
 def fetch_project_workflows(config: Any) -> ProjectWorkflows:
     """This project's workflows: the names its workflow files define (what `--orphaned` may claim)."""
-    from idflow.workflow_files import load_workflow_files
+    from idflow.workflowdefs.files import load_workflow_files
 
     workflows, issues = load_workflow_files(config.resolve(config.workflows_dir))
     return ProjectWorkflows({w.definition["name"] for w in workflows}, issues)
@@ -131,10 +131,6 @@ class EventUploadOutcome:
                 "unchanged": self.plan.names("same"), "plan": self.plan.to_json()}
 
 
-class EventFilesInvalid(IdflowError):
-    def __init__(self, message: str, issues: list[Any]) -> None:
-        super().__init__(message, hint="fix the files named above, or name only the handlers to upload")
-        self.issues = issues
 
 
 def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,

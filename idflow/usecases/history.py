@@ -33,10 +33,10 @@ class History:
 
 
 def history(session: Session, name: str) -> History:
-    from idflow import taskdef
-    from idflow.gitsource import history as definition_history
-    from idflow.gitsource import open_tree
-    from idflow.provenance import parse_provenance
+    from idflow.taskdefs import fields as taskdef
+    from idflow.provenance.history import history as definition_history
+    from idflow.provenance.history import open_tree
+    from idflow.provenance.trailer import parse_provenance
 
     config = session.config
     tree = open_tree(config.resolve(config.tasks_dir))
@@ -83,8 +83,8 @@ class RollbackOutcome:
 def plan_rollback(session: Session, rev: str, names: Iterable[str] | None,
                   taskdefs: list[dict[str, Any]]) -> tuple[str, UploadPlan]:
     """The definitions at `rev`, stamped with that commit, against the server's copies (pure but for Git)."""
-    from idflow.gitsource import definitions_at, open_tree
-    from idflow.provenance import Provenance, content_hash
+    from idflow.provenance.history import definitions_at, open_tree
+    from idflow.provenance.trailer import Provenance, content_hash
 
     config = session.config
     tree = open_tree(config.resolve(config.tasks_dir))

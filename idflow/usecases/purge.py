@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from idflow.errors import RefusedError
-from idflow.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
-from idflow.purge import plan_purge as decide_purge
-from idflow.purge import refuse_unaddressable
+from idflow.taskdefs.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
+from idflow.taskdefs.purge import plan_purge as decide_purge
+from idflow.taskdefs.purge import refuse_unaddressable
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
@@ -27,7 +27,7 @@ class WorkflowSources:
 
 
 def fetch_workflows(session: Session) -> WorkflowSources:
-    from idflow.workflow_files import load_workflow_files
+    from idflow.workflowdefs.files import load_workflow_files
 
     config = session.config
     local, issues = load_workflow_files(config.resolve(config.workflows_dir))
@@ -41,7 +41,7 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
 
     Refuses (exit 3) when the local files cannot be trusted to say what is orphaned or used.
     """
-    from idflow.usage import build_usage_index
+    from idflow.taskdefs.usage import build_usage_index
 
     if orphaned and discovery.errors:
         raise RefusedError(f"{len(discovery.errors)} task file problem(s): a file that failed to parse is not an "

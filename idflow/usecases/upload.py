@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from idflow.apply import ApplyResult, Progress, apply_plan
+from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
 from idflow.errors import InvalidDefinitions, NoSuchTask, RefusedError
-from idflow.plan import UNCHANGED, Plan, make_plan
-from idflow.provenance import Provenance, git_state, provenance_for
+from idflow.taskdefs.plan import UNCHANGED, Plan, make_plan
+from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
 from idflow.usecases.steps import StepRunner, direct
 
@@ -20,7 +20,7 @@ from idflow.usecases.steps import StepRunner, direct
 # ---- steps ----------------------------------------------------------------------------------
 def discover(config: Any):
     """The local task files' definitions and problems (static: nothing is imported)."""
-    from idflow.discovery_layers import discover_layers, task_layers
+    from idflow.discovery import discover_layers, task_layers
 
     return discover_layers(task_layers(config), cache_dir=state_dir(config) / "cache")
 
@@ -95,7 +95,7 @@ def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
     provenance = provenance_for(tasks, state, project=config.project_name)
     dirty = tuple(sorted(n for n, p in provenance.items() if p.dirty))
     if dirty and (config.require_clean if require_clean is None else require_clean):
-        from idflow.provenance import outside_repository
+        from idflow.provenance.trailer import outside_repository
 
         linked = outside_repository(tasks, state)
         raise RefusedError(f"uncommitted changes in task(s) {', '.join(dirty)}; nothing was written"

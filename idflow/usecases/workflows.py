@@ -1,7 +1,7 @@
 """Workflow definitions as code, and workflow runs: list, plan, upload, run.
 
 Steps: `load_local_workflows` (files) and `fetch_workflow_context` (server workflows and
-TaskDef names) at the edges; `idflow.workflows.plan_workflows` pure; the upload writes,
+TaskDef names) at the edges; `idflow.workflowdefs.sync.plan_workflows` pure; the upload writes,
 reads back and backs up what it replaces.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from idflow.usecases.upload import discover
 
 def load_local_workflows(config: Any) -> tuple[list[Any], list[Any]]:
     """(LocalWorkflow each (name, version) once, FileIssue) from the workflow files."""
-    from idflow.discovery_fs import display_path
-    from idflow.workflows import load_local
+    from idflow.discovery import display_path
+    from idflow.workflowdefs.sync import load_local
 
     return load_local(Path(display_path(config.resolve(config.workflows_dir))))
 
@@ -44,7 +44,7 @@ class LocalWorkflows:
     warnings: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        from idflow.workflows import issue_json, referenced_tasks, version_of
+        from idflow.workflowdefs.sync import issue_json, referenced_tasks, version_of
 
         return {"workflows": [{"name": w.definition["name"], "version": version_of(w.definition), "path": w.path,
                                "tasks": referenced_tasks(w.definition)} for w in self.workflows],
@@ -52,7 +52,7 @@ class LocalWorkflows:
 
 
 def list_local(session: Session) -> LocalWorkflows:
-    from idflow.workflow_files import unknown_tasks
+    from idflow.workflowdefs.files import unknown_tasks
 
     workflows, issues = load_local_workflows(session.config)
     known = {t.name for t in discover(session.config).tasks}
@@ -70,7 +70,7 @@ def list_remote(session: Session) -> list[dict[str, Any]]:
 def plan(session: Session, *, names: Iterable[str] | None = None, include_remote_only: bool = False,
          local: tuple[list[Any], list[Any]] | None = None, run: StepRunner = direct) -> Any:
     """Local workflows (all, or those named) vs the server's copies: a WorkflowPlan."""
-    from idflow.workflows import plan_workflows
+    from idflow.workflowdefs.sync import plan_workflows
 
     workflows, issues = local if local is not None else run(load_local_workflows, session.config)
     context = run(fetch_workflow_context, session)
@@ -82,7 +82,7 @@ def plan(session: Session, *, names: Iterable[str] | None = None, include_remote
 def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
            run: StepRunner = direct) -> Any:
     """`workflows upload`: refuses (exit 3) a workflow naming a task defined nowhere; returns UploadResult."""
-    from idflow.workflows import upload_workflows
+    from idflow.workflowdefs.sync import upload_workflows
 
     names = list(names or [])
     workflows, issues = run(load_local_workflows, session.config)
@@ -108,6 +108,6 @@ def start(session: Session, name: str, workflow_input: dict[str, Any], *, versio
 def wait(session: Session, workflow_id: str, *, timeout: float,
          on_task: Callable[[dict[str, Any]], None] | None = None) -> Any:
     """Follow a run until it ends or `timeout` passes: a RunOutcome."""
-    from idflow.workflows import wait_for_execution
+    from idflow.workflowdefs.sync import wait_for_execution
 
     return wait_for_execution(session.client, workflow_id, timeout=timeout, on_task=on_task)

@@ -65,7 +65,7 @@ def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload
 
     cli = state(ctx, json_)
-    from idflow.plan import read_plan_document
+    from idflow.taskdefs.plan import read_plan_document
 
     data = read_plan_document(plan_file)
     planned = usecases.UploadPlan.from_json(data)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich import box
 
-from idflow.plan import CREATE, FOREIGN, ORPHANED, UNCHANGED, UPDATE, Plan
+from idflow.taskdefs.plan import CREATE, FOREIGN, ORPHANED, UNCHANGED, UPDATE, Plan
 
 STATUS = {UNCHANGED: ("in sync", "green"), UPDATE: ("changed", "yellow"), CREATE: ("to upload", "cyan"),
           ORPHANED: ("orphaned", "magenta"), FOREIGN: ("foreign", "dim")}
@@ -32,7 +32,7 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False) -> None:
             label += f" ({len(item.changes)} field{'s' if len(item.changes) != 1 else ''})"
         remote = item.provenance.short if item.provenance and item.action in (ORPHANED, FOREIGN) else ""
         if item.actual is not None and item.action not in (ORPHANED, FOREIGN):
-            from idflow.provenance import parse_provenance
+            from idflow.provenance.trailer import parse_provenance
             seen = parse_provenance(item.actual.get("description"))
             remote = seen.short if seen else "not stamped"
         table.add_row(escape(item.name), f"[{colour}]{label}[/]", escape(item.source or ""), escape(remote))
@@ -79,7 +79,7 @@ def render_diff(console: Console, plan: Plan, verbose: bool = False) -> None:
 
 
 def render_remote(console: Console, taskdefs: list[dict[str, Any]], verbose: bool = False) -> None:
-    from idflow.provenance import parse_provenance
+    from idflow.provenance.trailer import parse_provenance
 
     table = Table(title=f"Task definitions on the server ({len(taskdefs)})", box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("name", style="bold", no_wrap=True)

@@ -22,7 +22,7 @@ def render_changes(console, item) -> None:
 
 
 def render_sync(console, plan, verbose: bool) -> None:
-    from idflow.workflows import CREATE, REMOTE_ONLY, UNCHANGED, UPDATE
+    from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UNCHANGED, UPDATE
 
     labels = {UNCHANGED: "[green]in sync[/]", UPDATE: "[yellow]changed[/]", CREATE: "[cyan]to upload[/]",
               REMOTE_ONLY: "[dim]only on the server[/]"}
@@ -42,7 +42,7 @@ def render_sync(console, plan, verbose: bool) -> None:
 
 
 def render_upload(console, result, verbose: bool) -> None:
-    from idflow.workflows import CREATE, UNCHANGED, UPDATE
+    from idflow.workflowdefs.sync import CREATE, UNCHANGED, UPDATE
 
     verb = {CREATE: "would create" if result.dry_run else "created",
             UPDATE: "would update" if result.dry_run else "updated"}

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.taskdef import PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
+from idflow.taskdefs.fields import PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
 
 
 @dataclass(frozen=True)

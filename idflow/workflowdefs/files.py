@@ -222,7 +222,7 @@ class UnknownTask:
 
 
 def unknown_tasks(workflows: list[LocalWorkflow], known: set[str]) -> list[UnknownTask]:
-    from idflow.usage import unknown_task_references
+    from idflow.taskdefs.usage import unknown_task_references
 
     return [UnknownTask(w.path, w.definition["name"], task, where)
             for w in workflows for task, where in unknown_task_references(w.definition, known)]

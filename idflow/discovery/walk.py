@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from idflow.discovery_ast import MAX_FILE_BYTES, parse_source
+from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterable
 from idflow.backups import write_backup
 from idflow.conductor.paths import addressable
 from idflow.errors import IdflowError, UnaddressableName, WorkflowsRefused
-from idflow.usage import unknown_task_references, walk_tasks
-from idflow.workflow_files import FileIssue, LocalWorkflow, load_workflow_files
+from idflow.taskdefs.usage import unknown_task_references, walk_tasks
+from idflow.workflowdefs.files import FileIssue, LocalWorkflow, load_workflow_files
 
 CREATE, UPDATE, UNCHANGED, REMOTE_ONLY = "create", "update", "unchanged", "remote_only"
 DEFAULT_VERSION = 1

@@ -41,10 +41,15 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:  # only for types: the index itself reads no files
-    from idflow.workflow_files import LocalWorkflow
+
+
+class LocalDefinition(Protocol):
+    """A workflow read from a local file (idflow.workflowdefs.files.LocalWorkflow): the index reads no files."""
+
+    definition: dict[str, Any]
+    path: str
 
 MAX_DEPTH = 200
 # Beyond this many task nodes in one workflow the walk stops (in practice only
@@ -105,9 +110,6 @@ class UsageIndex:
 
     def uses_of(self, name: str) -> list[Use]:
         return list(self.uses.get(name, ()))
-
-    def is_used(self, name: str) -> bool:
-        return bool(self.uses.get(name))
 
     def verdict(self, name: str) -> Verdict:
         """used; else uncertain when some workflow picks tasks at run time; else unused."""
@@ -299,7 +301,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def build_usage_index(server_workflows: list[dict[str, Any]],
-                      local_workflows: Iterable[LocalWorkflow] = ()) -> UsageIndex:
+                      local_workflows: Iterable[LocalDefinition] = ()) -> UsageIndex:
     """Index every use of every TaskDef name across all workflow versions given."""
     with _gc_paused():
         return _build(server_workflows, local_workflows)

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Iterable
 
-from idflow import taskdef
-from idflow.errors import IdflowError
-from idflow.provenance import Provenance, parse_provenance
+from idflow.taskdefs import fields as taskdef
+from idflow.errors import IdflowError, InvalidPlan
+from idflow.provenance.trailer import Provenance, parse_provenance
 
 CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN = "create", "update", "unchanged", "orphaned", "foreign"
 ACTIONS = (CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN)
@@ -122,8 +122,6 @@ class Plan:
                    data.get("forced") is True)
 
 
-class InvalidPlan(IdflowError, ValueError):
-    """A saved plan that is not one idflow wrote, or whose definitions an upload would refuse."""
 
 
 def read_plan_document(path: Any) -> dict[str, Any]:
@@ -145,7 +143,7 @@ def read_plan_document(path: Any) -> dict[str, Any]:
 
 def _item_problems(index: int, raw: Any) -> list[str]:
     """Why plan item `index` cannot be applied (empty: it can); the same checks as an upload."""
-    from idflow.validation import name_problem, validate, wire_type_errors
+    from idflow.taskdefs.validation import name_problem, validate, wire_type_errors
 
     if not isinstance(raw, dict):
         return [f"item {index} is not an object"]

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from idflow import taskdef
+from idflow.taskdefs import fields as taskdef
 from idflow.backups import write_backup
 from idflow.interrupt import Interruption, requested, writing
 from idflow.errors import ConductorError, RefusedError, TransientError, ValidationFailed
-from idflow.plan import CREATE, UNCHANGED, UPDATE, Plan, PlanItem, fingerprint
-from idflow.provenance import parse_provenance, stamp
+from idflow.taskdefs.plan import CREATE, UNCHANGED, UPDATE, Plan, PlanItem, fingerprint
+from idflow.provenance.trailer import parse_provenance, stamp
 
 Progress = Callable[[int, int], None]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow import taskdef
+from idflow.taskdefs import fields as taskdef
 from idflow.errors import IdflowError
 
 
@@ -195,11 +195,3 @@ def _read_blobs(tree: GitTree, shas: list[str]) -> dict[str, bytes]:
 
     odb = tree.repo.odb
     return {sha: odb.stream(unhexlify(sha)).read() for sha in dict.fromkeys(shas)}
-
-
-@dataclass
-class HistoryReport:
-    name: str
-    entries: list[HistoryEntry] = field(default_factory=list)
-    server_sha: str | None = None       # commit stamped on the server copy
-    server_matches: str | None = None   # sha of the newest entry equal to the server's definition

@@ -18,9 +18,9 @@ import re
 import tokenize
 from typing import Any
 
-from idflow.discovery_eval import NotStatic, Scope, TaskDefCall, build_scope, evaluate, source_of
-from idflow.taskdef import TASKDEF_KEYWORDS
-from idflow.validation import keyword_type_errors
+from idflow.discovery.evaluate import NotStatic, Scope, TaskDefCall, build_scope, evaluate, source_of
+from idflow.taskdefs.fields import TASKDEF_KEYWORDS
+from idflow.taskdefs.validation import keyword_type_errors
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 USE_IDFLOW = "use `from idflow import worker_task`"

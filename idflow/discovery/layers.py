@@ -11,8 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.discovery import Discovery, DiscoveredTask, discover
-from idflow.discovery_fs import ParseCache
+from idflow.discovery.assemble import Discovery, DiscoveredTask, discover
+from idflow.discovery.walk import ParseCache
 
 
 def task_layers(config: Any) -> list[Path]:

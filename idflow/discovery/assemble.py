@@ -1,6 +1,6 @@
 """Static discovery: task files -> desired TaskDefs, plus every problem found on the way.
 
-Discovery never imports task code (see DESIGN.md "Task files"). Each file's source
+Discovery never imports task code (shared/DESIGN.md, "Task files": imports are slow, may have side effects and need the task's own requirements). Each file's source
 is read with `ast` by `discovery_ast.parse_source`; this module walks the tasks
 dir (or takes sources from elsewhere, e.g. a Git revision), attaches paths,
 requirements and module names, builds the wire TaskDefs, and reports duplicates
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
-from idflow import taskdef
-from idflow.discovery_ast import NESTED_TASK
-from idflow.discovery_fs import ParseCache, display_path, walk_tasks_dir
-from idflow.validation import keyword_type_errors, validate
+from idflow.taskdefs import fields as taskdef
+from idflow.discovery.parse import NESTED_TASK
+from idflow.discovery.walk import ParseCache, display_path, walk_tasks_dir
+from idflow.taskdefs.validation import keyword_type_errors, validate
 
 REQUIREMENTS = "requirements.txt"
 

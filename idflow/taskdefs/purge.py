@@ -1,7 +1,7 @@
 """Purge: decide what may be deleted (pure), then back up and delete (bounded concurrency).
 
 Nothing a workflow uses is deleted unless forced; usage that cannot be known
-(a task that chooses at run time what it runs, see idflow.usage) counts as use. Definitions idflow never
+(a task that chooses at run time what it runs, see idflow.taskdefs.usage) counts as use. Definitions idflow never
 uploaded ("foreign") are only deleted when asked for by name or with
 include_foreign. Every deleted definition is in a backup first.
 """
@@ -16,7 +16,7 @@ from idflow.backups import write_backup
 from idflow.conductor.paths import addressable
 from idflow.errors import ConductorError, UnaddressableName
 from idflow.interrupt import Interruption, requested, writing
-from idflow.plan import FOREIGN, ORPHANED, Plan
+from idflow.taskdefs.plan import FOREIGN, ORPHANED, Plan
 
 DELETE_CONCURRENCY = 8
 NOT_ATTEMPTED = "not attempted: stopped by a signal"
