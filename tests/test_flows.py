@@ -85,7 +85,7 @@ def test_diff_flow_completes_with_drift_and_publishes_the_changed_task(prefect_h
     write(project, a, retry_count=4)
     state = flows.diff(return_state=True)
     assert state.is_completed()
-    assert state.message == "drift: 0 to create, 1 to update"
+    assert state.message == "Drift: 0 to create, 1 to update, 0 orphaned"
     doc = state.result()
     assert doc["drift"] is True and doc["counts"]["update"] == 1
     markdown = artifact(prefect_client, state, "idflow-plan")

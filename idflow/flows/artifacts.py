@@ -57,6 +57,18 @@ def _changes(item: dict[str, Any]) -> str:
                      for c in item.get("changes") or [])
 
 
+def drift_summary(counts: dict[str, int], *, drift: bool) -> str:
+    """What a diff found, in one line: the plan artifact's title and a Drift state's message.
+
+    `drift` comes from the use case (the CLI's exit 4), never recomputed here; the orphans are
+    counted as `tasks diff` counts them, whether or not they make drift.
+    """
+    orphaned = counts.get("orphaned", 0)
+    if not drift:
+        return "In sync" + (f" ({orphaned} orphaned)" if orphaned else "")
+    return f"Drift: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, {orphaned} orphaned"
+
+
 def plan_markdown(plan: dict[str, Any], *, title: str = "idflow plan", dirty: list[str] = ()) -> str:
     """A plan (Plan.to_json()): what an upload would create or update, and what is only on the server."""
     counts = plan.get("counts", {})

@@ -113,18 +113,20 @@ def discover(config_path: str | None = None) -> Any:
 
 
 @flow(name="idflow-diff", flow_run_name=_run_name("diff"), persist_result=False)
-def diff(task_names: list[str] | None = None, config_path: str | None = None) -> Any:
-    """What an upload would change (read only). On drift the run completes in a state named Drift."""
+def diff(task_names: list[str] | None = None, config_path: str | None = None, fail_on_drift: bool = False) -> Any:
+    """What an upload would change (read only). On drift the run completes in a state named Drift
+    (with fail_on_drift: it fails), the counts in its message."""
     with open_session(config_path) as session, _refusals_published():
         planned = usecases.diff(session, names=task_names, run=prefect_steps)
     doc = planned.to_json()
-    _publish("idflow-plan", artifacts.plan_markdown(doc, dirty=doc["dirty"]),
-             "What an upload would create and update, and what is only on the server")
-    if planned.drift:
-        counts = doc["counts"]
-        return Completed(name="Drift", message=f"drift: {counts['create']} to create, {counts['update']} to update",
-                         data=doc)
-    return doc
+    found = artifacts.drift_summary(doc["counts"], drift=planned.drift)
+    _publish("idflow-plan", artifacts.plan_markdown(doc, title=found, dirty=doc["dirty"]),
+             f"{found}. What an upload would create and update, and what is only on the server")
+    if not planned.drift:  # the use case decides what drift is, for the CLI's exit 4 and this state alike
+        return doc
+    if fail_on_drift:
+        return Failed(name="Drift", message=found, data=doc)
+    return Completed(name="Drift", message=found, data=doc)
 
 
 @flow(name="idflow-upload", flow_run_name=_run_name("upload"), persist_result=False)
