@@ -39,6 +39,14 @@ class RefusedError(IdflowError):
     exit_code = EXIT_REFUSED
 
 
+class SyncScheduleActive(RefusedError):
+    """A scheduled sync (a Prefect deployment) would undo this change at its next run."""
+
+
+class PrefectUnreachable(IdflowError):
+    """The Prefect API in PREFECT_API_URL cannot be asked (down, refused, or an error answer)."""
+
+
 class ConductorError(IdflowError):
     """Anything that went wrong talking to the Conductor server."""
 
@@ -177,5 +185,11 @@ class InvalidPlan(IdflowError, ValueError):
 
 class InvalidTaskName(IdflowError):
     """The NAME given to `idflow tasks new` cannot be a task dir and module."""
+
+    exit_code = EXIT_USAGE
+
+
+class InvalidWorkflowName(IdflowError):
+    """The NAME given to `idflow workflows new` cannot be a workflow file name."""
 
     exit_code = EXIT_USAGE

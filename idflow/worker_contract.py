@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
+import time
 import typing
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
+log = logging.getLogger("idflow.worker")
 WHOLE_INPUT, TASK, KEY = "input", "task", "key"
 _INPUT_NAMES = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "Any", "object"})
 _INPUT_TYPES = (dict, Mapping, MutableMapping, typing.Dict, typing.Mapping, typing.MutableMapping)
@@ -182,14 +186,19 @@ def adapt(func: Callable[..., Any]) -> Callable[..., Any]:
     contract = contract_of(func)
 
     def call(task: Task) -> Any:
+        started = time.monotonic()
         try:
             args, kwargs = arguments(contract, task)
         except MissingInput as exc:
+            log_execution(task, TERMINAL_ERROR, started)
             raise NonRetryableException(str(exc)) from None
-        result = func(*args, **kwargs)
+        with _logged_failure(task, started):
+            result = func(*args, **kwargs)
         if inspect.iscoroutine(result):
-            return _awaited(result)
-        return to_output(result)
+            return _awaited(result, task, started)
+        output = to_output(result)
+        log_execution(task, outcome_of(output), started)
+        return output
 
     call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Task)])
@@ -200,5 +209,35 @@ def adapt(func: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-async def _awaited(coroutine: Any) -> Any:
-    return to_output(await coroutine)
+async def _awaited(coroutine: Any, task: Any, started: float) -> Any:
+    with _logged_failure(task, started):
+        output = to_output(await coroutine)
+    log_execution(task, outcome_of(output), started)
+    return output
+
+
+# ---- one log line per execution ------------------------------------------------------------
+TERMINAL_ERROR = "FAILED_WITH_TERMINAL_ERROR"
+
+
+def outcome_of(output: Any) -> str:
+    """The status the SDK will report for what the function returned."""
+    status = getattr(output, "status", None)
+    if status is not None and type(output).__name__ == "TaskResult":
+        return str(getattr(status, "value", status))
+    return "IN_PROGRESS" if type(output).__name__ == "TaskInProgress" else "COMPLETED"
+
+
+def log_execution(task: Any, outcome: str, started: float) -> None:
+    log.info("task %s id %s: %s in %.3f s", getattr(task, "task_def_name", None) or "?",
+             getattr(task, "task_id", None) or "?", outcome, time.monotonic() - started)
+
+
+@contextmanager
+def _logged_failure(task: Any, started: float) -> Iterator[None]:
+    """Log a raised exception as the failure the SDK will report (a NonRetryableException: terminal)."""
+    try:
+        yield
+    except Exception as exc:
+        log_execution(task, TERMINAL_ERROR if type(exc).__name__ == "NonRetryableException" else "FAILED", started)
+        raise

@@ -6,11 +6,18 @@ so the CLI package has no import cycle.
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
+
+try:  # recent typer vendors its own click (typer._click); older typer uses click itself
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer
+    from click.exceptions import UsageError
 
 from idflow.cli import tasks_local
 from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import init as init_cmd
-from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, worker, workflows
+from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, tasks_show, worker
+from idflow.cli.commands import workflows
 from idflow.cli.commands import events as events_cmd
 
 doctor = doctor_cmd.doctor
@@ -18,18 +25,47 @@ init = init_cmd.init
 
 tasks_app = typer.Typer(no_args_is_help=True, help="Task definitions: local files vs the Conductor server.")
 for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff), ("upload", tasks_plan.upload),
-                      ("apply", tasks_plan.apply), ("purge", tasks_purge.purge), ("sync", tasks_purge.sync),
+                      ("apply", tasks_plan.apply), ("show", tasks_show.show), ("purge", tasks_purge.purge),
+                      ("sync", tasks_purge.sync),
                       ("history", tasks_git.history), ("rollback", tasks_git.rollback),
                       ("backup", tasks_backup.backup), ("backups", tasks_backup.backups),
                       ("restore", tasks_backup.restore), ("new", tasks_local.new_task)):
     tasks_app.command(name)(command)
 
-workflows_app = typer.Typer(no_args_is_help=True, help="Workflow definitions: local files vs the Conductor server.")
-workflows_app.command("list")(workflows.list_workflows)
-workflows_app.command("upload")(workflows.upload)
 
-workflow_app = typer.Typer(no_args_is_help=True, help="Workflow executions: start one, follow it to the end.")
-workflow_app.command("run")(workflows.run)
+class _SiblingGroup(TyperGroup):
+    """A group whose unknown command may be a command of its sibling (`workflows run` -> `workflow run`)."""
+
+    sibling = ""
+    sibling_commands: frozenset[str] = frozenset()
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            if args and args[0] in self.sibling_commands:
+                exc.message = f"No such command {args[0]!r}. Did you mean 'idflow {self.sibling} {args[0]}'?"
+            raise
+
+
+class _WorkflowsGroup(_SiblingGroup):
+    sibling, sibling_commands = "workflow", frozenset({"run", "status", "terminate", "retry"})
+
+
+class _WorkflowGroup(_SiblingGroup):
+    sibling, sibling_commands = "workflows", frozenset({"list", "upload", "new"})
+
+
+workflows_app = typer.Typer(cls=_WorkflowsGroup, no_args_is_help=True,
+                            help="Workflow definitions: local files vs the Conductor server.")
+for name, command in (("list", workflows.list_workflows), ("upload", workflows.upload), ("new", workflows.new)):
+    workflows_app.command(name)(command)
+
+workflow_app = typer.Typer(cls=_WorkflowGroup, no_args_is_help=True,
+                           help="Workflow executions: start one, follow it, stop it, retry it.")
+for name, command in (("run", workflows.run), ("status", workflows.status), ("terminate", workflows.terminate),
+                      ("retry", workflows.retry)):
+    workflow_app.command(name)(command)
 
 worker_app = typer.Typer(no_args_is_help=True, help="Task workers: poll Conductor and run the task functions.")
 worker_app.command("start")(worker.start)

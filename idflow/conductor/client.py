@@ -157,6 +157,24 @@ class ConductorClient:
                               method="GET", path="/workflow")
         return body
 
+    def terminate_workflow(self, workflow_id: str, reason: str | None = None) -> None:
+        """DELETE: 200 for a running or already terminated run; 409 for one that ended otherwise."""
+        params = {"reason": reason} if reason else None
+        self._request("DELETE", f"/workflow/{_quote(workflow_id)}", params=params, idempotent=True)
+
+    def retry_workflow(self, workflow_id: str) -> None:
+        """POST: 204 for a FAILED/TIMED_OUT/TERMINATED run; 404 while it runs, 409 once COMPLETED."""
+        # Not idempotent: a repeated retry re-runs the failed task a second time.
+        self._request("POST", f"/workflow/{_quote(workflow_id)}/retry", idempotent=False)
+
+    def workflow_names(self) -> dict[str, list[int]]:
+        """Each workflow name with its versions, without the definitions' bodies."""
+        body = self._request("GET", "/metadata/workflow/names-and-versions")
+        if not isinstance(body, dict):
+            raise ServerError(f"GET /metadata/workflow/names-and-versions: not a JSON object ({_describe(body)})")
+        return {str(name): sorted(int(v.get("version") or 1) for v in versions if isinstance(v, dict))
+                for name, versions in body.items() if isinstance(versions, list)}
+
     # ---- server -------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         root = self.api_url[: -len("/api")] if self.api_url.endswith("/api") else self.api_url
@@ -166,6 +184,12 @@ class ConductorClient:
         try:
             return str(self._request("GET", "/version")).strip() or None
         except (NotFound, ServerError):
+            pass
+        try:  # 3.21 has no /api/version; its Spring actuator names the build
+            root = self.api_url[: -len("/api")] if self.api_url.endswith("/api") else self.api_url
+            info = self._request("GET", root + "/actuator/info", absolute=True)
+            return str(info["build"]["version"]).strip() or None
+        except (NotFound, ServerError, KeyError, TypeError):
             return None
 
     # ---- plumbing -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 
 from idflow.errors import IdflowError, WorkflowFilesInvalid
 from idflow.usecases.session import Session
-from idflow.usecases.steps import StepRunner, direct
+from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import discover
 
 
@@ -82,7 +82,7 @@ def plan(session: Session, *, names: Iterable[str] | None = None, include_remote
 def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
            run: StepRunner = direct) -> Any:
     """`workflows upload`: refuses (exit 3) a workflow naming a task defined nowhere; returns UploadResult."""
-    from idflow.workflowdefs.sync import upload_workflows
+    from idflow.workflowdefs.write import upload_workflows
 
     names = list(names or [])
     workflows, issues = run(load_local_workflows, session.config)
@@ -96,13 +96,48 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
                                "('idflow workflows list --local')")
     planned = plan(session, names=names or None, local=(workflows, issues), run=run)
     return upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
-                            server_url=session.config.safe_api_url)
+                            server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
+                            interruption=session.interruption)
 
+
+
+def new_workflow(session: Session, name: str) -> dict[str, Any]:
+    """`workflows new NAME`: workflows_dir/NAME/NAME.json, naming a local task if there is one."""
+    from idflow.discovery import display_path
+    from idflow.workflowdefs.scaffold import check_workflow_name, create_workflow
+
+    check_workflow_name(name)
+    config = session.config
+    workflows, _ = load_local_workflows(config)
+    tasks = [t.name for t in discover(config).valid_tasks]
+    path, definition = create_workflow(config.resolve(config.workflows_dir), name, local_tasks=tasks,
+                                       existing_names=[w.definition["name"] for w in workflows])
+    return {"workflow": name, "created": display_path(path), "definition": definition}
 
 
 def start(session: Session, name: str, workflow_input: dict[str, Any], *, version: int | None = None) -> str:
-    """Start one run; returns its workflow id."""
-    return session.client.start_workflow(name, workflow_input, version=version)
+    """Start one run; returns its workflow id. An unknown name or version lists what the server has."""
+    from idflow.errors import NotFound
+
+    try:
+        return session.client.start_workflow(name, workflow_input, version=version)
+    except NotFound:
+        known = session.client.workflow_names()
+    if name in known:
+        raise IdflowError(f"workflow {name} has no version {version} on the server",
+                          hint=f"its versions: {', '.join(map(str, known[name]))}") from None
+    raise IdflowError(f"no workflow named {name} on the server", hint=_known_hint(name, known)) from None
+
+
+def _known_hint(name: str, known: dict[str, list[int]], shown: int = 10) -> str:
+    import difflib
+
+    if not known:
+        return "the server has no workflows yet: upload one with 'idflow workflows upload NAME'"
+    close = difflib.get_close_matches(name, list(known), n=shown, cutoff=0.5)
+    names = close + [n for n in sorted(known) if n not in close][: max(0, shown - len(close))]
+    more = f" and {len(known) - len(names)} more ('idflow workflows list --remote')" if len(known) > len(names) else ""
+    return f"workflows on the server: {', '.join(names)}{more}"
 
 
 def wait(session: Session, workflow_id: str, *, timeout: float,
@@ -111,3 +146,87 @@ def wait(session: Session, workflow_id: str, *, timeout: float,
     from idflow.workflowdefs.sync import wait_for_execution
 
     return wait_for_execution(session.client, workflow_id, timeout=timeout, on_task=on_task)
+
+
+def status(session: Session, workflow_id: str) -> Any:
+    """`workflow status ID`: the run as it is now (a RunOutcome)."""
+    from idflow.workflowdefs.sync import RunOutcome
+
+    return RunOutcome(workflow_id, _execution(session, workflow_id))
+
+
+def _execution(session: Session, workflow_id: str) -> dict[str, Any]:
+    from idflow.errors import NotFound
+
+    try:
+        return session.client.get_execution(workflow_id)
+    except NotFound:
+        raise IdflowError(f"no workflow run with id {workflow_id} on the server",
+                          hint="ids are printed by 'idflow workflow run'; the Conductor UI lists them too") from None
+
+
+@dataclass
+class RunAction:
+    """`workflow terminate|retry`: the run before and after; `changed` False when there was nothing to do."""
+
+    workflow_id: str
+    action: str                 # "terminate" | "retry"
+    name: str | None
+    before: str
+    after: str
+    changed: bool
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"workflowId": self.workflow_id, "action": self.action, "name": self.name,
+                "previousStatus": self.before, "status": self.after, "changed": self.changed, "reason": self.reason}
+
+
+def terminate(session: Session, workflow_id: str, *, reason: str | None = None,
+              confirm: Confirm | None = None) -> RunAction:
+    """Terminate a running or paused run; an already terminated one is left as it is (changed: False)."""
+    from idflow.workflowdefs.sync import TERMINAL
+
+    run_now = status(session, workflow_id)
+    name = run_now.to_json()["name"]
+    if run_now.status == "TERMINATED":
+        return RunAction(workflow_id, "terminate", name, run_now.status, run_now.status, False, reason)
+    if run_now.status in TERMINAL:
+        hint = "'idflow workflow retry ID' runs its failed tasks again" if run_now.status != "COMPLETED" else None
+        raise IdflowError(f"workflow run {workflow_id} ({name}) already ended {run_now.status}; "
+                          "nothing to terminate", hint=hint)
+    if confirm is not None:
+        confirm(run_now)
+    _conflict_is_error(lambda: session.client.terminate_workflow(workflow_id, reason), workflow_id)
+    after = status(session, workflow_id).status
+    return RunAction(workflow_id, "terminate", name, run_now.status, after, True, reason)
+
+
+def retry(session: Session, workflow_id: str) -> RunAction:
+    """Run a FAILED, TIMED_OUT or TERMINATED run's failed tasks again, from where it stopped."""
+    from idflow.workflowdefs.sync import TERMINAL
+
+    run_now = status(session, workflow_id)
+    name = run_now.to_json()["name"]
+    if run_now.status not in TERMINAL:
+        raise IdflowError(f"workflow run {workflow_id} ({name}) is still {run_now.status}; nothing to retry",
+                          hint="wait for it to end, or stop it with 'idflow workflow terminate ID'")
+    if run_now.status == "COMPLETED":
+        raise IdflowError(f"workflow run {workflow_id} ({name}) COMPLETED; nothing to retry",
+                          hint="start a new run with 'idflow workflow run NAME'")
+    _conflict_is_error(lambda: session.client.retry_workflow(workflow_id), workflow_id)
+    after = status(session, workflow_id).status
+    return RunAction(workflow_id, "retry", name, run_now.status, after, True)
+
+
+def _conflict_is_error(call: Callable[[], None], workflow_id: str) -> None:
+    """The run changed between our read and the write: the server's 409 (or 404 'still running') says how."""
+    from idflow.errors import NotFound, ServerError
+
+    try:
+        call()
+    except (NotFound, ServerError) as exc:
+        if exc.status not in (404, 409):
+            raise
+        raise IdflowError(f"workflow run {workflow_id}: the server refused: {exc.message}",
+                          hint="'idflow workflow status ID' shows where it is now") from None

@@ -1,4 +1,4 @@
-"""`idflow workflows list|upload` and `idflow workflow run`."""
+"""`idflow workflows list|upload|new` and `idflow workflow run|status|terminate|retry`."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
+from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.errors import EXIT_ERROR
 
@@ -130,5 +130,61 @@ def run(ctx: typer.Context, name: str = typer.Argument(..., help="The workflow t
     outcome = workflows.wait(session, workflow_id, timeout=timeout,
                              on_task=lambda task: render.render_task_status(cli.err, task))
     cli.emit(outcome.to_json(), lambda console: render.render_outcome(console, outcome, timeout))
+    if outcome.timed_out:
+        render.render_follow_hint(cli.err, workflow_id)
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
+
+
+WORKFLOW_ID = typer.Argument(..., help="The workflow run's id (printed by 'idflow workflow run').")
+
+
+def status(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, json_: bool = JSON_OPTION) -> None:
+    """A run's status, its tasks and its output (exit 0 whatever the status)."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
+    cli = state(ctx, json_)
+    outcome = workflows.status(cli.session(), workflow_id)
+    cli.emit(outcome.to_json(), lambda console: render.render_status(console, outcome))
+
+
+def terminate(ctx: typer.Context, workflow_id: str = WORKFLOW_ID,
+              reason: Optional[str] = typer.Option(None, "--reason", help="Why: kept with the run on the server."),
+              yes: bool = YES_OPTION, json_: bool = JSON_OPTION) -> None:
+    """Stop a running workflow (asks first; without a terminal, needs -y)."""
+    from rich.markup import escape
+
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
+    cli = state(ctx, json_)
+
+    def confirm(run_now) -> None:
+        doc = run_now.to_json()
+        cli.confirm(f"Terminate {escape(str(doc['name']))} run {workflow_id} ({run_now.status})?", yes=yes)
+
+    action = workflows.terminate(cli.session(), workflow_id, reason=reason, confirm=confirm)
+    cli.emit(action.to_json(), lambda console: render.render_action(console, action))
+
+
+def retry(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, json_: bool = JSON_OPTION) -> None:
+    """Run a FAILED, TIMED_OUT or TERMINATED run again from its failed task."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
+    cli = state(ctx, json_)
+    action = workflows.retry(cli.session(), workflow_id)
+    cli.emit(action.to_json(), lambda console: render.render_action(console, action))
+    render.render_follow_hint(cli.err, workflow_id)
+
+
+def new(ctx: typer.Context, name: str = typer.Argument(..., help="Workflow name: letters, digits, '_', '-'."),
+        json_: bool = JSON_OPTION) -> None:
+    """Scaffold workflows_dir/NAME/NAME.json, using a local task if there is one; never overwrites."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
+    cli = state(ctx, json_)
+    created = workflows.new_workflow(cli.session(), name)
+    cli.emit(created, lambda console: render.render_new(console, created))

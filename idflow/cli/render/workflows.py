@@ -46,7 +46,7 @@ def render_upload(console, result, verbose: bool) -> None:
 
     verb = {CREATE: "would create" if result.dry_run else "created",
             UPDATE: "would update" if result.dry_run else "updated"}
-    for item in result.plan.items:
+    for item in result.plan.items if result.dry_run else result.written:
         if item.action in verb:
             colour = "green" if item.action == CREATE else "yellow"
             console.print(f"[{colour}]{verb[item.action]}[/] {escape(item.label)} [dim]{escape(item.path or '')}[/]")
@@ -60,6 +60,14 @@ def render_upload(console, result, verbose: bool) -> None:
         for change in changes:
             console.print(f"    {escape(change.path)}: server {escape(json.dumps(change.old))}, "
                           f"file {escape(json.dumps(change.new))}")
+    for failure in result.to_json()["failed"]:
+        if (failure["name"], failure["version"]) not in {(i.name, i.version) for i, _ in result.mismatched}:
+            console.print(f"[red]failed {escape(failure['name'])} v{failure['version']}:[/] "
+                          f"{escape('; '.join(failure['errors']))}")
+    if result.not_attempted:
+        why = "interrupted" if result.writes.interrupted else "stopped after a failure"
+        console.print(f"[red]not attempted ({why}) {len(result.not_attempted)}:[/] "
+                      f"{escape(', '.join(i.label for i in result.not_attempted))}")
     if result.backup:
         console.print(f"[dim]previous server copies backed up to {escape(result.backup)}[/]")
     if result.dry_run:
@@ -115,3 +123,36 @@ def render_task_status(console: Console, task: dict[str, Any]) -> None:
     reason = f" [dim]({escape(task['reasonForIncompletion'])})[/]" if task.get("reasonForIncompletion") else ""
     console.print(f"  {escape(str(task['ref']))} [dim]{escape(str(task['task']))}[/]: "
                   f"[{colour}]{escape(str(task['status']))}[/]{reason}")
+
+
+def render_follow_hint(console: Console, workflow_id: str) -> None:
+    console.print(f"[dim]follow it: idflow workflow status {escape(workflow_id)}[/]")
+
+
+def render_status(console: Console, outcome: Any) -> None:
+    doc = outcome.to_json()
+    colour = {"COMPLETED": "green", "RUNNING": "cyan", "PAUSED": "yellow"}.get(outcome.status, "red")
+    console.print(f"[bold]{escape(str(doc['name']))}[/] v{doc['version']} [{colour}]{escape(outcome.status)}[/] "
+                  f"[dim]{escape(outcome.workflow_id)}[/]")
+    if doc["reasonForIncompletion"]:
+        console.print(f"[red]reason:[/] {escape(doc['reasonForIncompletion'])}")
+    for task in doc["tasks"]:
+        render_task_status(console, task)
+    if not doc["tasks"]:
+        console.print("  [dim]no tasks scheduled yet[/]")
+    console.print_json(json.dumps(doc["output"]))
+
+
+def render_action(console: Console, action: Any) -> None:
+    done = {"terminate": "terminated", "retry": "retried"}[action.action]
+    label = f"{action.name} run {action.workflow_id}"
+    if not action.changed:
+        console.print(f"[dim]{escape(label)} was already {escape(action.before)}; nothing changed[/]")
+        return
+    console.print(f"{done} {escape(label)}: {escape(action.before)} -> {escape(action.after)}")
+
+
+def render_new(console: Console, created: dict[str, Any]) -> None:
+    console.print(f"created workflow [bold]{escape(created['workflow'])}[/]: {escape(created['created'])}")
+    console.print(f"[dim]next: edit it, then `idflow workflows upload {escape(created['workflow'])}` and "
+                  f"`idflow workflow run {escape(created['workflow'])} --wait`[/]")
