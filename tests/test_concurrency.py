@@ -22,7 +22,9 @@ def test_two_concurrent_upload_all_runs_converge(project, prefix, client, capsys
     env = {k: v for k, v in os.environ.items() if k != "CONDUCTOR_SERVER_URL"}
     runs = [subprocess.Popen(command, cwd=project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True) for _ in range(2)]
-    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in runs]
+    # communicate, not wait-then-read: a child whose output fills the pipe blocks (it hung against 3.21.14).
+    outputs = [p.communicate(timeout=120) for p in runs]
+    results = [(p.returncode, out, err) for p, (out, err) in zip(runs, outputs)]
     for code, out, err in results:
         assert code == 0, err
         doc = json.loads(out)
