@@ -115,12 +115,12 @@ def idflow(installed: Installed, root: Path, *args: str, code: int = 0) -> subpr
 
 
 def test_the_wheel_holds_one_top_level_package(installed):
-    shown = _run([installed.python, *PIP, "show", "-f", "idflow"]).stdout
+    shown = _run([installed.python, *PIP, "show", "-f", "idflow"], env=user_env()).stdout
     files = shown.split("Files:", 1)[1].split()
     tops = {f.split("/")[0] for f in files if not f.startswith("..") and ".dist-info" not in f}
     assert tops == {"idflow", "idflow.pth"}, tops
     top_level = _run([installed.python, "-c", "import importlib.metadata as m; "
-                      "print(m.distribution('idflow').read_text('top_level.txt'))"]).stdout.split()
+                      "print(m.distribution('idflow').read_text('top_level.txt'))"], env=user_env()).stdout.split()
     assert top_level == ["idflow"]
     assert "idflow/templates/prefect.yaml" in files and "idflow/templates/idflow.yml" in files
     assert not any(f.startswith(("flows/", "idflow/tasks/")) for f in files)
