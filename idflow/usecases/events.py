@@ -53,11 +53,13 @@ def plan_event_purge(local: LocalHandlers, remote: list[dict[str, Any]], project
 
 
 def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
-    return apply_upload(session.client, plan, state_dir=session.state_dir, server_url=session.config.safe_api_url)
+    return apply_upload(session.client, plan, state_dir=session.state_dir, server_url=session.config.safe_api_url,
+                        interruption=session.interruption)
 
 
 def delete_handlers(session: Session, plan: EventPurgePlan) -> DeleteResult:
-    return execute_purge(session.client, plan, state_dir=session.state_dir, server_url=session.config.safe_api_url)
+    return execute_purge(session.client, plan, state_dir=session.state_dir, server_url=session.config.safe_api_url,
+                         interruption=session.interruption)
 
 
 # ---- list -------------------------------------------------------------------------------------------------

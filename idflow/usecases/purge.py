@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from idflow.errors import RefusedError
+from idflow.interrupt import requested
 from idflow.taskdefs.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
 from idflow.taskdefs.purge import plan_purge as decide_purge
 from idflow.taskdefs.purge import refuse_unaddressable
@@ -107,22 +108,26 @@ def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False
 @dataclass
 class SyncOutcome:
     upload: UploadOutcome
-    purge: PurgeOutcome | None = None     # None: without prune
+    purge: PurgeOutcome | None = None     # None: without prune, or purge_skipped
+    purge_skipped: str | None = None      # why the purge was not attempted (a signal during the upload)
 
     @property
     def ok(self) -> bool:
-        return self.upload.ok and (self.purge is None or self.purge.ok)
+        return self.upload.ok and (self.purge is None or self.purge.ok) and not self.purge_skipped
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"upload": self.upload.to_json()}
         if self.purge is not None:
             doc["purge"] = self.purge.to_json()
+        if self.purge_skipped:
+            doc["purge_skipped"] = self.purge_skipped
         return doc
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SyncOutcome":
         purged = data.get("purge")
-        return cls(UploadOutcome.from_json(data["upload"]), PurgeOutcome.from_json(purged) if purged else None)
+        return cls(UploadOutcome.from_json(data["upload"]), PurgeOutcome.from_json(purged) if purged else None,
+                   data.get("purge_skipped"))
 
 
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
@@ -131,4 +136,6 @@ def sync(session: Session, *, prune: bool = False, dry_run: bool = False, requir
     uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, run=run)
     if not prune:
         return SyncOutcome(uploaded)
+    if requested(session.interruption):  # the signal came during the upload: stop before planning deletes
+        return SyncOutcome(uploaded, purge_skipped="interrupted during the upload; nothing was deleted")
     return SyncOutcome(uploaded, purge(session, orphaned=True, dry_run=dry_run, confirm=confirm, run=run))

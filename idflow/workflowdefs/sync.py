@@ -1,4 +1,4 @@
-"""Workflow definitions as code: local files vs the server, a plan, an upload.
+"""Workflow definitions as code: local files vs the server, and a plan (the upload is in `write`).
 
 Workflows, unlike TaskDefs, have versions: a local file's (name, version) is
 compared with the server's copy of that same name and version. PUT replaces a
@@ -14,13 +14,10 @@ naming a missing TaskDef and only fails when it runs.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from idflow.backups import write_backup
-from idflow.conductor.paths import addressable
-from idflow.errors import IdflowError, UnaddressableName, WorkflowsRefused
 from idflow.taskdefs.usage import unknown_task_references, walk_tasks
 from idflow.workflowdefs.files import FileIssue, LocalWorkflow, load_workflow_files
 
@@ -244,66 +241,6 @@ def referenced_tasks(definition: dict[str, Any]) -> list[str]:
     """SIMPLE task names a workflow runs, in order, each once."""
     names = [t.get("name") for t, _ in walk_tasks(definition) if t.get("type", "SIMPLE") in (None, "SIMPLE")]
     return list(dict.fromkeys(n for n in names if isinstance(n, str) and n))
-
-
-# ---- upload ---------------------------------------------------------------------------------
-@dataclass
-class UploadResult:
-    plan: WorkflowPlan
-    dry_run: bool
-    written: list[WorkflowItem] = field(default_factory=list)
-    mismatched: list[tuple[WorkflowItem, list[WorkflowChange]]] = field(default_factory=list)
-    backup: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.mismatched
-
-    def to_json(self) -> dict[str, Any]:
-        def labels(items: Iterable[WorkflowItem]) -> list[dict[str, Any]]:
-            return [i.brief() for i in items]
-
-        creates, updates = self.plan.of(CREATE), self.plan.of(UPDATE)
-        return {"dry_run": self.dry_run,
-                "created": [] if self.dry_run else labels(creates),
-                "updated": [] if self.dry_run else labels(updates),
-                "unchanged": labels(self.plan.of(UNCHANGED)),
-                "would_create": labels(creates) if self.dry_run else [],
-                "would_update": labels(updates) if self.dry_run else [],
-                "changes": {i.label: [asdict(c) for c in i.changes] for i in updates},
-                "not_uploaded_tasks": {i.label: list(i.not_uploaded) for i in self.plan.items if i.not_uploaded},
-                "failed": [{**i.brief(), "errors": [f"verify failed: the server stored {c.path} as {c.old!r}, "
-                                                    f"the file says {c.new!r}" for c in changes]}
-                           for i, changes in self.mismatched],
-                "backup": self.backup,
-                "errors": [issue_json(i) for i in self.plan.issues]}
-
-
-
-def upload_workflows(client: Any, plan: WorkflowPlan, *, dry_run: bool = False, state_dir: Path | None = None,
-                     server_url: str = "") -> UploadResult:
-    """Back up what an update replaces, write creates and updates in one PUT, read each back."""
-    if plan.refused:
-        raise WorkflowsRefused(plan)
-    # Written by body, read back by URL path: a name the path cannot carry could never be read back or deleted.
-    unaddressable = [(i.name, reason) for i in plan.to_write if (reason := addressable(i.name))]
-    if unaddressable:
-        raise UnaddressableName(unaddressable, what="workflow")
-    result = UploadResult(plan, dry_run)
-    if dry_run or not plan.to_write:
-        return result
-    replaced = [i.actual for i in plan.of(UPDATE) if i.actual is not None]
-    if replaced and state_dir is not None:
-        result.backup = str(write_backup(state_dir, "workflows-upload", replaced, server_url=server_url,
-                                         kind="workflows"))
-    client.upsert_workflows([i.desired for i in plan.to_write])
-    for item in plan.to_write:
-        result.written.append(item)
-        stored = client.get_workflow(item.name, item.version)
-        left = differences(stored, item.desired)
-        if left:
-            result.mismatched.append((item, left))
-    return result
 
 
 # ---- runs -------------------------------------------------------------------------------------

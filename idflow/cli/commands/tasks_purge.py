@@ -87,6 +87,8 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
         render_apply(cli.err, doc["upload"])
     if outcome.purge is not None:
         _show_unconfirmed(cli, outcome.purge)
-    cli.emit(doc, lambda c: render_purge_result(c, doc["purge"]) if prune else None)
+    if outcome.purge_skipped:
+        cli.err.print(f"[red]purge not attempted:[/] {outcome.purge_skipped}")
+    cli.emit(doc, lambda c: render_purge_result(c, doc["purge"]) if outcome.purge is not None else None)
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)

@@ -62,6 +62,9 @@ def render_upload(console: Console, doc: dict[str, Any]) -> None:
         console.print(f"[green]written and verified {len(doc['written'])}:[/] {escape(', '.join(doc['written']))}")
     for failure in doc["failed"]:
         console.print(f"[bold red]not written {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+    if doc.get("not_attempted"):
+        console.print(f"[bold red]not attempted (interrupted) {len(doc['not_attempted'])}:[/] "
+                      f"{escape(', '.join(doc['not_attempted']))}")
     if doc["would_write"]:
         console.print(f"[dim]dry run: would write {len(doc['would_write'])}; nothing was written[/]")
     elif not doc["written"] and not doc["failed"]:
@@ -88,5 +91,8 @@ def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
         console.print(f"[bold red]not deleted {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
     for name in doc["still_present"]:
         console.print(f"[bold red]still present {escape(name)}:[/] the delete answered OK, the server still holds it")
+    if doc.get("not_attempted"):
+        console.print(f"[bold red]not attempted (interrupted) {len(doc['not_attempted'])}:[/] "
+                      f"{escape(', '.join(doc['not_attempted']))}")
     if doc["would_delete"]:
         console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")
