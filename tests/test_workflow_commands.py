@@ -193,3 +193,56 @@ def test_the_worker_logs_one_line_per_execution(project, prefix, client, runs, c
     assert len(lines) == 2, worker.err
     assert f"task {add} id {ids[add]}: COMPLETED in " in lines[0] and lines[0].rstrip().endswith(" s")
     assert f"task {boom} id {ids[boom]}: FAILED in " in lines[1]
+
+
+def _in_progress():
+    from conductor.client.context.task_context import TaskInProgress
+
+    return TaskInProgress(callback_after_seconds=5)
+
+
+def _boom():
+    raise ValueError("boom")
+
+
+def _terminal():
+    from conductor.client.worker.exception import NonRetryableException
+
+    raise NonRetryableException("never again")
+
+
+@pytest.mark.parametrize("body, expected", [(lambda: {"ok": 1}, "COMPLETED"), (lambda: None, "COMPLETED"),
+                                            (_in_progress, "IN_PROGRESS"), (_boom, "FAILED"),
+                                            (_terminal, "FAILED_WITH_TERMINAL_ERROR")])
+def test_each_execution_is_one_info_line(body, expected, caplog):
+    from conductor.client.http.models.task import Task
+
+    from idflow.worker_contract import adapt
+
+    def my_task() -> dict:
+        return body()
+
+    call = adapt(my_task)
+    task = Task(task_def_name="my_task", task_id="id-42", input_data={})
+    with caplog.at_level("INFO", logger="idflow.worker"):
+        try:
+            call(task)
+        except Exception:
+            pass
+    [record] = [r for r in caplog.records if r.name == "idflow.worker"]
+    assert record.levelname == "INFO"
+    assert record.getMessage().startswith(f"task my_task id id-42: {expected} in ")
+
+
+def test_a_missing_input_key_is_logged_as_a_terminal_failure(caplog):
+    from conductor.client.http.models.task import Task
+
+    from idflow.worker_contract import adapt
+
+    def needs(key: str) -> dict:
+        return {}
+
+    with caplog.at_level("INFO", logger="idflow.worker"), pytest.raises(Exception):
+        adapt(needs)(Task(task_def_name="needs", task_id="id-7", input_data={}))
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records if r.name == "idflow.worker"] == \
+        ["task needs id id-7: FAILED_WITH_TERMINAL_ERROR"]
