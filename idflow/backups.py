@@ -91,29 +91,32 @@ def write_json_file(path: Path, document: Any, *, make_parents: bool = False, **
     return path
 
 
-def read_backup(path: Path) -> dict[str, Any]:
-    from idflow.errors import IdflowError
-
+def read_backup(path: Path, kind: str = "taskdefs") -> dict[str, Any]:
+    """A backup document holding a `kind` list ("taskdefs", "workflows", "event_handlers")."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise IdflowError(f"cannot read backup {path}: {exc.strerror}") from None
     except ValueError as exc:
         raise IdflowError(f"backup {path} is not valid JSON: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("taskdefs"), list):
-        raise IdflowError(f"{path} is not an idflow backup (no 'taskdefs' list)")
+    if not isinstance(document, dict) or not isinstance(document.get(kind), list):
+        held = [k for k in ("taskdefs", "workflows", "event_handlers") if isinstance(document, dict)
+                and isinstance(document.get(k), list)]
+        raise IdflowError(f"{path} is not an idflow backup of {kind} (no {kind!r} list)"
+                          + (f"; it holds {held[0]}" if held else ""))
     return document
 
 
-def list_backups(state_dir: Path) -> list[BackupInfo]:
+def list_backups(state_dir: Path, kind: str = "taskdefs") -> list[BackupInfo]:
+    folder = state_dir / "backups" if kind == "taskdefs" else state_dir / "backups" / kind
     result = []
-    for path in sorted((state_dir / "backups").glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         try:
-            doc = read_backup(path)
+            doc = read_backup(path, kind)
         except Exception:
             continue
         result.append(BackupInfo(path, doc.get("reason", "?"), doc.get("created_at", "?"),
-                                 doc.get("server_url", ""), len(doc["taskdefs"])))
+                                 doc.get("server_url", ""), len(doc[kind])))
     return result
 
 

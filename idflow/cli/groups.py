@@ -17,7 +17,7 @@ from idflow.cli import tasks_local
 from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import init as init_cmd
 from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, tasks_show, worker
-from idflow.cli.commands import workflows
+from idflow.cli.commands import workflow_backups, workflows
 from idflow.cli.commands import events as events_cmd
 
 doctor = doctor_cmd.doctor
@@ -53,12 +53,13 @@ class _WorkflowsGroup(_SiblingGroup):
 
 
 class _WorkflowGroup(_SiblingGroup):
-    sibling, sibling_commands = "workflows", frozenset({"list", "upload", "new"})
+    sibling, sibling_commands = "workflows", frozenset({"list", "upload", "new", "backups", "restore"})
 
 
 workflows_app = typer.Typer(cls=_WorkflowsGroup, no_args_is_help=True,
                             help="Workflow definitions: local files vs the Conductor server.")
-for name, command in (("list", workflows.list_workflows), ("upload", workflows.upload), ("new", workflows.new)):
+for name, command in (("list", workflows.list_workflows), ("upload", workflows.upload), ("new", workflows.new),
+                      ("backups", workflow_backups.backups), ("restore", workflow_backups.restore)):
     workflows_app.command(name)(command)
 
 workflow_app = typer.Typer(cls=_WorkflowGroup, no_args_is_help=True,
