@@ -1,11 +1,12 @@
 """History and rollback: definitions through Git (the working tree is never touched)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from idflow.errors import IdflowError, NotFound
+from idflow.errors import IdflowError, NotFound, PrefectUnreachable, RefusedError, SyncScheduleActive
+from idflow.sync_schedules import SyncSchedule, active_sync_schedules, pause_schedules, safe
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import UploadOutcome, UploadPlan, discover, fetch_taskdefs, nothing_to_apply
@@ -60,10 +61,70 @@ def history(session: Session, name: str) -> History:
     return History(name, entries, server, stamped.sha if stamped else None, holds, tree.shallow)
 
 
+@dataclass(frozen=True)
+class ScheduleGuard:
+    """How a rollback treats scheduled syncs. Argo CD's rule: no rollback while automated sync is on,
+    since the next sync would put the branch's definitions back without a word."""
+
+    api_url: str | None                   # Prefect's API (PREFECT_API_URL); None: not configured
+    pause: bool = False                   # --pause-schedules: pause the active ones, then roll back
+    proceed_unchecked: bool = False       # --yes: roll back even when Prefect cannot be asked
+
+
+@dataclass
+class ScheduleCheck:
+    """What the guard found: the active sync schedules, those it paused, or why it could not look."""
+
+    api_url: str | None
+    checked: bool
+    active: list[SyncSchedule] = field(default_factory=list)
+    paused: list[SyncSchedule] = field(default_factory=list)
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prefect_api_url": safe(self.api_url) if self.api_url else None, "checked": self.checked,
+                "active": [s.to_json() for s in self.active], "paused": [s.to_json() for s in self.paused],
+                "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ScheduleCheck":
+        def schedules(key: str) -> list[SyncSchedule]:
+            return [SyncSchedule(s["deployment_id"], s["deployment"], s["schedule_id"], s["schedule"],
+                                 s.get("environment")) for s in data.get(key) or []]
+
+        return cls(data.get("prefect_api_url"), bool(data.get("checked")), schedules("active"), schedules("paused"),
+                   data.get("note"))
+
+
+def check_sync_schedules(guard: ScheduleGuard, environment: str | None) -> ScheduleCheck:
+    """Refuse (exit 3) while a sync schedule for this environment is active, unless told to pause
+    it; refuse when Prefect cannot be asked, unless told to go on (--yes)."""
+    try:
+        if not guard.api_url:
+            raise PrefectUnreachable("Prefect is not configured (no PREFECT_API_URL)")
+        active = active_sync_schedules(guard.api_url, environment=environment)
+    except PrefectUnreachable as exc:
+        note = f"{exc.message}: cannot check for a scheduled sync that would undo this rollback"
+        if not guard.proceed_unchecked:
+            raise RefusedError(f"{note}; nothing was changed",
+                               hint="make PREFECT_API_URL reach the Prefect server, or pass --yes to roll back "
+                                    "unchecked (a scheduled sync may then undo it)") from None
+        return ScheduleCheck(guard.api_url, False, note=note + "; going on because of --yes")
+    if active and not guard.pause:
+        listed = ", ".join(f"{s.deployment} ({s.schedule})" for s in active)
+        raise SyncScheduleActive(
+            f"refused: {len(active)} active sync schedule(s) would undo this rollback at their next run: {listed}; "
+            "nothing was changed",
+            hint="either rerun with --pause-schedules (pauses them through the Prefect API and prints how to "
+                 "resume them), or revert the commit in Git and let the scheduled sync apply it")
+    return ScheduleCheck(guard.api_url, True, active)
+
+
 @dataclass
 class RollbackOutcome:
     to: str                               # the full commit sha
     upload: UploadOutcome
+    schedules: ScheduleCheck | None = None  # None: not checked (dry run, nothing to write, no guard)
 
     @property
     def ok(self) -> bool:
@@ -73,11 +134,13 @@ class RollbackOutcome:
         doc = self.upload.to_json()
         doc["to"] = self.to
         doc["would_change"] = self.upload.plan.names("create", "update")
+        doc["schedules"] = self.schedules.to_json() if self.schedules else None
         return doc
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "RollbackOutcome":
-        return cls(data["to"], UploadOutcome.from_json(data))
+        schedules = ScheduleCheck.from_json(data["schedules"]) if data.get("schedules") else None
+        return cls(data["to"], UploadOutcome.from_json(data), schedules)
 
 
 def plan_rollback(session: Session, rev: str, names: Iterable[str] | None,
@@ -99,14 +162,20 @@ def plan_rollback(session: Session, rev: str, names: Iterable[str] | None,
 
 
 def rollback(session: Session, rev: str, *, names: Iterable[str] | None = None, dry_run: bool = False,
-             confirm: Confirm | None = None, run: StepRunner = direct) -> RollbackOutcome:
-    """`tasks rollback`: put back the definitions as they were at `rev`; backs up what it overwrites."""
+             confirm: Confirm | None = None, schedules: ScheduleGuard | None = None,
+             run: StepRunner = direct) -> RollbackOutcome:
+    """`tasks rollback`: put back the definitions as they were at `rev`; backs up what it overwrites.
+    With a `schedules` guard, first make sure no scheduled sync undoes it (see check_sync_schedules)."""
     taskdefs = run(fetch_taskdefs, session)
     sha, planned = plan_rollback(session, rev, names, taskdefs)
     if dry_run:
         return RollbackOutcome(sha, UploadOutcome(planned))
     if not planned.plan.to_write:
         return RollbackOutcome(sha, UploadOutcome(planned, nothing_to_apply(planned.plan)))
+    checked = check_sync_schedules(schedules, getattr(session.config, "environment", None)) if schedules else None
     if confirm is not None:
         confirm((sha, planned))
-    return RollbackOutcome(sha, UploadOutcome(planned, run(apply_upload, session, planned.plan)))
+    if checked is not None and checked.active:  # only reached with --pause-schedules
+        pause_schedules(checked.api_url, checked.active)
+        checked.paused = list(checked.active)
+    return RollbackOutcome(sha, UploadOutcome(planned, run(apply_upload, session, planned.plan)), checked)

@@ -24,10 +24,18 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
              to: str = typer.Option(..., "--to", help="Git revision to take the definitions from."),
              all_: bool = typer.Option(False, "--all", help="Every task defined at that revision."),
              yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+             pause_schedules: bool = typer.Option(
+                 False, "--pause-schedules",
+                 help="Pause the active scheduled syncs (Prefect) that would undo the rollback, then roll back."),
              json_: bool = JSON_OPTION) -> None:
-    """Put back the definitions as they were at a Git revision (working tree untouched)."""
+    """Put back the definitions as they were at a Git revision (working tree untouched).
+
+    Refused (exit 3) while a Prefect deployment of the sync flow has an active schedule for this
+    environment, since its next run would undo the rollback: pass --pause-schedules, or revert the
+    commit in Git and let the sync apply it. When Prefect cannot be asked, only --yes goes on."""
     from idflow import usecases
-    from idflow.cli.render.history import render_rollback_plan
+    from idflow.cli.render.history import render_rollback_plan, render_schedule_check
+    from idflow.usecases.history import ScheduleGuard
     from idflow.cli.render.tasks import render_apply
 
     cli = state(ctx, json_)
@@ -39,10 +47,25 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
         render_rollback_plan(cli.err, sha, to, plan.plan, cli.json)
         cli.confirm(f"Roll back {len(plan.plan.to_write)} definition(s) to {sha[:10]}?", yes=yes)
 
-    outcome = usecases.rollback(cli.session(), to, names=None if all_ else names, dry_run=dry_run, confirm=confirm)
+    guard = None if dry_run else ScheduleGuard(prefect_api_url(), pause=pause_schedules, proceed_unchecked=yes)
+    outcome = usecases.rollback(cli.session(), to, names=None if all_ else names, dry_run=dry_run, confirm=confirm,
+                                schedules=guard)
+    render_schedule_check(cli.err, outcome.schedules)
     if outcome.upload.result is None or not outcome.upload.plan.to_write:
         render_rollback_plan(cli.err, outcome.to, to, outcome.upload.plan, cli.json)
     doc = outcome.to_json()
     cli.emit(doc, lambda c: render_apply(c, doc))
     if not outcome.ok:  # a partial rollback is a failure too
         raise typer.Exit(EXIT_ERROR)
+
+
+def prefect_api_url() -> str | None:
+    """PREFECT_API_URL from the environment; else Prefect's own settings (its profile), which costs
+    the Prefect import, so only a rollback without the variable pays it."""
+    import os
+
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from idflow.cli.prefect_bridge import prefect_api_url as from_settings
+
+    return from_settings()
