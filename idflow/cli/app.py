@@ -120,7 +120,7 @@ def _redact(text: str) -> str:
 
 def _fail(message: str, hint: str | None, json_mode: bool, kind: str, *, issues=None, shown: bool = False) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
     console = Console(stderr=True, highlight=False)
     if issues and not shown:  # e.g. the task files behind "N problem(s) in the task files"

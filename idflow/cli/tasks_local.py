@@ -5,7 +5,7 @@ import json
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table

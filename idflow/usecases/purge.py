@@ -45,6 +45,11 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
     from idflow.taskdefs.usage import build_usage_index
 
     if orphaned and discovery.errors:
+        missing = next((e for e in discovery.errors if e.line == 0 and e.message.startswith("tasks dir ")), None)
+        if missing is not None:  # no task files at all: every definition would look orphaned
+            raise RefusedError(f"{missing.message.split(':')[0]}, so every definition would look orphaned; "
+                               "nothing was deleted", hint="point tasks_dir in config/idflow.yml (or --tasks-dir) "
+                               "at your task files")
         raise RefusedError(f"{len(discovery.errors)} task file problem(s): a file that failed to parse is not an "
                            "orphan, so nothing was deleted", hint="fix the task files ('idflow tasks list --local')")
     if workflows.issues and not force:

@@ -7,11 +7,11 @@ writes, reads back once and accounts for every definition.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
 from idflow.errors import InvalidDefinitions, NoSuchTask, RefusedError
-from idflow.taskdefs.plan import UNCHANGED, Plan, make_plan
+from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan
 from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
 from idflow.usecases.steps import StepRunner, direct
@@ -73,7 +73,13 @@ class UploadPlan:
 
     @property
     def drift(self) -> bool:
-        return self.plan.has_drift
+        """Something to upload, or an orphan of this project (source gone, still on the server).
+        A named diff selects local tasks only, so it never sees orphans."""
+        return self.plan.has_drift or bool(self.orphaned)
+
+    @property
+    def orphaned(self) -> list[str]:
+        return self.plan.names(ORPHANED)
 
     def to_json(self) -> dict[str, Any]:
         return {**self.plan.to_json(), "drift": self.drift, "dirty": list(self.dirty),
@@ -161,13 +167,16 @@ def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunne
 
 def upload(session: Session, *, names: Iterable[str] | None = None, force: bool = False, dry_run: bool = False,
            require_clean: bool | None = None, progress: Progress | None = None,
-           run: StepRunner = direct) -> UploadOutcome:
-    """`tasks upload`: validate everything, write only creates and updates, verify."""
+           preview: Callable[[UploadPlan], None] | None = None, run: StepRunner = direct) -> UploadOutcome:
+    """`tasks upload`: validate everything, write only creates and updates, verify.
+    `preview` sees the plan before anything is written (the CLI shows it on stderr)."""
     discovery = run(discover, session.config)
     select_tasks(discovery, names)  # invalid files refuse before any request
     taskdefs = run(fetch_taskdefs, session)
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
                   require_clean=require_clean)
+    if preview is not None and not dry_run:
+        preview(planned)
     return UploadOutcome(planned, None if dry_run else _apply(session, planned.plan, run, progress))
 
 

@@ -65,7 +65,7 @@ def doctor(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     ok = all(c.ok for c in checks)
 
     def render(console) -> None:
-        from rich.markup import escape
+        from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
         for c in checks:
             mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state

@@ -14,7 +14,7 @@ from idflow.errors import EXIT_ERROR
 def backup(ctx: typer.Context, out: Optional[Path] = typer.Option(None, "--out", help="Write here instead."),
            json_: bool = JSON_OPTION) -> None:
     """Snapshot every remote task definition into a backup file."""
-    from rich.markup import escape
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
     from idflow import usecases
 

@@ -1,4 +1,4 @@
-"""`idflow tasks list [--local|--remote|--sync]`."""
+"""`idflow tasks list [--local|--remote|--sync] [--wide]`."""
 from __future__ import annotations
 
 import typer
@@ -10,8 +10,11 @@ from idflow.errors import EXIT_ERROR
 
 def list_tasks(ctx: typer.Context,
                local: bool = typer.Option(False, "--local", help="Only the task files (no server needed)."),
-               remote: bool = typer.Option(False, "--remote", help="Only the definitions on the server."),
+               remote: bool = typer.Option(False, "--remote",
+                                           help="Only the definitions on the server, with how many workflows use each."),
                sync: bool = typer.Option(False, "--sync", help="Local vs server: in sync, changed, to upload, orphaned."),
+               wide: bool = typer.Option(False, "--wide", "-w",
+                                         help="More columns: every field, where it came from, how many workflows use it."),
                verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """What is local, what is on the server, and how they differ (default: --sync)."""
     from idflow import usecases
@@ -31,16 +34,23 @@ def list_tasks(ctx: typer.Context,
         return
     if remote:
         from idflow.cli.render.tasks import render_remote
+        from idflow.usecases.show import list_remote
 
-        taskdefs = usecases.fetch_taskdefs(cli.session())
-        cli.emit({"remote": taskdefs}, lambda c: render_remote(c, taskdefs, verbose))
+        listing = list_remote(cli.session())
+        cli.emit(listing.to_json(), lambda c: render_remote(c, listing.taskdefs, verbose, wide=wide,
+                                                            usage=listing.usage, uncertain=listing.uncertain))
         return
     from idflow.cli.render.tasks import render_issues, render_sync
 
     listing = usecases.list_sync(cli.session())
+    usage = None
+    if wide:  # the workflows are fetched only when asked: --sync stays one GET of the definitions
+        from idflow.usecases.show import count_uses, fetch_workflows
+
+        usage, _uncertain = count_uses(fetch_workflows(cli.session()), listing.plan.summary()["remote"])
 
     def render(console) -> None:
-        render_sync(console, listing.plan, verbose)
+        render_sync(console, listing.plan, verbose, wide=wide, usage=usage)
         render_issues(console, listing.discovery.issues)
 
     cli.emit(listing.to_json(verbose=verbose), render)

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, VERBOSE_OPTION
+from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
 from idflow.errors import EXIT_DRIFT, EXIT_ERROR
 
@@ -25,7 +25,9 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
         from idflow.backups import write_json_file
 
         write_json_file(out, planned.to_json())
-        cli.err.print(f"[dim]plan written to {out}[/]")
+        from idflow.cli.render.text import safe
+
+        cli.err.print(f"[dim]plan written to {safe(out)}[/]")
     cli.emit(doc, lambda c: render_diff(c, planned.plan, verbose or cli.verbose))
     if planned.drift:
         raise typer.Exit(EXIT_DRIFT)
@@ -37,21 +39,27 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
            require_clean: Optional[bool] = typer.Option(None, "--require-clean/--allow-dirty",
                                                         help="Refuse when task files have uncommitted changes."),
+           yes: bool = PROTECTED_YES_OPTION,
            prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Upload new and changed definitions (merged into the server's copy, then verified)."""
     from idflow import usecases
-    from idflow.cli.render.tasks import render_provenance_warnings, render_upload
+    from idflow.cli.render.tasks import render_provenance_warnings, render_upload, render_upload_preview
 
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the tasks to upload, or pass --all (not both)")
     selected = None if all_ else names
+
+    def preview(planned) -> None:  # what is about to be written, on stderr, before the first write
+        if not cli.json:
+            render_upload_preview(cli.err, planned.plan)
+
     with cli.progress("uploading") as progress:
         outcome, doc = cli.run("upload", usecases.upload, usecases.UploadOutcome, prefect=prefect,
                                flow_params={"task_names": selected, "force": force, "dry_run": dry_run,
                                             "require_clean": require_clean},
                                names=selected, force=force, dry_run=dry_run, require_clean=require_clean,
-                               progress=progress)
+                               progress=progress, preview=preview)
     render_provenance_warnings(cli.err, outcome.planned)
     cli.emit(doc, lambda c: render_upload(c, outcome, verbose or cli.verbose))
     if not outcome.ok:
@@ -59,7 +67,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 
 def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan written by 'tasks diff --out'."),
-          json_: bool = JSON_OPTION) -> None:
+          yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Apply a saved plan, only if the server still looks as it did when planned."""
     from idflow import usecases
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload

@@ -4,33 +4,33 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from idflow.cli.render.text import safe
 from rich.table import Table
 
 
 def render_backups(console: Console, found: list[Any]) -> None:
     table = Table("file", "reason", "created", "definitions", title=f"Backups ({len(found)})", title_justify="left")
     for b in found:
-        table.add_row(escape(str(b.path)), b.reason, b.created_at, str(b.count))
+        table.add_row(safe(str(b.path)), safe(b.reason), safe(b.created_at), safe(b.count))
     console.print(table)
 
 
 def render_restore_plan(console: Console, plan: Any) -> None:
-    console.print(f"restore from [bold]{escape(plan.source)}[/]:")
+    console.print(f"restore from [bold]{safe(plan.source)}[/]:")
     for name in plan.names:
         verb = "[yellow]~ overwrite[/]" if name in plan.replaces else "[green]+ create[/]"
-        console.print(f"  {verb} {escape(name)}")
+        console.print(f"  {verb} {safe(name)}")
 
 
 def render_restore(console: Console, outcome: Any) -> None:
     if outcome.dry_run:
         console.print(f"[dim]dry run: would restore {len(outcome.plan.definitions)}; nothing was written[/]")
         return
-    console.print(f"[green]restored {len(outcome.restored)}:[/] {escape(', '.join(outcome.restored))}")
+    console.print(f"[green]restored {len(outcome.restored)}:[/] {safe(', '.join(outcome.restored))}")
     for failure in outcome.failed:
-        console.print(f"[red]not restored {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+        console.print(f"[red]not restored {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
     if outcome.not_attempted:
         console.print(f"[red]not attempted (stopped after a failure) {len(outcome.not_attempted)}:[/] "
-                      f"{escape(', '.join(outcome.not_attempted))}")
+                      f"{safe(', '.join(outcome.not_attempted))}")
     if outcome.backup:
-        console.print(f"[dim]copies they replaced backed up to {escape(outcome.backup)}[/]")
+        console.print(f"[dim]copies they replaced backed up to {safe(outcome.backup)}[/]")

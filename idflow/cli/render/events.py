@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from idflow.cli.render.text import safe
 
 MARKS = {"create": ("green", "+ create"), "update": ("yellow", "~ update"), "same": ("dim", "= same"),
          "remote_only": ("cyan", "? only on the server")}
@@ -17,9 +17,9 @@ def _value(value: Any) -> str:
 
 def render_issues(console: Console, doc: dict[str, Any]) -> None:
     for issue in doc.get("errors", []):
-        console.print(f"[red]error[/] {escape(_where(issue))}: {escape(issue['message'])}")
+        console.print(f"[red]error[/] {safe(_where(issue))}: {safe(issue['message'])}")
     for issue in doc.get("warnings", []):
-        console.print(f"[yellow]warning[/] {escape(_where(issue))}: {escape(issue['message'])}")
+        console.print(f"[yellow]warning[/] {safe(_where(issue))}: {safe(issue['message'])}")
 
 
 def _where(issue: dict[str, Any]) -> str:
@@ -32,8 +32,8 @@ def render_listing(console: Console, doc: dict[str, Any]) -> None:
         return
     for row in doc["handlers"]:
         state = "active" if row["active"] else "inactive"
-        source = f" [dim]{escape(row['source'])}[/]" if row.get("source") else ""
-        console.print(f"[bold]{escape(row['name'])}[/] on {escape(str(row['event']))} ({state}){source}")
+        source = f" [dim]{safe(row['source'])}[/]" if row.get("source") else ""
+        console.print(f"[bold]{safe(row['name'])}[/] on {safe(str(row['event']))} ({state}){source}")
     console.print(f"{len(doc['handlers'])} {doc['view']} event handler(s)")
     render_issues(console, doc)
 
@@ -43,11 +43,11 @@ def render_plan(console: Console, doc: dict[str, Any], *, verbose: bool = False)
         colour, label = MARKS[item["action"]]
         if item["action"] == "same" and not verbose:
             continue
-        source = f" [dim]{escape(item['source'])}[/]" if item.get("source") else ""
-        console.print(f"[{colour}]{label} {escape(item['name'])}[/]{source}")
+        source = f" [dim]{safe(item['source'])}[/]" if item.get("source") else ""
+        console.print(f"[{colour}]{label} {safe(item['name'])}[/]{source}")
         for change in item["changes"]:
-            console.print(f"    {escape(change['path'])}: [red]{escape(_value(change['old']))}[/] -> "
-                          f"[green]{escape(_value(change['new']))}[/]")
+            console.print(f"    {safe(change['path'])}: [red]{safe(_value(change['old']))}[/] -> "
+                          f"[green]{safe(_value(change['new']))}[/]")
     counts = doc["counts"]
     console.print(f"{counts['create']} to create, {counts['update']} to update, {counts['same']} in sync, "
                   f"{counts['remote_only']} only on the server")
@@ -57,14 +57,14 @@ def render_plan(console: Console, doc: dict[str, Any], *, verbose: bool = False)
 def render_upload(console: Console, doc: dict[str, Any]) -> None:
     render_plan(console, doc["plan"])
     if doc["backup"]:
-        console.print(f"[dim]replaced handlers backed up to {escape(doc['backup'])}[/]")
+        console.print(f"[dim]replaced handlers backed up to {safe(doc['backup'])}[/]")
     if doc["written"]:
-        console.print(f"[green]written and verified {len(doc['written'])}:[/] {escape(', '.join(doc['written']))}")
+        console.print(f"[green]written and verified {len(doc['written'])}:[/] {safe(', '.join(doc['written']))}")
     for failure in doc["failed"]:
-        console.print(f"[bold red]not written {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+        console.print(f"[bold red]not written {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
     if doc.get("not_attempted"):
         console.print(f"[bold red]not attempted (interrupted) {len(doc['not_attempted'])}:[/] "
-                      f"{escape(', '.join(doc['not_attempted']))}")
+                      f"{safe(', '.join(doc['not_attempted']))}")
     if doc["would_write"]:
         console.print(f"[dim]dry run: would write {len(doc['would_write'])}; nothing was written[/]")
     elif not doc["written"] and not doc["failed"]:
@@ -73,26 +73,26 @@ def render_upload(console: Console, doc: dict[str, Any]) -> None:
 
 def render_purge_plan(console: Console, plan: Any) -> None:
     for d in plan.deletions:
-        console.print(f"[red]- delete {escape(d.name)}[/] [dim]({d.reason}; event {escape(str(d.server_copy.get('event')))})[/]")
+        console.print(f"[red]- delete {safe(d.name)}[/] [dim]({safe(d.reason)}; event {safe(str(d.server_copy.get('event')))})[/]")
         if d.note:
-            console.print(f"  [yellow]note:[/] {escape(d.note)}")
+            console.print(f"  [yellow]note:[/] {safe(d.note)}")
     for s in plan.skipped:
-        console.print(f"[green]= keep {escape(s.name)}[/] [dim]({escape(s.reason)})[/]")
+        console.print(f"[green]= keep {safe(s.name)}[/] [dim]({safe(s.reason)})[/]")
     if not plan.deletions:
         console.print("[green]Nothing to delete.[/]")
 
 
 def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
     if doc["backup"]:
-        console.print(f"[dim]deleted handlers backed up to {escape(doc['backup'])}[/]")
+        console.print(f"[dim]deleted handlers backed up to {safe(doc['backup'])}[/]")
     if doc["deleted"]:
-        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {escape(', '.join(doc['deleted']))}")
+        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {safe(', '.join(doc['deleted']))}")
     for failure in doc["failed"]:
-        console.print(f"[bold red]not deleted {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+        console.print(f"[bold red]not deleted {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
     for name in doc["still_present"]:
-        console.print(f"[bold red]still present {escape(name)}:[/] the delete answered OK, the server still holds it")
+        console.print(f"[bold red]still present {safe(name)}:[/] the delete answered OK, the server still holds it")
     if doc.get("not_attempted"):
         console.print(f"[bold red]not attempted (interrupted) {len(doc['not_attempted'])}:[/] "
-                      f"{escape(', '.join(doc['not_attempted']))}")
+                      f"{safe(', '.join(doc['not_attempted']))}")
     if doc["would_delete"]:
         console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")

@@ -1,29 +1,41 @@
-"""Task history through Git, and rollback plans."""
+"""Task history through Git, and rollback plans.
+
+Each commit is a header line (sha, date, author), then labelled lines: the commit's
+subject under `subject:`, what the server holds under `server:`, then the field changes;
+a subject never runs into idflow's own labels.
+"""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+
+from idflow.cli.render.text import json_value, safe
+
+
+def _server_labels(found: Any, sha: str) -> list[str]:
+    labels = []
+    if found.server_matches == sha:
+        labels.append("[green]its definition is the one on the server[/]")
+    if found.server_sha == sha:
+        labels.append("[cyan]the server's copy is stamped with this commit[/]")
+    return labels
 
 
 def render_history(console: Console, found: Any) -> None:
-    console.print(f"[bold]{escape(found.name)}[/]: {len(found.entries)} definition change(s)")
+    console.print(f"[bold]{safe(found.name)}[/]: {len(found.entries)} definition change(s)")
     for e in found.entries:
-        marks = []
-        if found.server_matches == e.commit.sha:
-            marks.append("[green]matches the server[/]")
-        if found.server_sha == e.commit.sha:
-            marks.append("[cyan]stamped on the server[/]")
-        console.print(f"[yellow]{e.commit.sha[:10]}[/] {e.commit.date[:10]} {escape(e.commit.author)}  "
-                      f"{escape(e.commit.subject)} {' '.join(marks)}")
+        console.print(f"[yellow]{safe(e.commit.sha[:10])}[/] {safe(e.commit.date[:10])} {safe(e.commit.author)}")
+        console.print(f"    [dim]subject:[/] {safe(e.commit.subject)}")
+        labels = _server_labels(found, e.commit.sha)
+        if labels:
+            console.print(f"    [dim]server:[/]  {'; '.join(labels)}")
         if e.task_def is None:
             console.print("    [red]task removed[/]")
         elif not e.changes:
             console.print("    [green]created[/]")
         for f, old, new in e.changes:
-            console.print(f"    {f}: [red]{escape(json.dumps(old))}[/] -> [green]{escape(json.dumps(new))}[/]")
+            console.print(f"    {safe(f)}: [red]{json_value(old)}[/] -> [green]{json_value(new)}[/]")
     if getattr(found, "shallow", ()):
         console.print("[yellow]shallow clone: history is truncated; the oldest entry may not be where the task "
                       "began ('git fetch --unshallow' for all of it)[/]")
@@ -38,5 +50,18 @@ def render_rollback_plan(console: Console, sha: str, rev: str, plan: Any, json_m
 
     if json_mode:
         return
-    console.print(f"rolling back to [yellow]{sha[:10]}[/] ({escape(rev)}):")
+    console.print(f"rolling back to [yellow]{safe(sha[:10])}[/] ({safe(rev)}):")
     render_diff(console, plan)
+
+
+def render_schedule_check(err: Console, check: Any) -> None:
+    """On stderr: the sync schedules a rollback paused, each with the command that resumes it,
+    or why the schedules could not be checked."""
+    if check is None:
+        return
+    if check.note:
+        err.print(f"[yellow]warning:[/] {safe(check.note)}")
+    for schedule in check.paused:
+        err.print(f"[yellow]paused sync schedule[/] {safe(schedule.deployment)} ({safe(schedule.schedule)}); "
+                  "resume it with:")
+        err.print(f"    {safe(schedule.resume_command)}", soft_wrap=True)

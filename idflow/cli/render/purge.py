@@ -4,24 +4,24 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from idflow.cli.render.text import name_list, natural_key, safe
 
 MAX_USES_SHOWN = 10
 
 
 def render_purge_plan(console: Console, purge: Any) -> None:
-    for d in purge.deletions:
-        console.print(f"[red]- delete {escape(d.name)}[/] [dim]({d.reason})[/]")
+    for d in sorted(purge.deletions, key=lambda d: natural_key(d.name)):
+        console.print(f"[red]- delete {safe(d.name)}[/] [dim]({safe(d.reason)})[/]")
         if d.forced_uses:
             console.print(f"  [bold red]FORCED: still used by {len(d.forced_uses)} place(s):[/]")
             for use in d.forced_uses:
-                console.print(f"    [red]{escape(use)}[/]")
+                console.print(f"    [red]{safe(use)}[/]")
         if d.note:
-            console.print(f"  [yellow]note:[/] {escape(d.note)}")
-    for s in purge.skipped:
-        console.print(f"[green]= keep {escape(s.name)}[/] [dim]({escape(s.reason)})[/]")
+            console.print(f"  [yellow]note:[/] {safe(d.note)}")
+    for s in sorted(purge.skipped, key=lambda s: natural_key(s.name)):
+        console.print(f"[green]= keep {safe(s.name)}[/] [dim]({safe(s.reason)})[/]")
         for use in s.used_by[:MAX_USES_SHOWN]:
-            console.print(f"    used by {escape(use)}")
+            console.print(f"    used by {safe(use)}")
         if len(s.used_by) > MAX_USES_SHOWN:
             console.print(f"    ... and {len(s.used_by) - MAX_USES_SHOWN} more")
     if not purge.deletions:
@@ -30,16 +30,16 @@ def render_purge_plan(console: Console, purge: Any) -> None:
 
 def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
     if doc["backup"]:
-        console.print(f"[dim]deleted definitions backed up to {escape(doc['backup'])} "
+        console.print(f"[dim]deleted definitions backed up to {safe(doc['backup'])} "
                       f"(idflow tasks restore FILE)[/]")
     if doc["deleted"]:
-        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {escape(', '.join(doc['deleted']))}")
+        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {name_list(doc['deleted'])}")
     for failure in doc["failed"]:
-        console.print(f"[bold red]not deleted {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+        console.print(f"[bold red]not deleted {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
     for name in doc.get("still_present", []):
-        console.print(f"[bold red]still present {escape(name)}:[/] the delete answered OK, the server still holds it")
+        console.print(f"[bold red]still present {safe(name)}:[/] the delete answered OK, the server still holds it")
     if doc.get("not_attempted"):
         console.print(f"[bold red]not attempted (stopped by a signal) {len(doc['not_attempted'])}:[/] "
-                      f"{escape(', '.join(doc['not_attempted']))}")
+                      f"{name_list(doc['not_attempted'])}")
     if doc["would_delete"]:
         console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")

@@ -1,120 +1,211 @@
-"""Rich renderings of plans, results and remote definitions."""
+"""Task definitions in the terminal: listings, plans field by field, and what an upload did.
+
+Every name, path and value passes through `safe`/`json_value` (idflow.cli.render.text) or
+a `Text` cell (idflow.cli.render.table): they come from files and from the server.
+"""
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, Iterable
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich import box
 
-from idflow.taskdefs.plan import CREATE, FOREIGN, ORPHANED, UNCHANGED, UPDATE, Plan
+from idflow.cli.render.table import Column, cell, show_table
+from idflow.cli.render.text import MAX_NAMES_LISTED, json_value, name_list, natural, natural_key, safe
+from idflow.taskdefs.plan import CREATE, FOREIGN, ORPHANED, UNCHANGED, UPDATE, Plan, PlanItem
 
 STATUS = {UNCHANGED: ("in sync", "green"), UPDATE: ("changed", "yellow"), CREATE: ("to upload", "cyan"),
           ORPHANED: ("orphaned", "magenta"), FOREIGN: ("foreign", "dim")}
+ORPHANS_WHY = ("uploaded by this project, task file gone: 'idflow tasks purge --orphaned' deletes "
+               "what no workflow uses")
 
 
-def _value(v: Any) -> str:
-    return escape(json.dumps(v) if not isinstance(v, str) else repr(v))
+def _items(plan: Plan, *actions: str) -> list[PlanItem]:
+    return sorted(plan.of(*actions), key=lambda i: natural_key(i.name))
 
 
-def render_sync(console: Console, plan: Plan, verbose: bool = False) -> None:
-    counts = plan.counts()
-    table = Table(title="Task definitions: local vs server", box=box.SIMPLE_HEAVY, title_justify="left")
-    table.add_column("task", style="bold")
-    table.add_column("status")
-    table.add_column("local source", style="dim")
-    table.add_column("on server from", style="dim")
-    for item in plan.items:
+def _uses(usage: dict[str, int] | None, name: str) -> str:
+    if usage is None:
+        return ""
+    return str(usage.get(name, 0) or "-")
+
+
+# ---- tasks list --sync ------------------------------------------------------------------------
+def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bool = False,
+                usage: dict[str, int] | None = None) -> None:
+    from idflow.provenance.trailer import parse_provenance
+
+    columns = [Column("task", essential=True), Column("status", essential=True), Column("on server from")]
+    if wide:
+        columns += [Column("local source"), Column("uses", justify="right")]
+    rows = []
+    for item in sorted(plan.items, key=lambda i: natural_key(i.name)):
         label, colour = STATUS[item.action]
         if item.action == UPDATE:
             label += f" ({len(item.changes)} field{'s' if len(item.changes) != 1 else ''})"
         remote = item.provenance.short if item.provenance and item.action in (ORPHANED, FOREIGN) else ""
         if item.actual is not None and item.action not in (ORPHANED, FOREIGN):
-            from idflow.provenance.trailer import parse_provenance
             seen = parse_provenance(item.actual.get("description"))
             remote = seen.short if seen else "not stamped"
-        table.add_row(escape(item.name), f"[{colour}]{label}[/]", escape(item.source or ""), escape(remote))
-        if verbose and item.action == UPDATE:
-            for change in item.changes:
-                table.add_row("", f"  [dim]{change.field}[/]", f"[red]{_value(change.old)}[/] -> [green]{_value(change.new)}[/]", "")
-    if plan.items:
-        console.print(table)
-    local = len(plan.summary()["local"])
-    remote = len(plan.summary()["remote"])
-    console.print(f"local {local} · server {remote} · [green]in sync {counts[UNCHANGED]}[/] · "
-                  f"[yellow]changed {counts[UPDATE]}[/] · [cyan]to upload {counts[CREATE]}[/] · "
-                  f"[magenta]orphaned {counts[ORPHANED]}[/] · [dim]foreign {counts[FOREIGN]}[/]")
-    if plan.has_drift:
+        row = [cell(item.name, "bold"), cell(label, colour), cell(remote, "dim")]
+        if wide:
+            row += [cell(item.source or "", "dim"), cell(_uses(usage, item.name) if item.actual else "")]
+        rows.append(row)
+    if rows:
+        show_table(console, "Task definitions: local vs server", columns, rows)
+    if verbose:
+        for item in _items(plan, UPDATE):
+            console.print(f"[yellow]~ {safe(item.name)}[/]")
+            _print_changes(console, item)
+    counts = plan.counts()
+    summary = plan.summary()
+    console.print(f"local {len(summary['local'])} · server {len(summary['remote'])} · "
+                  f"[green]in sync {counts[UNCHANGED]}[/] · [yellow]changed {counts[UPDATE]}[/] · "
+                  f"[cyan]to upload {counts[CREATE]}[/] · [magenta]orphaned {counts[ORPHANED]}[/] · "
+                  f"[dim]foreign {counts[FOREIGN]}[/]")
+    if plan.has_drift or counts[ORPHANED]:
         console.print("[dim]run 'idflow tasks diff' to see field changes, 'idflow tasks upload --all' to apply[/]")
 
 
-def render_diff(console: Console, plan: Plan, verbose: bool = False) -> None:
-    shown = 0
-    for item in plan.items:
-        if item.action == CREATE:
-            console.print(f"[bold green]+ {escape(item.name)}[/] [dim](new, {escape(item.source or '')})[/]")
-            if verbose:
-                for key, value in (item.desired or {}).items():
-                    console.print(f"[green]    {key}: {_value(value)}[/]")
-        elif item.action == UPDATE:
-            console.print(f"[bold yellow]~ {escape(item.name)}[/] [dim]({escape(item.source or '')})[/]")
-            for change in item.changes:
-                console.print(f"    {change.field}: [red]{_value(change.old)}[/] -> [green]{_value(change.new)}[/]")
-        elif item.action in (ORPHANED, FOREIGN):
-            why = "uploaded by idflow, source gone" if item.action == ORPHANED else "not uploaded by idflow"
-            console.print(f"[magenta]- {escape(item.name)}[/] [dim](only on the server: {item.action}, {why})[/]")
-        elif verbose:
-            console.print(f"[dim]= {escape(item.name)} (in sync)[/]")
-            continue
-        else:
-            continue
-        shown += 1
-    counts = plan.counts()
-    console.print(f"\nPlan: [green]{counts[CREATE]} to create[/], [yellow]{counts[UPDATE]} to update[/], "
-                  f"{counts[UNCHANGED]} unchanged, [magenta]{counts[ORPHANED] + counts[FOREIGN]} only on the server[/]")
-    if not plan.has_drift:
-        console.print("[green]In sync: nothing to upload.[/]")
-
-
-def render_remote(console: Console, taskdefs: list[dict[str, Any]], verbose: bool = False) -> None:
+# ---- tasks list --remote ----------------------------------------------------------------------
+def render_remote(console: Console, taskdefs: list[dict[str, Any]], verbose: bool = False, *, wide: bool = False,
+                  usage: dict[str, int] | None = None, uncertain: int = 0) -> None:
+    """The server's definitions; `wide` (or -v) adds the rest of the fields and where each came from."""
     from idflow.provenance.trailer import parse_provenance
 
-    table = Table(title=f"Task definitions on the server ({len(taskdefs)})", box=box.SIMPLE_HEAVY, title_justify="left")
-    table.add_column("name", style="bold", no_wrap=True)
-    for column in ("retries", "timeout", "response", "policy", "retry logic", "rate limit", "concurrency"):
-        table.add_column(column, justify="right" if column in ("retries", "timeout", "response", "concurrency") else "left")
-    table.add_column("from" if verbose else "managed")
-    for d in sorted(taskdefs, key=lambda d: str(d.get("name"))):
+    wide = wide or verbose
+    columns = [Column("name", essential=True), Column("retries", "right"), Column("timeout", "right")]
+    if wide:
+        columns += [Column("response", "right"), Column("policy"), Column("retry logic"), Column("rate limit"),
+                    Column("concurrency", "right")]
+    else:
+        columns += [Column("policy")]
+    if usage is not None:
+        columns.append(Column("uses", "right"))
+    columns.append(Column("from" if wide else "managed"))
+    rows = []
+    for d in sorted(taskdefs, key=lambda d: natural_key(d.get("name"))):
+        name = str(d.get("name"))
         prov = parse_provenance(d.get("description"))
-        per, freq = d.get("rateLimitPerFrequency") or 0, d.get("rateLimitFrequencyInSeconds") or 1
-        if verbose:
-            origin = f"{prov.short} {prov.path}" if prov else "[dim]not uploaded by idflow[/]"
+        row = [cell(name, "bold"), cell(d.get("retryCount", "")), cell(d.get("timeoutSeconds", ""))]
+        if wide:
+            per, freq = d.get("rateLimitPerFrequency") or 0, d.get("rateLimitFrequencyInSeconds") or 1
+            row += [cell(d.get("responseTimeoutSeconds", "")), cell(d.get("timeoutPolicy", "")),
+                    cell(d.get("retryLogic", "")), cell(f"{per}/{freq}s" if per else "-"),
+                    cell(d.get("concurrentExecLimit") or "-")]
         else:
-            origin = "[green]idflow[/]" if prov else "[dim]-[/]"
-        table.add_row(escape(str(d.get("name"))), str(d.get("retryCount", "")), str(d.get("timeoutSeconds", "")),
-                      str(d.get("responseTimeoutSeconds", "")), str(d.get("timeoutPolicy", "")),
-                      str(d.get("retryLogic", "")), f"{per}/{freq}s" if per else "-",
-                      str(d.get("concurrentExecLimit") or "-"), escape(origin) if prov else origin)
-    console.print(table)
+            row.append(cell(d.get("timeoutPolicy", "")))
+        if usage is not None:
+            row.append(cell(_uses(usage, name)))
+        if wide:
+            row.append(cell(f"{prov.short} {prov.path}", "") if prov else cell("not uploaded by idflow", "dim"))
+        else:
+            row.append(cell("idflow", "green") if prov else cell("-", "dim"))
+        rows.append(row)
+    show_table(console, f"Task definitions on the server ({len(taskdefs)})", columns, rows)
+    if usage is not None and uncertain:
+        console.print(f"[yellow]{uncertain} workflow task(s) choose what they run at run time[/]: a definition "
+                      "shown as unused may still be used ('idflow tasks show NAME' says where)")
+
+
+# ---- tasks diff -------------------------------------------------------------------------------
+def _print_changes(console: Console, item: PlanItem) -> None:
+    for change in item.changes:
+        console.print(f"    {safe(change.field)}: [red]{json_value(change.old)}[/] -> "
+                      f"[green]{json_value(change.new)}[/]")
+
+
+def _print_new(console: Console, item: PlanItem) -> None:
+    console.print(f"[bold green]+ {safe(item.name)}[/] [dim](new, {safe(item.source or '')})[/]")
+    for key, value in (item.desired or {}).items():
+        if key != "name":
+            console.print(f"[green]    {safe(key)}: {json_value(value)}[/]")
+
+
+def render_diff(console: Console, plan: Plan, verbose: bool = False) -> None:
+    """Like terraform's plan: a new definition with all its fields, a changed one field by field
+    (values as JSON), then what is only on the server: orphans one by one, foreign ones counted."""
+    for item in _items(plan, CREATE):
+        _print_new(console, item)
+    for item in _items(plan, UPDATE):
+        console.print(f"[bold yellow]~ {safe(item.name)}[/] [dim]({safe(item.source or '')})[/]")
+        _print_changes(console, item)
+    for item in _items(plan, ORPHANED):
+        console.print(f"[magenta]- {safe(item.name)}[/] [dim](orphaned: {ORPHANS_WHY})[/]")
+    foreign = plan.names(FOREIGN)
+    if foreign and (verbose or len(foreign) <= MAX_NAMES_LISTED):
+        for name in natural(foreign):
+            console.print(f"[dim]  {safe(name)} (foreign: not uploaded by this project; never touched)[/]")
+    if verbose:
+        for item in _items(plan, UNCHANGED):
+            console.print(f"[dim]= {safe(item.name)} (in sync)[/]")
+    counts = plan.counts()
+    console.print(f"\nPlan: [green]{counts[CREATE]} to create[/], [yellow]{counts[UPDATE]} to update[/], "
+                  f"{counts[UNCHANGED]} unchanged, [magenta]{counts[ORPHANED]} orphaned[/], "
+                  f"[dim]{counts[FOREIGN]} foreign[/]"
+                  + (" (-v lists them)" if len(foreign) > MAX_NAMES_LISTED and not verbose else ""))
+    if counts[ORPHANED]:
+        console.print(f"[magenta]Drift: {counts[ORPHANED]} orphaned definition(s) on the server[/] "
+                      f"({ORPHANS_WHY}).")
+    if not plan.has_drift:
+        console.print("[green]Nothing to upload.[/]" if counts[ORPHANED] else "[green]In sync: nothing to upload.[/]")
+
+
+# ---- tasks upload -----------------------------------------------------------------------------
+def render_upload_preview(err: Console, plan: Plan) -> None:
+    """Before an upload writes: what it is about to do, in the diff's form (counted at scale)."""
+    writes = _items(plan, CREATE, UPDATE)
+    if not writes:
+        return
+    if len(writes) > MAX_NAMES_LISTED:
+        err.print(f"about to write {len(writes)} definition(s): [green]{len(plan.of(CREATE))} to create[/], "
+                  f"[yellow]{len(plan.of(UPDATE))} to update[/] ('idflow tasks diff' shows each field)")
+        return
+    err.print("about to write:")
+    for item in writes:
+        if item.action == CREATE:
+            _print_new(err, item)
+        else:
+            err.print(f"[bold yellow]~ {safe(item.name)}[/] [dim]({safe(item.source or '')})[/]")
+            _print_changes(err, item)
+
+
+def _changes_by_name(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    items = (doc.get("plan") or {}).get("items") or []
+    return {i["name"]: i.get("changes") or [] for i in items if isinstance(i, dict) and "name" in i}
+
+
+def _change_text(changes: Iterable[dict[str, Any]]) -> str:
+    return ", ".join(f"{safe(c['field'])} {json_value(c.get('old'))} -> {json_value(c.get('new'))}"
+                     for c in changes)
 
 
 def render_apply(console: Console, doc: dict[str, Any]) -> None:
-    for key, colour, label in (("created", "green", "created"), ("updated", "yellow", "updated"),
-                               ("would_create", "green", "would create"), ("would_update", "yellow", "would update")):
-        names = doc.get(key) or []
-        if names:
-            console.print(f"[{colour}]{label} {len(names)}:[/] {escape(', '.join(names))}")
+    """What an upload did, one line per definition like `kubectl apply`; unchanged ones counted.
+    Beyond MAX_NAMES_LISTED lines: counts per outcome (every name is in --json)."""
+    changes = _changes_by_name(doc)
+    groups = [("created", "green", "created"), ("updated", "yellow", "updated"),
+              ("would_create", "green", "would create"), ("would_update", "yellow", "would update")]
+    lines = sum(len(doc.get(key) or []) for key, _c, _l in groups)
+    if lines > MAX_NAMES_LISTED:
+        counted = [f"[{colour}]{label} {len(doc[key])}[/]" for key, colour, label in groups if doc.get(key)]
+        console.print(", ".join(counted) + " [dim](too many to list: --json lists each)[/]")
+    else:
+        for key, colour, label in groups:
+            for name in natural(doc.get(key) or []):
+                detail = _change_text(changes.get(name, ())) if "update" in key else ""
+                console.print(f"[{colour}]{label}[/] {safe(name)}" + (f": {detail}" if detail else ""))
     if doc.get("unchanged"):
         console.print(f"[dim]unchanged {len(doc['unchanged'])}[/]")
-    for failure in doc.get("failed") or []:
-        console.print(f"[red]failed {escape(failure['name'])}:[/] {escape('; '.join(failure['errors']))}")
+    failed = sorted(doc.get("failed") or [], key=lambda f: natural_key(f["name"]))
+    for failure in failed[:MAX_NAMES_LISTED]:
+        console.print(f"[red]failed {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
+    if len(failed) > MAX_NAMES_LISTED:
+        console.print(f"[red]... and {len(failed) - MAX_NAMES_LISTED} more failed[/] (--json lists each)")
     if doc.get("not_attempted"):
         console.print(f"[red]not written (stopped after a failure) {len(doc['not_attempted'])}:[/] "
-                      f"{escape(', '.join(doc['not_attempted']))}")
+                      f"{name_list(doc['not_attempted'])}")
     if doc.get("backup"):
-        console.print(f"[dim]previous server copies backed up to {escape(doc['backup'])}[/]")
+        console.print(f"[dim]previous server copies backed up to {safe(doc['backup'])}[/]")
     if doc.get("dry_run"):
         console.print("[dim]dry run: nothing was written[/]")
     elif not (doc.get("created") or doc.get("updated") or doc.get("failed") or doc.get("not_attempted")):
@@ -123,8 +214,8 @@ def render_apply(console: Console, doc: dict[str, Any]) -> None:
 
 def render_provenance_warnings(err: Console, planned: Any) -> None:
     """On stderr, with --json too: an upload whose provenance will not name a clean commit."""
-    for name in planned.dirty:
-        err.print(f"[yellow]warning:[/] {escape(name)} has uncommitted changes; its provenance says +dirty "
+    for name in natural(planned.dirty):
+        err.print(f"[yellow]warning:[/] {safe(name)} has uncommitted changes; its provenance says +dirty "
                   "(commit first, or use --require-clean in CI)")
     if planned.provenance_missing:
         err.print("[yellow]warning:[/] no Git commit to name (not in a Git repository, or it has no commits yet): "
@@ -132,8 +223,12 @@ def render_provenance_warnings(err: Console, planned: Any) -> None:
 
 
 def render_upload(console: Console, outcome: Any, verbose: bool = False) -> None:
-    """An UploadOutcome: the plan field by field (dry run or -v), then what was written."""
-    if outcome.result is None or verbose:
+    """An UploadOutcome: a dry run shows the plan field by field; a write shows what it did."""
+    if outcome.result is None:
+        render_diff(console, outcome.plan, verbose)
+        console.print("[dim]dry run: nothing was written[/]")
+        return
+    if verbose:
         render_diff(console, outcome.plan, verbose)
     render_apply(console, outcome.to_json())
 
@@ -143,4 +238,4 @@ def render_issues(console: Console, issues: Any) -> None:
     for issue in issues:
         severity = getattr(issue, "severity", "error")
         colour = "red" if severity == "error" else "yellow"
-        console.print(f"[{colour}]{severity}[/] {escape(issue.path)}:{issue.line}: {escape(issue.message)}")
+        console.print(f"[{colour}]{safe(severity)}[/] {safe(issue.path)}:{safe(issue.line)}: {safe(issue.message)}")

@@ -5,20 +5,20 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from idflow.cli.render.text import safe
 
 
 def render_issues(console, issues, severity: str = "error") -> None:
     colour = "red" if severity == "error" else "yellow"
     for issue in issues:
-        console.print(f"[{colour}]{severity}[/] {escape(str(issue))}")
+        console.print(f"[{colour}]{severity}[/] {safe(str(issue))}")
 
 
 def render_changes(console, item) -> None:
     for change in item.changes:
         old = "(unset)" if change.old is None else json.dumps(change.old)
         new = "(unset)" if change.new is None else json.dumps(change.new)
-        console.print(f"    {escape(change.path)}: [red]{escape(old)}[/] -> [green]{escape(new)}[/]")
+        console.print(f"    {safe(change.path)}: [red]{safe(old)}[/] -> [green]{safe(new)}[/]")
 
 
 def render_sync(console, plan, verbose: bool) -> None:
@@ -29,12 +29,12 @@ def render_sync(console, plan, verbose: bool) -> None:
     for item in plan.items:
         if item.action == REMOTE_ONLY and not verbose:
             continue
-        where = f" [dim]{escape(item.path)}[/]" if item.path else ""
-        console.print(f"{escape(item.label)}: {labels[item.action]}{where}")
+        where = f" [dim]{safe(item.path)}[/]" if item.path else ""
+        console.print(f"{safe(item.label)}: {labels[item.action]}{where}")
         if verbose:
             render_changes(console, item)
         for ref in item.unknown_tasks:
-            console.print(f"    [yellow]warning[/] unknown task {escape(ref.task)} at {escape(ref.where)}")
+            console.print(f"    [yellow]warning[/] unknown task {safe(ref.task)} at {safe(ref.where)}")
     counts = {a: len(plan.of(a)) for a in labels}
     console.print(f"[green]in sync {counts[UNCHANGED]}[/] · [yellow]changed {counts[UPDATE]}[/] · "
                   f"[cyan]to upload {counts[CREATE]}[/] · [dim]only on the server {counts[REMOTE_ONLY]}[/]")
@@ -49,27 +49,27 @@ def render_upload(console, result, verbose: bool) -> None:
     for item in result.plan.items if result.dry_run else result.written:
         if item.action in verb:
             colour = "green" if item.action == CREATE else "yellow"
-            console.print(f"[{colour}]{verb[item.action]}[/] {escape(item.label)} [dim]{escape(item.path or '')}[/]")
+            console.print(f"[{colour}]{verb[item.action]}[/] {safe(item.label)} [dim]{safe(item.path or '')}[/]")
             if item.action == UPDATE and (verbose or result.dry_run):
                 render_changes(console, item)
     unchanged = len(result.plan.of(UNCHANGED))
     if unchanged:
         console.print(f"[dim]unchanged {unchanged}[/]")
     for item, changes in result.mismatched:
-        console.print(f"[red]failed {escape(item.label)}:[/] the server stored it differently from the file")
+        console.print(f"[red]failed {safe(item.label)}:[/] the server stored it differently from the file")
         for change in changes:
-            console.print(f"    {escape(change.path)}: server {escape(json.dumps(change.old))}, "
-                          f"file {escape(json.dumps(change.new))}")
+            console.print(f"    {safe(change.path)}: server {safe(json.dumps(change.old))}, "
+                          f"file {safe(json.dumps(change.new))}")
     for failure in result.to_json()["failed"]:
         if (failure["name"], failure["version"]) not in {(i.name, i.version) for i, _ in result.mismatched}:
-            console.print(f"[red]failed {escape(failure['name'])} v{failure['version']}:[/] "
-                          f"{escape('; '.join(failure['errors']))}")
+            console.print(f"[red]failed {safe(failure['name'])} v{failure['version']}:[/] "
+                          f"{safe('; '.join(failure['errors']))}")
     if result.not_attempted:
         why = "interrupted" if result.writes.interrupted else "stopped after a failure"
         console.print(f"[red]not attempted ({why}) {len(result.not_attempted)}:[/] "
-                      f"{escape(', '.join(i.label for i in result.not_attempted))}")
+                      f"{safe(', '.join(i.label for i in result.not_attempted))}")
     if result.backup:
-        console.print(f"[dim]previous server copies backed up to {escape(result.backup)}[/]")
+        console.print(f"[dim]previous server copies backed up to {safe(result.backup)}[/]")
     if result.dry_run:
         console.print("[dim]dry run: nothing was written[/]")
     elif not result.plan.to_write:
@@ -80,23 +80,23 @@ def render_outcome(console, outcome, timeout: float) -> None:
     doc = outcome.to_json()
     colour = "green" if outcome.ok else "red"
     if outcome.timed_out:
-        console.print(f"[red]timed out after {timeout:g} s[/]: the workflow is still {escape(outcome.status)} "
-                      f"(id {escape(outcome.workflow_id)})")
+        console.print(f"[red]timed out after {timeout:g} s[/]: the workflow is still {safe(outcome.status)} "
+                      f"(id {safe(outcome.workflow_id)})")
     else:
-        console.print(f"[{colour}]{escape(outcome.status)}[/] [dim]{escape(outcome.workflow_id)}[/]")
+        console.print(f"[{colour}]{safe(outcome.status)}[/] [dim]{safe(outcome.workflow_id)}[/]")
     if doc["reasonForIncompletion"]:
-        console.print(f"[red]reason:[/] {escape(doc['reasonForIncompletion'])}")
+        console.print(f"[red]reason:[/] {safe(doc['reasonForIncompletion'])}")
     for task in doc["failedTasks"]:
         label = f"{task['ref']} ({task['task']}) {task['status']}"
-        console.print(f"[red]task {escape(label)}:[/] {escape(task['reasonForIncompletion'] or 'no reason given')}")
+        console.print(f"[red]task {safe(label)}:[/] {safe(task['reasonForIncompletion'] or 'no reason given')}")
     console.print_json(json.dumps(doc["output"]))
 
 
 def render_local(console: Console, local: Any) -> None:
     doc = local.to_json()
     for row in doc["workflows"]:
-        console.print(f"[bold]{escape(row['name'])}[/] v{row['version']} [dim]{escape(row['path'])}[/]  "
-                      f"tasks: {escape(', '.join(row['tasks']) or '-')}")
+        console.print(f"[bold]{safe(row['name'])}[/] v{safe(row['version'])} [dim]{safe(row['path'])}[/]  "
+                      f"tasks: {safe(', '.join(row['tasks']) or '-')}")
     console.print(f"{len(doc['workflows'])} local workflow(s)")
     render_issues(console, local.issues)
     render_issues(console, local.warnings, "warning")
@@ -104,8 +104,8 @@ def render_local(console: Console, local: Any) -> None:
 
 def render_remote(console: Console, rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        others = f" [dim](versions {', '.join(map(str, row['versions']))})[/]" if len(row["versions"]) > 1 else ""
-        console.print(f"[bold]{escape(row['name'])}[/] v{row['latest']}{others}")
+        others = f" [dim](versions {safe(', '.join(map(str, row['versions'])))})[/]" if len(row["versions"]) > 1 else ""
+        console.print(f"[bold]{safe(row['name'])}[/] v{safe(row['latest'])}{others}")
     console.print(f"{len(rows)} workflow(s) on the server")
 
 
@@ -113,29 +113,29 @@ def render_not_uploaded(console: Console, plan: Any) -> None:
     for item in plan.items:
         if item.not_uploaded:
             tasks = ", ".join(item.not_uploaded)
-            console.print(f"[yellow]warning:[/] {escape(item.label)} uses task(s) {escape(tasks)} that are defined "
+            console.print(f"[yellow]warning:[/] {safe(item.label)} uses task(s) {safe(tasks)} that are defined "
                           "locally but not on the server yet: run 'idflow tasks upload "
-                          f"{escape(' '.join(item.not_uploaded))}' before running it")
+                          f"{safe(' '.join(item.not_uploaded))}' before running it")
 
 
 def render_task_status(console: Console, task: dict[str, Any]) -> None:
     colour = {"COMPLETED": "green", "IN_PROGRESS": "cyan", "SCHEDULED": "dim"}.get(task["status"], "red")
-    reason = f" [dim]({escape(task['reasonForIncompletion'])})[/]" if task.get("reasonForIncompletion") else ""
-    console.print(f"  {escape(str(task['ref']))} [dim]{escape(str(task['task']))}[/]: "
-                  f"[{colour}]{escape(str(task['status']))}[/]{reason}")
+    reason = f" [dim]({safe(task['reasonForIncompletion'])})[/]" if task.get("reasonForIncompletion") else ""
+    console.print(f"  {safe(str(task['ref']))} [dim]{safe(str(task['task']))}[/]: "
+                  f"[{colour}]{safe(str(task['status']))}[/]{reason}")
 
 
 def render_follow_hint(console: Console, workflow_id: str) -> None:
-    console.print(f"[dim]follow it: idflow workflow status {escape(workflow_id)}[/]")
+    console.print(f"[dim]follow it: idflow workflow status {safe(workflow_id)}[/]")
 
 
 def render_status(console: Console, outcome: Any) -> None:
     doc = outcome.to_json()
     colour = {"COMPLETED": "green", "RUNNING": "cyan", "PAUSED": "yellow"}.get(outcome.status, "red")
-    console.print(f"[bold]{escape(str(doc['name']))}[/] v{doc['version']} [{colour}]{escape(outcome.status)}[/] "
-                  f"[dim]{escape(outcome.workflow_id)}[/]")
+    console.print(f"[bold]{safe(str(doc['name']))}[/] v{doc['version']} [{colour}]{safe(outcome.status)}[/] "
+                  f"[dim]{safe(outcome.workflow_id)}[/]")
     if doc["reasonForIncompletion"]:
-        console.print(f"[red]reason:[/] {escape(doc['reasonForIncompletion'])}")
+        console.print(f"[red]reason:[/] {safe(doc['reasonForIncompletion'])}")
     for task in doc["tasks"]:
         render_task_status(console, task)
     if not doc["tasks"]:
@@ -147,12 +147,12 @@ def render_action(console: Console, action: Any) -> None:
     done = {"terminate": "terminated", "retry": "retried"}[action.action]
     label = f"{action.name} run {action.workflow_id}"
     if not action.changed:
-        console.print(f"[dim]{escape(label)} was already {escape(action.before)}; nothing changed[/]")
+        console.print(f"[dim]{safe(label)} was already {safe(action.before)}; nothing changed[/]")
         return
-    console.print(f"{done} {escape(label)}: {escape(action.before)} -> {escape(action.after)}")
+    console.print(f"{done} {safe(label)}: {safe(action.before)} -> {safe(action.after)}")
 
 
 def render_new(console: Console, created: dict[str, Any]) -> None:
-    console.print(f"created workflow [bold]{escape(created['workflow'])}[/]: {escape(created['created'])}")
-    console.print(f"[dim]next: edit it, then `idflow workflows upload {escape(created['workflow'])}` and "
-                  f"`idflow workflow run {escape(created['workflow'])} --wait`[/]")
+    console.print(f"created workflow [bold]{safe(created['workflow'])}[/]: {safe(created['created'])}")
+    console.print(f"[dim]next: edit it, then `idflow workflows upload {safe(created['workflow'])}` and "
+                  f"`idflow workflow run {safe(created['workflow'])} --wait`[/]")

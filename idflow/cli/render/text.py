@@ -1,0 +1,59 @@
+"""The one way a foreign string reaches rich markup, and the small text helpers every view shares.
+
+Names, descriptions, paths, commit subjects and error bodies come from the server or
+from files. `safe` shows their control characters as visible escapes (so an ANSI or
+OSC sequence cannot move the cursor, erase lines or set the clipboard) and escapes
+rich markup (so `[green]` in a name is printed, not obeyed).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable
+
+from rich.markup import escape
+
+from idflow.sanitize import terminal_safe
+
+# Beyond this many names a view counts instead of listing, and points to --json.
+MAX_NAMES_LISTED = 30
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def safe(value: Any) -> str:
+    """`value` as text that is safe inside rich markup and on a terminal."""
+    return escape(terminal_safe(str(value)))
+
+
+def plain(value: Any) -> str:
+    """`value` safe on a terminal, for rich objects that take text, not markup (Text, titles)."""
+    return terminal_safe(str(value))
+
+
+def json_value(value: Any) -> str:
+    """A field's value as JSON (`"ALERT_ONLY"`, `60`, `null` as `(unset)`), safe in markup."""
+    if value is None:
+        return "(unset)"
+    return safe(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def natural_key(name: Any) -> tuple[tuple[Any, ...], str]:
+    """Sort key that puts `t2` before `t10`: digit runs compare as numbers (the split
+    alternates text and digits, so equal positions always hold the same type)."""
+    parts = _DIGITS.split(str(name))
+    return tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts)), str(name)
+
+
+def natural(names: Iterable[Any]) -> list[Any]:
+    return sorted(names, key=natural_key)
+
+
+def name_list(names: Iterable[Any], *, limit: int = MAX_NAMES_LISTED) -> str:
+    """Names sorted naturally and comma-separated, safe in markup; beyond `limit`, the first
+    ones and a count of the rest (the full list is in --json)."""
+    ordered = natural(names)
+    shown = ", ".join(safe(n) for n in ordered[:limit])
+    if len(ordered) > limit:
+        shown += f" ... and {len(ordered) - limit} more (--json lists them all)"
+    return shown
