@@ -1,4 +1,11 @@
-"""Configuration: CLI flag > environment > config file > defaults.
+"""Configuration: CLI flag > environment variables > selected environment entry > config file > defaults.
+
+`environments:` maps a name to connection and behaviour keys (ENVIRONMENT_KEYS, plus
+`protected`); `--env NAME`, a flow's `environment` parameter, `IDFLOW_ENV` or
+`default_environment:` selects one. An environment named explicitly (--env, the flow
+parameter) that sets `conductor_server_url` beats an ambient CONDUCTOR_SERVER_URL: asking
+for `prod` by name must never reach the server a shell happened to export. `ignored`
+records what was overridden that way, and doctor shows it.
 
 `config/idflow.yml` may use the flat keys of the task-management guide
 (`conductor_server_url`, `conductor_api_key_env_var`) or ID Flow's nested form
@@ -9,11 +16,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
 from idflow.config_yaml import read_yaml, short
 from idflow.errors import ConfigError
+from idflow.identity import ProjectIdentity, resolve_identity
 from idflow.sanitize import redact_url
 
 DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
@@ -37,6 +46,9 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
 }
 NESTED = {"server_url": "conductor_server_url", "api_key_env_var": "conductor_api_key_env_var"}
 # Numbers with a floor: (smallest allowed, strictly greater?) -- 0 retries is fine, a 0 s timeout is not.
+# What an `environments:` entry may set (the auth key id/secret variables are fixed names, no config keys).
+ENVIRONMENT_KEYS = ("conductor_server_url", "conductor_api_key_env_var", "verify_tls", "require_clean", "batch_size")
+FLAG, ENV_VAR, ENTRY, FILE_KEY, DEFAULT = "flag", "environment variable", "environment entry", "config key", "default"
 MINIMUM = {"request_timeout_seconds": (0, True), "max_retries": (0, False), "batch_size": (1, False)}
 
 
@@ -54,10 +66,15 @@ class Config:
     batch_size: int = 500
     verify_tls: bool = True
     prefect_secret_block: str | None = None
-    project: str | None = None         # identity stamped on uploads; default: the project dir's name
+    project: str | None = None         # the `project:` key; see `identity` for the one in use
     path: str | None = None            # the file read, if any
     source_form: str = "defaults"      # "flat", "nested", or "defaults"
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
+    environment: str | None = None     # the selected `environments:` entry
+    environment_source: str = "none"   # "--env", "flow parameter", "IDFLOW_ENV", "default_environment", "none"
+    environments: tuple[str, ...] = ()  # every name under `environments:`
+    protected: bool = False            # the selected environment: writes need --yes and a clean tree
+    ignored: dict[str, str] = field(default_factory=dict)  # key -> a value that lost, and why
 
     @property
     def api_url(self) -> str:
@@ -73,10 +90,24 @@ class Config:
         """api_url without user:password, for messages, plans and logs."""
         return without_userinfo(self.api_url)
 
+    @cached_property
+    def identity(self) -> ProjectIdentity:
+        """Who owns what this project uploads: `project:`, else the origin remote, else unknown."""
+        return resolve_identity(self.project, self.base_dir)
+
     @property
-    def project_name(self) -> str:
-        """Which project this is: set `project` when two checkouts share a directory name."""
-        return self.project or self.base_dir.resolve().name
+    def project_name(self) -> str | None:
+        """The identity stamped on uploads; None when unknown (never the directory's name)."""
+        return self.identity.value
+
+    def origin_kind(self, key: str) -> str:
+        """Where `key` came from: FLAG, ENV_VAR, ENTRY, FILE_KEY or DEFAULT."""
+        origin = self.origins.get(key, "")
+        if origin == "command line":
+            return FLAG
+        if origin.startswith("environment entry"):
+            return ENTRY
+        return ENV_VAR if origin.startswith("environment ") else FILE_KEY if origin.startswith("file") else DEFAULT
 
     def resolve(self, relative: str) -> Path:
         path = Path(relative).expanduser()
@@ -97,6 +128,7 @@ def url_problem(url: str) -> str | None:
     if not normalise_server_url(url).startswith(("http://", "https://")):
         return "must start with http:// or https://"
     import httpx
+
 
     try:
         parsed = httpx.URL(normalise_server_url(url))
@@ -122,31 +154,48 @@ def normalise_server_url(url: str) -> str:
 
 
 def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None,
-                environ: Mapping[str, str] | None = None) -> Config:
-    """Build the Config: overrides (CLI flags) > environment > file > defaults."""
+                environ: Mapping[str, str] | None = None, environment: str | None = None,
+                environment_source: str = "--env") -> Config:
+    """Build the Config: overrides (CLI flags) > environment variables > the selected
+    environment entry > file > defaults. `environment` is a name asked for explicitly
+    (`environment_source` says how: --env or a flow parameter)."""
     env = os.environ if environ is None else environ
     origins: dict[str, str] = {}
     explicit = path or env.get("IDFLOW_CONFIG")
     file_path = Path(explicit) if explicit else DEFAULT_CONFIG_PATH
     values: dict[str, Any] = {}
     form = "defaults"
+    entries: dict[str, dict[str, Any]] = {}
+    default_name = None
     if file_path.exists():
-        values, form = _read_file(file_path)
+        values, form, entries, default_name = _read_file(file_path)
         origins.update({k: f"file {file_path}" for k in values})
     elif explicit:
         raise ConfigError(f"config file {file_path} does not exist",
                           hint="create it, or drop --config / IDFLOW_CONFIG to use the defaults")
+    name, source = _select_environment(environment, environment_source, env, entries, default_name, file_path)
+    entry = dict(entries.get(name, {})) if name else {}
+    protected = bool(entry.pop("protected", False))
+    values.update(entry)
+    origins.update({k: f"environment entry {name} (file {file_path})" for k in entry})
+    ignored: dict[str, str] = {}
     for env_name, key in (("CONDUCTOR_SERVER_URL", "conductor_server_url"), ("IDFLOW_TASKS_DIR", "tasks_dir"),
                           ("IDFLOW_WORKFLOWS_DIR", "workflows_dir"), ("IDFLOW_STATE_DIR", "state_dir")):
-        if env.get(env_name):
-            values[key] = env[env_name]
-            origins[key] = f"environment {env_name}"
+        if not env.get(env_name):
+            continue
+        if key in entry and source in ("--env", "flow parameter"):
+            ignored[key] = (f"environment {env_name} is set but ignored: environment {name} was selected "
+                            f"with {source} and sets {key}")
+            continue
+        values[key] = env[env_name]
+        origins[key] = f"environment {env_name}"
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
             origins[key] = "command line"
     config = replace(Config(), **values, path=str(file_path) if file_path.exists() else None,
-                     source_form=form, origins=origins)
+                     source_form=form, origins=origins, environment=name, environment_source=source,
+                     environments=tuple(entries), protected=protected, ignored=ignored)
     problem = url_problem(config.conductor_server_url)
     if problem:
         raise ConfigError(f"conductor_server_url {shown_url(config.conductor_server_url)} "
@@ -154,14 +203,62 @@ def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] 
     return config
 
 
-def _read_file(path: Path) -> tuple[dict[str, Any], str]:
+def _select_environment(asked: str | None, asked_source: str, env: Mapping[str, str],
+                        entries: dict[str, dict[str, Any]], default_name: str | None,
+                        file_path: Path) -> tuple[str | None, str]:
+    """(name, how it was chosen): the explicit name > IDFLOW_ENV > default_environment > none."""
+    for name, source in ((asked, asked_source), (env.get("IDFLOW_ENV"), "IDFLOW_ENV"),
+                         (default_name, "default_environment")):
+        if not name:
+            continue
+        if name not in entries:
+            known = ", ".join(entries) or f"none: {file_path} has no environments: mapping"
+            raise ConfigError(f"unknown environment {short(name)} (from {source})", hint=f"known environments: {known}")
+        return name, source
+    return None, "none"
+
+
+def _read_environments(path: Path, data: dict[str, Any], lines: dict[str, int]) -> tuple[dict, str | None]:
+    """`environments:` (name -> entry) and `default_environment:`, each entry checked like a top-level key."""
+    raw = data.pop("environments", None) or {}
+    default_name = data.pop("default_environment", None)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}:{lines.get('environments', 1)}: environments must be a mapping of names "
+                          f"to settings, got {type(raw).__name__}")
+    entries: dict[str, dict[str, Any]] = {}
+    for name, entry in raw.items():
+        where = f"{path}:{lines.get(f'environments.{name}', 1)}"
+        if not isinstance(name, str) or not name or not isinstance(entry, (dict, type(None))):
+            raise ConfigError(f"{where}: environments.{short(name)} must be a name with a mapping of settings")
+        checked = {}
+        for key, value in (entry or {}).items():
+            line = lines.get(f"environments.{name}.{key}", 1)
+            if key == "protected":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{path}:{line}: environments.{name}.protected must be true or false")
+            elif key not in ENVIRONMENT_KEYS:
+                raise ConfigError(f"{path}:{line}: environments.{name}: unknown key {short(key)}",
+                                  hint=f"an environment may set: {', '.join(ENVIRONMENT_KEYS)}, protected")
+            else:
+                _check_value(path, line, f"environments.{name}.{key}", key, value)
+            checked[key] = value
+        entries[name] = checked
+    if default_name is not None and (not isinstance(default_name, str) or default_name not in entries):
+        raise ConfigError(f"{path}:{lines.get('default_environment', 1)}: default_environment "
+                          f"{short(default_name)} is not under environments:",
+                          hint=f"known environments: {', '.join(entries) or 'none'}")
+    return entries, default_name
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], str, dict[str, dict[str, Any]], str | None]:
     document = read_yaml(path)
     data = document.data
     if data is None:
-        return {}, "defaults"
+        return {}, "defaults", {}, None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of keys to values, got {type(data).__name__}")
     lines = dict(document.lines)
+    entries, default_name = _read_environments(path, data, lines)
     shown = {key: key for key in data}  # the name as the file spells it, for messages
     form = "flat"
     if "conductor" in data:
@@ -186,24 +283,30 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
     for key, value in data.items():
         line = lines.get(key, 1)
         if key not in KEYS:
-            raise ConfigError(f"{path}:{line}: unknown key {short(key)}", hint=f"known keys: {', '.join(KEYS)}")
-        kind, _ = KEYS[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        bad_bool = isinstance(value, bool) and bool not in kinds
-        if bad_bool or not isinstance(value, kinds):
-            expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
-            # Whatever holds text may hold a password: for the URL, show only numbers and the like.
-            safe = not isinstance(value, (str, list, dict)) or key != "conductor_server_url"
-            got = short(value) if safe else "(not shown: it may hold a password)"
-            raise ConfigError(f"{path}:{line}: {shown[key]} must be {expected}, got {type(value).__name__} {got}")
-        if key == "tasks_dirs" and not all(isinstance(d, str) and d for d in value):
-            raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {short(value)}")
-        if key == "conductor_server_url" and url_problem(value):
-            raise ConfigError(f"{path}:{line}: {shown[key]} {shown_url(value)} {url_problem(value)}")
-        if key in MINIMUM:
-            floor, strict = MINIMUM[key]
-            if value < floor or (strict and value == floor) or value != value or value == float("inf"):
-                raise ConfigError(f"{path}:{line}: {key} must be a finite number {'>' if strict else '>='} {floor}, "
-                                  f"got {short(value)}")
+            raise ConfigError(f"{path}:{line}: unknown key {short(key)}",
+                              hint=f"known keys: {', '.join(KEYS)}, environments, default_environment")
+        _check_value(path, line, shown[key], key, value)
         values[key] = value
-    return values, form
+    return values, form, entries, default_name
+
+
+def _check_value(path: Path, line: int, shown: str, key: str, value: Any) -> None:
+    """Refuse a value of the wrong type or range for `key`, naming the file and line."""
+    kind, _ = KEYS[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    bad_bool = isinstance(value, bool) and bool not in kinds
+    if bad_bool or not isinstance(value, kinds):
+        expected = " or ".join(k.__name__ for k in kinds if k is not type(None))
+        # Whatever holds text may hold a password: for the URL, show only numbers and the like.
+        safe = not isinstance(value, (str, list, dict)) or key != "conductor_server_url"
+        got = short(value) if safe else "(not shown: it may hold a password)"
+        raise ConfigError(f"{path}:{line}: {shown} must be {expected}, got {type(value).__name__} {got}")
+    if key == "tasks_dirs" and not all(isinstance(d, str) and d for d in value):
+        raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {short(value)}")
+    if key == "conductor_server_url" and url_problem(value):
+        raise ConfigError(f"{path}:{line}: {shown} {shown_url(value)} {url_problem(value)}")
+    if key in MINIMUM:
+        floor, strict = MINIMUM[key]
+        if value < floor or (strict and value == floor) or value != value or value == float("inf"):
+            sign = ">" if strict else ">="
+            raise ConfigError(f"{path}:{line}: {shown} must be a finite number {sign} {floor}, got {short(value)}")

@@ -127,7 +127,7 @@ def _check_expansion(root: yaml.Node, path: Path, limit: int) -> None:
 
 
 def _key_lines(node: yaml.Node) -> dict[str, int]:
-    """Line of each top-level key, and of each key under `conductor` as "conductor.<key>"."""
+    """Line of each top-level key, of each key under `conductor` as "conductor.<key>", and under `environments`."""
     lines: dict[str, int] = {}
     if not isinstance(node, yaml.MappingNode):
         return lines
@@ -139,4 +139,12 @@ def _key_lines(node: yaml.Node) -> dict[str, int]:
             for sub, _ in value.value:
                 if isinstance(sub, yaml.ScalarNode):
                     lines.setdefault(f"conductor.{sub.value}", sub.start_mark.line + 1)
+        if key.value == "environments" and isinstance(value, yaml.MappingNode):  # "environments.<name>[.<key>]"
+            for name, entry in value.value:
+                if not isinstance(name, yaml.ScalarNode):
+                    continue
+                lines.setdefault(f"environments.{name.value}", name.start_mark.line + 1)
+                for sub, _ in entry.value if isinstance(entry, yaml.MappingNode) else ():
+                    if isinstance(sub, yaml.ScalarNode):
+                        lines.setdefault(f"environments.{name.value}.{sub.value}", sub.start_mark.line + 1)
     return lines

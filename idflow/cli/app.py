@@ -29,12 +29,14 @@ def _version(value: bool) -> None:
 def root(ctx: typer.Context,
          config: Optional[str] = typer.Option(None, "--config", "-c", help="Config file (default config/idflow.yml)."),
          server_url: Optional[str] = typer.Option(None, "--server-url", help="Conductor API URL, overrides config."),
+         env: Optional[str] = typer.Option(None, "--env", help="Environment under `environments:` in the config "
+                                           "(default: IDFLOW_ENV, then default_environment)."),
          tasks_dir: Optional[str] = typer.Option(None, "--tasks-dir", help="Task files directory, overrides config."),
          json_: bool = typer.Option(False, "--json", help="Print exactly one JSON document on stdout."),
          verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail; tracebacks on errors."),
          insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS certificates (explicit opt-in)."),
          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the versions of idflow, conductor-python, Prefect and Python.")):
-    ctx.obj = CliState(config_path=config, server_url=server_url, tasks_dir=tasks_dir, json=json_,
+    ctx.obj = CliState(config_path=config, server_url=server_url, tasks_dir=tasks_dir, environment=env, json=json_,
                        verbose=verbose, insecure=insecure,
                        interruption=_INTERRUPTION[0] if _INTERRUPTION else None)
     _LAST_STATE[:] = [ctx.obj]

@@ -19,6 +19,7 @@ from idflow.cli.commands import init as init_cmd
 from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, tasks_show, worker
 from idflow.cli.commands import workflow_backups, workflows
 from idflow.cli.commands import events as events_cmd
+from idflow.cli.commands import tasks_adopt
 
 doctor = doctor_cmd.doctor
 init = init_cmd.init
@@ -31,6 +32,7 @@ for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff)
                       ("backup", tasks_backup.backup), ("backups", tasks_backup.backups),
                       ("restore", tasks_backup.restore), ("new", tasks_local.new_task)):
     tasks_app.command(name)(command)
+tasks_app.command("adopt")(tasks_adopt.adopt)
 
 
 class _SiblingGroup(TyperGroup):

@@ -6,5 +6,7 @@ import typer
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON document on stdout.")
 VERBOSE_OPTION = typer.Option(False, "--verbose", "-v", help="Show more detail.")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
+# A command that never asks still writes: to a protected environment only with --yes (CliState.yes_given).
+PROTECTED_YES_OPTION = typer.Option(False, "--yes", "-y", help="Confirm a write to a protected environment.")
 PREFECT_OPTION = typer.Option(False, "--prefect",
                               help="Run as a Prefect flow run on the server in PREFECT_API_URL (shown in its UI).")

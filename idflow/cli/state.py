@@ -21,6 +21,8 @@ class CliState:
     json: bool = False
     verbose: bool = False
     insecure: bool = False
+    environment: str | None = None     # --env NAME
+    command_params: dict = field(default_factory=dict)  # the running command's options (its --yes)
     _config: Any = None
     _client: Any = None
     interruption: Any = None           # idflow.interrupt.Interruption, installed by main()
@@ -34,7 +36,7 @@ class CliState:
             overrides = {"conductor_server_url": self.server_url, "tasks_dir": self.tasks_dir}
             if self.insecure:
                 overrides["verify_tls"] = False
-            self._config = load_config(self.config_path, overrides=overrides)
+            self._config = load_config(self.config_path, overrides=overrides, environment=self.environment)
         return self._config
 
     def client(self):
@@ -47,7 +49,11 @@ class CliState:
     def session(self):
         from idflow.usecases import Session
 
-        return Session(self.config(), make_client=lambda _config: self.client(), interruption=self.interruption)
+        return Session(self.config(), make_client=lambda _config: self.client(), interruption=self.interruption,
+                       writes_confirmed=self.yes_given)
+
+    def yes_given(self) -> bool:
+        return bool(self.command_params.get("yes"))
 
     def run(self, flow_name: str, usecase: Callable[..., Any], outcome_type: Any, *, prefect: bool = False,
             flow_params: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
@@ -57,6 +63,10 @@ class CliState:
         """
         if prefect:
             from idflow.cli.prefect_bridge import run_for_cli
+            from idflow.protection import check_protected_write
+
+            if flow_name not in ("diff", "discover") and not (flow_params or {}).get("dry_run"):
+                check_protected_write(self.config(), confirmed=self.yes_given())  # the flow cannot ask for --yes
 
             doc = run_for_cli(self, flow_name, **(flow_params or {}))
             return outcome_type.from_json(doc), doc
@@ -114,6 +124,7 @@ def state(ctx: typer.Context, json_flag: bool = False) -> CliState:
     if root.obj is None:
         root.obj = CliState()
     current: CliState = root.obj
+    current.command_params = dict(ctx.params)
     if json_flag:
         current.json = True
     return current

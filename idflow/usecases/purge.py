@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from idflow.errors import RefusedError
+from idflow.identity import require_identity
 from idflow.interrupt import requested
 from idflow.taskdefs.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
 from idflow.taskdefs.purge import plan_purge as decide_purge
@@ -98,6 +99,8 @@ def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False
           run: StepRunner = direct) -> PurgeOutcome:
     """`tasks purge`: plan, show (confirm), back up, delete, read back."""
     config = session.config
+    if orphaned:
+        require_identity(config.identity, "purge --orphaned")
     discovery = run(discover, config)
     taskdefs = run(fetch_taskdefs, session)
     workflows = run(fetch_workflows, session)
@@ -138,6 +141,8 @@ class SyncOutcome:
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
          confirm: Confirm | None = None, run: StepRunner = direct) -> SyncOutcome:
     """`tasks sync`: upload new and changed; with prune, purge orphans with every protection."""
+    if prune:  # before the upload: a sync that cannot prune is refused whole
+        require_identity(session.config.identity, "sync --prune")
     uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, run=run)
     if not prune:
         return SyncOutcome(uploaded)

@@ -13,6 +13,9 @@ class Session:
     config: Any
     make_client: Callable[[Any], Any] | None = None
     interruption: Any = None            # idflow.interrupt.Interruption: write loops stop on a signal
+    # A protected environment's writes need this (the CLI's --yes; a flow run is started on purpose)
+    # and a clean tree: idflow.protection. A callable, because commands know --yes only when they run.
+    writes_confirmed: Callable[[], bool] = lambda: False
     _client: Any = field(default=None, repr=False)
 
     @property
@@ -23,6 +26,11 @@ class Session:
 
                 self.make_client = client_from_config
             self._client = self.make_client(self.config)
+            if getattr(self.config, "protected", False):
+                from idflow.protection import GuardedClient, check_protected_write
+
+                self._client = GuardedClient(self._client, lambda: check_protected_write(
+                    self.config, confirmed=self.writes_confirmed()))
         return self._client
 
     @property

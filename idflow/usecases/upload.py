@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 
 from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
 from idflow.errors import InvalidDefinitions, NoSuchTask, RefusedError
+from idflow.identity import NOBODY
 from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan
 from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
@@ -60,7 +61,8 @@ def plan_definitions(config: Any, tasks: list[Any], taskdefs: list[dict[str, Any
         unique.setdefault(task.name, task)
     return make_plan([t.task_def for t in unique.values()], taskdefs,
                      sources={t.name: f"{t.path}:{t.line}" for t in unique.values()},
-                     provenance=provenance, force=force, server_url=config.safe_api_url, project=config.project_name)
+                     provenance=provenance, force=force, server_url=config.safe_api_url,
+                     project=config.project_name or NOBODY)  # no identity: nothing on the server is ours
 
 
 @dataclass(frozen=True)

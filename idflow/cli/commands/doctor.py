@@ -8,6 +8,7 @@ import typer
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
 from idflow.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
+from idflow.identity import IDENTITY_HINT
 
 
 @dataclass
@@ -28,6 +29,7 @@ def run_checks(cli) -> list[Check]:
     form = {"flat": "flat keys (conductor_server_url)", "nested": "ID Flow nested keys (conductor.server_url)",
             "defaults": "defaults"}[config.source_form]
     checks.append(Check("config", True, f"{where}, read as {form}"))
+    checks.extend(context_checks(config))
     from idflow.conductor.client import ConductorClient, RetryPolicy
     from idflow.conductor.auth import auth_from_env
 
@@ -58,21 +60,57 @@ def run_checks(cli) -> list[Check]:
     return checks
 
 
+def context_checks(config) -> list[Check]:
+    """Which environment, which server URL and where it came from, and who this project is."""
+    if config.environment:
+        protected = ", protected: writes need --yes and a clean tree" if config.protected else ""
+        env = Check("environment", True, f"{config.environment} (selected by {config.environment_source}{protected})")
+    else:
+        known = f"; known: {', '.join(config.environments)} (--env NAME)" if config.environments else ""
+        env = Check("environment", True, f"none selected{known}")
+    kind = config.origin_kind("conductor_server_url")
+    which = {"flag": " --server-url", "environment variable": " CONDUCTOR_SERVER_URL", "default": "",
+             "environment entry": f" {config.environment} in {config.path}", "config key": f" in {config.path}"}[kind]
+    url = Check("server url", True, f"{config.safe_api_url} from {kind}{which}")
+    ignored = [Check("overridden", True, why) for why in config.ignored.values()]
+    identity = config.identity
+    if identity.value is None:
+        who = Check("identity", True, "none: purge --orphaned and sync --prune refuse; uploads are stamped "
+                    "without a project", IDENTITY_HINT)
+    else:
+        who = Check("identity", True, f"{identity.value} (from {identity.source})")
+    return [env, url, *ignored, who]
+
+
+def context_json(config) -> dict:
+    """doctor --json's account of the resolved config: the same one every command reads."""
+    return {"environment": {"name": config.environment, "selected_by": config.environment_source,
+                            "protected": config.protected, "known": list(config.environments)},
+            "server_url": {"url": config.safe_api_url, "source": config.origin_kind("conductor_server_url"),
+                           "origin": config.origins.get("conductor_server_url", "default"),
+                           "ignored": config.ignored.get("conductor_server_url")},
+            "identity": config.identity.to_json()}
+
+
 def doctor(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
-    """Check config, server, auth and the tasks directory; say what to fix."""
+    """Check config, environment, server URL, identity, server, auth and the tasks directory; say what to fix."""
     cli = state(ctx, json_)
     checks = run_checks(cli)
     ok = all(c.ok for c in checks)
+    context = {}
+    if cli._config is not None:
+        context = context_json(cli._config)
+        context["server_url"]["answers"] = next((c.ok for c in checks if c.name == "server"), False)
 
     def render(console) -> None:
         from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
         for c in checks:
             mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
-            console.print(f"{mark} [bold]{c.name:<10}[/] {escape(c.detail)}")
+            console.print(f"{mark} [bold]{c.name:<11}[/] {escape(c.detail)}")
             if c.fix:
-                console.print(f"           [dim]fix:[/] {escape(c.fix)}")
+                console.print(f"            [dim]fix:[/] {escape(c.fix)}")
 
-    cli.emit({"ok": ok, "checks": [asdict(c) for c in checks]}, render)
+    cli.emit({"ok": ok, **context, "checks": [asdict(c) for c in checks]}, render)
     if not ok:
         raise typer.Exit(EXIT_ERROR)

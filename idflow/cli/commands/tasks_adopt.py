@@ -1,0 +1,31 @@
+"""`idflow tasks adopt --from OLD_ID [NAME...]`: re-stamp definitions of an older identity as this project's."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from idflow.cli.options import JSON_OPTION, YES_OPTION
+from idflow.cli.state import state
+from idflow.errors import EXIT_ERROR
+
+
+def adopt(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these definitions."),
+          from_project: str = typer.Option(..., "--from", help="The old identity their stamp names (e.g. an old "
+                                           "directory name; `idflow tasks list --sync -v` shows stamps)."),
+          yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+          json_: bool = JSON_OPTION) -> None:
+    """Take over definitions stamped under an older project identity (a dry run first; asks, or -y)."""
+    from idflow.cli.render.adopt import render_adopt_outcome, render_adopt_plan
+    from idflow.usecases.adopt import adopt as adopt_definitions
+
+    cli = state(ctx, json_)
+
+    def confirm(plan) -> None:
+        render_adopt_plan(cli.err, plan)  # on stderr: seen before the question, even with --json
+        cli.confirm(f"Re-stamp {len(plan.names)} definition(s) as project {plan.to_project}?", yes=yes)
+
+    outcome = adopt_definitions(cli.session(), from_project, names=names or (), dry_run=dry_run, confirm=confirm)
+    cli.emit(outcome.to_json(), lambda console: render_adopt_outcome(console, outcome))
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)

@@ -1,0 +1,69 @@
+"""A protected environment (`protected: true` under `environments:`): every write needs
+`--yes` and a clean Git tree, or it is refused (exit 3) before the first write request.
+
+The check sits on the client's write methods, so every operation that writes (upload,
+apply, purge, sync, rollback, restore, adopt, workflows, event handlers, a workflow
+start) passes it, whichever command or flow drives it; reads and dry runs never do.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from idflow.errors import RefusedError
+
+# Every client method that changes the server. tests/test_environments.py checks that each
+# public method of ConductorClient is either here or in READ_METHODS.
+WRITE_METHODS = frozenset({"upsert_taskdefs", "delete_taskdef", "upsert_workflows", "delete_workflow",
+                           "create_event_handler", "update_event_handler", "delete_event_handler",
+                           "start_workflow", "terminate_workflow", "retry_workflow"})
+READ_METHODS = frozenset({"list_taskdefs", "get_taskdef", "list_workflows", "get_workflow",
+                          "list_event_handlers", "get_execution", "workflow_names", "health", "server_version",
+                          "close"})
+
+
+def protected_write_problems(config: Any, *, confirmed: bool) -> list[str]:
+    """Why a write to the selected environment may not go ahead ([]: it may)."""
+    if not getattr(config, "protected", False):
+        return []
+    problems = [] if confirmed else ["--yes was not given"]
+    from idflow.provenance.trailer import git_state
+
+    state = git_state(Path(config.base_dir))
+    if not state.available:
+        problems.append("this is not a Git repository with a commit, so nothing here is committed")
+    elif state.dirty_paths:
+        shown = sorted(state.dirty_paths)
+        problems.append(f"the Git tree is not clean ({len(shown)} uncommitted path(s): {', '.join(shown[:5])}"
+                        + (", ..." if len(shown) > 5 else "") + ")")
+    return problems
+
+
+def check_protected_write(config: Any, *, confirmed: bool) -> None:
+    problems = protected_write_problems(config, confirmed=confirmed)
+    if problems:
+        raise RefusedError(f"environment {config.environment} is protected: every write to it needs --yes and a "
+                           f"clean Git tree; {'; '.join(problems)}; nothing was changed",
+                           hint="commit or stash your changes, then rerun with --yes (or use --dry-run to look)")
+
+
+class GuardedClient:
+    """A Conductor client whose write methods first call `guard` (once it passes, it passed)."""
+
+    def __init__(self, client: Any, guard: Callable[[], None]) -> None:
+        self._client = client
+        self._guard = guard
+        self._passed = False
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name not in WRITE_METHODS:
+            return attribute
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not self._passed:
+                self._guard()
+                self._passed = True
+            return attribute(*args, **kwargs)
+
+        return guarded
