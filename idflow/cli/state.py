@@ -26,6 +26,7 @@ class CliState:
     _config: Any = None
     _client: Any = None
     interruption: Any = None           # idflow.interrupt.Interruption, installed by main()
+    _bar: Any = field(default=None, repr=False)   # the progress bar on screen, hidden before a prompt
     err: Console = field(default_factory=lambda: _console(stderr=True))
     out: Console = field(default_factory=lambda: _console(stderr=False))
 
@@ -74,17 +75,20 @@ class CliState:
         return outcome, outcome.to_json()
 
     @contextmanager
-    def progress(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
-        """A labelled progress bar on stderr while the block runs (nothing without a terminal)."""
+    def progress(self, label: str = "working") -> Iterator[Callable[[str, int | None, int | None], None] | None]:
+        """A labelled progress bar on stderr while the block runs; yields the core's `Report` callback
+        (None without a terminal, or with --json)."""
         if not self.progress_enabled():
             yield None
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from idflow.cli.render.progress import LabelledBar
 
-        with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.err,
-                      transient=True) as bar:
-            task = bar.add_task(label, total=None)
-            yield lambda done, total: bar.update(task, completed=done, total=total)
+        with LabelledBar(self.err, label) as bar:
+            self._bar = bar
+            try:
+                yield bar.report
+            finally:
+                self._bar = None
 
     def close(self) -> None:
         if self._client is not None:
@@ -104,6 +108,8 @@ class CliState:
         """Ask before a destructive step; refuse (exit 3) without a TTY and without -y."""
         if yes:
             return
+        if self._bar is not None:  # a prompt under a live bar would be redrawn over
+            self._bar.hide()
         if not (sys.stdin.isatty() and self.err.is_terminal):
             raise RefusedError("refusing to change the server without confirmation: no terminal to ask on",
                                hint="rerun with -y to confirm, or --dry-run to only look")
@@ -128,4 +134,3 @@ def state(ctx: typer.Context, json_flag: bool = False) -> CliState:
     if json_flag:
         current.json = True
     return current
-

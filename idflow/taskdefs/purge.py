@@ -16,6 +16,7 @@ from idflow.backups import write_backup
 from idflow.conductor.paths import addressable
 from idflow.errors import ConductorError, UnaddressableName
 from idflow.interrupt import Interruption, requested, writing
+from idflow.progress import Progress
 from idflow.taskdefs.plan import FOREIGN, ORPHANED, Plan
 
 DELETE_CONCURRENCY = 8
@@ -160,7 +161,8 @@ def refuse_unaddressable(purge: PurgePlan) -> PurgePlan:
 
 
 def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str = "",
-                  concurrency: int = DELETE_CONCURRENCY, interruption: Interruption | None = None) -> PurgeResult:
+                  concurrency: int = DELETE_CONCURRENCY, interruption: Interruption | None = None,
+                  progress: Progress | None = None) -> PurgeResult:
     """Back up, delete one by one, then read the list back once: the result is what the server holds.
 
     Refuses (before the backup, before any delete) a plan naming a definition the server
@@ -185,7 +187,11 @@ def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str 
         return deletion.name, None
 
     with writing(interruption), ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        answers = list(pool.map(delete, purge.deletions))
+        answers = []
+        for answer in pool.map(delete, purge.deletions):  # in order: the count only grows
+            answers.append(answer)
+            if progress is not None:
+                progress(len(answers), len(purge.deletions))
     result.not_attempted = [name for name, error in answers if error is NOT_ATTEMPTED]
     answers = [(name, error) for name, error in answers if error is not NOT_ATTEMPTED]
     try:

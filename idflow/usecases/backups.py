@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from idflow.errors import ConductorError, IdflowError
 from idflow.interrupt import requested, writing
 from idflow.usecases.session import Session
+from idflow.progress import READING, RESTORING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import fetch_taskdefs
 
@@ -87,7 +88,7 @@ def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[st
     return RestorePlan(str(path), bodies, {b["name"]: current[b["name"]] for b in bodies if b["name"] in current})
 
 
-def execute_restore(session: Session, plan: RestorePlan) -> RestoreOutcome:
+def execute_restore(session: Session, plan: RestorePlan, progress: Report | None = None) -> RestoreOutcome:
     """Back up what it overwrites, write in batches, read back once: restored, failed, not attempted."""
     from idflow.backups import write_backup
 
@@ -96,11 +97,11 @@ def execute_restore(session: Session, plan: RestorePlan) -> RestoreOutcome:
         outcome.backup = str(write_backup(session.state_dir, "restore", list(plan.replaces.values()),
                                           server_url=session.config.safe_api_url))
     with writing(session.interruption):
-        _write_batches(session, plan, outcome)
+        _write_batches(session, plan, outcome, counted(progress, RESTORING))
     return outcome
 
 
-def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome) -> None:
+def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome, progress: Any = None) -> None:
     from idflow.backups import restorable
 
     size = session.config.batch_size
@@ -113,6 +114,8 @@ def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome)
             break
         try:
             session.client.upsert_taskdefs(batch)
+            if progress is not None:
+                progress(start + len(batch), len(plan.definitions))
         except ConductorError as exc:
             failure = ([d["name"] for d in batch], exc.message)
             outcome.not_attempted = [d["name"] for d in plan.definitions[start + size:]]
@@ -137,12 +140,14 @@ def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome)
 
 
 def restore(session: Session, path: Path, *, names: Iterable[str] | None = None, dry_run: bool = False,
-            confirm: Confirm | None = None, run: StepRunner = direct) -> RestoreOutcome:
+            confirm: Confirm | None = None, progress: Report | None = None,
+            run: StepRunner = direct) -> RestoreOutcome:
     """`tasks restore`: show what it overwrites, ask, back that up, write, verify."""
+    phase(progress, READING)
     taskdefs = run(fetch_taskdefs, session)
     plan = plan_restore(path, names, taskdefs)
     if dry_run or not plan.definitions:
         return RestoreOutcome(plan, dry_run=dry_run)
     if confirm is not None:
         confirm(plan)
-    return run(execute_restore, session, plan)
+    return run(execute_restore, session, plan, progress)

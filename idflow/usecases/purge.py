@@ -15,6 +15,7 @@ from idflow.taskdefs.purge import PurgePlan, PurgeResult, execute_purge as delet
 from idflow.taskdefs.purge import plan_purge as decide_purge
 from idflow.taskdefs.purge import refuse_unaddressable
 from idflow.usecases.session import Session
+from idflow.progress import DELETING, DISCOVERING, READING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
 
@@ -63,9 +64,10 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
     return refuse_unaddressable(decided)
 
 
-def execute_purge(session: Session, purge: PurgePlan) -> PurgeResult:
+def execute_purge(session: Session, purge: PurgePlan, progress: Report | None = None) -> PurgeResult:
     return delete_definitions(session.client, purge, state_dir=session.state_dir,
-                              server_url=session.config.safe_api_url, interruption=session.interruption)
+                              server_url=session.config.safe_api_url, interruption=session.interruption,
+                              progress=counted(progress, DELETING))
 
 
 @dataclass
@@ -96,12 +98,14 @@ class PurgeOutcome:
 
 def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False, include_foreign: bool = False,
           force: bool = False, dry_run: bool = False, confirm: Confirm | None = None,
-          run: StepRunner = direct) -> PurgeOutcome:
+          progress: Report | None = None, run: StepRunner = direct) -> PurgeOutcome:
     """`tasks purge`: plan, show (confirm), back up, delete, read back."""
     config = session.config
     if orphaned:
         require_identity(config.identity, "purge --orphaned")
+    phase(progress, DISCOVERING)
     discovery = run(discover, config)
+    phase(progress, READING)
     taskdefs = run(fetch_taskdefs, session)
     workflows = run(fetch_workflows, session)
     plan = run(plan_purge, config, discovery, taskdefs, workflows, names=list(names), orphaned=orphaned,
@@ -110,7 +114,7 @@ def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False
         return PurgeOutcome(plan)
     if confirm is not None:
         confirm(plan)
-    return PurgeOutcome(plan, run(execute_purge, session, plan))
+    return PurgeOutcome(plan, run(execute_purge, session, plan, progress))
 
 
 @dataclass
@@ -139,13 +143,14 @@ class SyncOutcome:
 
 
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
-         confirm: Confirm | None = None, run: StepRunner = direct) -> SyncOutcome:
+         confirm: Confirm | None = None, progress: Report | None = None, run: StepRunner = direct) -> SyncOutcome:
     """`tasks sync`: upload new and changed; with prune, purge orphans with every protection."""
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")
-    uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, run=run)
+    uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run)
     if not prune:
         return SyncOutcome(uploaded)
     if requested(session.interruption):  # the signal came during the upload: stop before planning deletes
         return SyncOutcome(uploaded, purge_skipped="interrupted during the upload; nothing was deleted")
-    return SyncOutcome(uploaded, purge(session, orphaned=True, dry_run=dry_run, confirm=confirm, run=run))
+    return SyncOutcome(uploaded, purge(session, orphaned=True, dry_run=dry_run, confirm=confirm, progress=progress,
+                                       run=run))

@@ -16,6 +16,7 @@ from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan
 from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
 from idflow.usecases.steps import StepRunner, direct
+from idflow.progress import DISCOVERING, READING, UPLOADING, Report, counted, phase
 
 
 # ---- steps ----------------------------------------------------------------------------------
@@ -168,12 +169,14 @@ def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunne
 
 
 def upload(session: Session, *, names: Iterable[str] | None = None, force: bool = False, dry_run: bool = False,
-           require_clean: bool | None = None, progress: Progress | None = None,
+           require_clean: bool | None = None, progress: Report | None = None,
            preview: Callable[[UploadPlan], None] | None = None, run: StepRunner = direct) -> UploadOutcome:
     """`tasks upload`: validate everything, write only creates and updates, verify.
     `preview` sees the plan before anything is written (the CLI shows it on stderr)."""
+    phase(progress, DISCOVERING)
     discovery = run(discover, session.config)
     select_tasks(discovery, names)  # invalid files refuse before any request
+    phase(progress, READING)
     taskdefs = run(fetch_taskdefs, session)
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
                   require_clean=require_clean)
@@ -182,20 +185,21 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
     return UploadOutcome(planned, None if dry_run else _apply(session, planned.plan, run, progress))
 
 
-def _apply(session: Session, plan: Plan, run: StepRunner, progress: Progress | None) -> ApplyResult:
+def _apply(session: Session, plan: Plan, run: StepRunner, progress: Report | None) -> ApplyResult:
     if not plan.to_write:
         return nothing_to_apply(plan)
-    return run(apply_upload, session, plan, progress=progress)
+    return run(apply_upload, session, plan, progress=counted(progress, UPLOADING))
 
 
-def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Progress | None = None,
+def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report | None = None,
                      run: StepRunner = direct) -> UploadOutcome:
     """`tasks apply PLAN`: only against the server it was made for, only if nothing it touches moved."""
     plan = planned.plan  # Plan.from_json has validated every item as an upload would
     config = session.config
     if plan.server_url and plan.server_url != config.safe_api_url:
         raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
-    result = run(apply_upload, session, plan, recheck_server=True, progress=progress) if plan.to_write \
+    uploading = counted(progress, UPLOADING)
+    result = run(apply_upload, session, plan, recheck_server=True, progress=uploading) if plan.to_write \
         else nothing_to_apply(plan)
     return UploadOutcome(planned, result)
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 
 from idflow.errors import IdflowError, WorkflowFilesInvalid
 from idflow.usecases.session import Session
+from idflow.progress import DISCOVERING, READING, UPLOADING, Report, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.upload import discover
 
@@ -68,19 +69,22 @@ def list_remote(session: Session) -> list[dict[str, Any]]:
 
 
 def plan(session: Session, *, names: Iterable[str] | None = None, include_remote_only: bool = False,
-         local: tuple[list[Any], list[Any]] | None = None, run: StepRunner = direct) -> Any:
+         local: tuple[list[Any], list[Any]] | None = None, progress: Report | None = None,
+         run: StepRunner = direct) -> Any:
     """Local workflows (all, or those named) vs the server's copies: a WorkflowPlan."""
     from idflow.workflowdefs.sync import plan_workflows
 
+    phase(progress, DISCOVERING)
     workflows, issues = local if local is not None else run(load_local_workflows, session.config)
-    context = run(fetch_workflow_context, session)
     local_tasks = [t.name for t in run(discover, session.config).tasks]
+    phase(progress, READING)
+    context = run(fetch_workflow_context, session)
     return plan_workflows(workflows, context.remote, local_tasks=local_tasks, remote_tasks=context.remote_tasks,
                           names=names, issues=issues, include_remote_only=include_remote_only)
 
 
 def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
-           run: StepRunner = direct) -> Any:
+           progress: Report | None = None, run: StepRunner = direct) -> Any:
     """`workflows upload`: refuses (exit 3) a workflow naming a task defined nowhere; returns UploadResult."""
     from idflow.workflowdefs.write import upload_workflows
 
@@ -94,7 +98,9 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
         raise IdflowError(f"no local workflow named {', '.join(missing)}",
                           hint=f"local workflows: {', '.join(sorted(known)) or 'none'} "
                                "('idflow workflows list --local')")
-    planned = plan(session, names=names or None, local=(workflows, issues), run=run)
+    planned = plan(session, names=names or None, local=(workflows, issues), progress=progress, run=run)
+    if planned.to_write and not dry_run:
+        phase(progress, UPLOADING)
     return upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
                             server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
                             interruption=session.interruption)

@@ -50,7 +50,9 @@ def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A backup 
         render_restore_plan(cli.err, plan)
         cli.confirm(f"Restore {len(plan.definitions)} definition(s), overwriting {len(plan.replaces)}?", yes=yes)
 
-    outcome = usecases.restore(cli.session(), file, names=names, dry_run=dry_run, confirm=confirm)
+    with cli.progress() as progress:
+        outcome = usecases.restore(cli.session(), file, names=names, dry_run=dry_run, confirm=confirm,
+                                   progress=progress)
     if outcome.dry_run:
         render_restore_plan(cli.err, outcome.plan)
     cli.emit(outcome.to_json(), lambda c: render_restore(c, outcome))

@@ -53,10 +53,11 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
         raise typer.BadParameter("--prefect runs the purge_orphaned flow: only with --orphaned, without --force")
     if prefect and not dry_run:
         _confirm_flow(cli, yes, "Purge")
-    outcome, doc = cli.run("purge_orphaned", usecases.purge, usecases.PurgeOutcome, prefect=prefect,
-                           flow_params={"include_foreign": include_foreign, "dry_run": dry_run},
-                           names=names or (), orphaned=orphaned, include_foreign=include_foreign, force=force,
-                           dry_run=dry_run, confirm=_confirm_deletes(cli, yes))
+    with cli.progress() as progress:
+        outcome, doc = cli.run("purge_orphaned", usecases.purge, usecases.PurgeOutcome, prefect=prefect,
+                               flow_params={"include_foreign": include_foreign, "dry_run": dry_run},
+                               names=names or (), orphaned=orphaned, include_foreign=include_foreign, force=force,
+                               dry_run=dry_run, confirm=_confirm_deletes(cli, yes), progress=progress)
     _show_unconfirmed(cli, outcome)
     cli.emit(doc, lambda c: render_purge_result(c, doc))
     if not outcome.ok:
@@ -77,9 +78,10 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
     verbose = verbose or cli.verbose
     if prefect and prune and not dry_run:
         _confirm_flow(cli, yes, "Sync with --prune")
-    outcome, doc = cli.run("sync", usecases.sync, usecases.SyncOutcome, prefect=prefect,
-                           flow_params={"prune": prune, "dry_run": dry_run},
-                           prune=prune, dry_run=dry_run, confirm=_confirm_deletes(cli, yes))
+    with cli.progress() as progress:
+        outcome, doc = cli.run("sync", usecases.sync, usecases.SyncOutcome, prefect=prefect,
+                               flow_params={"prune": prune, "dry_run": dry_run},
+                               prune=prune, dry_run=dry_run, confirm=_confirm_deletes(cli, yes), progress=progress)
     render_provenance_warnings(cli.err, outcome.upload.planned)
     if not cli.json:
         if dry_run or verbose:

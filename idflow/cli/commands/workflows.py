@@ -34,7 +34,8 @@ def list_workflows(ctx: typer.Context,
         cli.emit(found.to_json(), lambda console: render.render_local(console, found))
         issues = found.issues
     else:
-        plan = workflows.plan(cli.session(), include_remote_only=True)
+        with cli.progress() as progress:
+            plan = workflows.plan(cli.session(), include_remote_only=True, progress=progress)
         cli.emit(plan.summary(), lambda console: render.render_sync(console, plan, verbose))
         issues = plan.issues
     if issues:
@@ -55,7 +56,9 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
     if bool(names) == all_:
         raise typer.BadParameter("name the workflows to upload, or pass --all (not both)")
     try:
-        result = workflows.upload(cli.session(), names=None if all_ else names, dry_run=dry_run)
+        with cli.progress() as progress:
+            result = workflows.upload(cli.session(), names=None if all_ else names, dry_run=dry_run,
+                                      progress=progress)
     except WorkflowsRefused as exc:
         _refuse(cli, exc)
     render.render_issues(cli.err, result.plan.issues, "warning")
