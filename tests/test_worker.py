@@ -40,7 +40,7 @@ class WorkerProcess:
     def err(self) -> str:
         return "".join(self.lines)
 
-    def wait_for(self, text: str, timeout: float = 20) -> None:
+    def wait_for(self, text: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while text not in self.err:
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -48,7 +48,7 @@ class WorkerProcess:
                 raise AssertionError(f"worker never said {text!r} (exit {self.proc.poll()}):\n{self.err}")
             time.sleep(0.05)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, float]:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> tuple[int, float]:
         """Send `sig`; (exit code, seconds until it exited)."""
         started = time.monotonic()
         self.proc.send_signal(sig)
@@ -72,7 +72,8 @@ def flat(text: str) -> str:
     return " ".join(text.split()).replace("- ", "-")
 
 
-def wait_until(check, timeout: float = 15, every: float = 0.1):
+def wait_until(check, timeout: float = 90, every: float = 0.1):
+    """Poll `check` until it holds; the deadline is generous because a loaded machine is slow, not wrong."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -249,9 +250,28 @@ def {name}(task: Task) -> dict:
 """
 
 
-def _setup_slow(project, prefix, capsys, first: float) -> tuple[str, str]:
+# Runs until the test releases it: no race between the task's time and the test's signal.
+GATED = """
+import pathlib
+import time
+
+from conductor.client.http.models.task import Task
+from idflow import worker_task
+
+
+@worker_task(task_definition_name={name!r}, retry_count=0, timeout_seconds=300, response_timeout_seconds=120)
+def {name}(task: Task) -> dict:
+    pathlib.Path({started!r}).touch()
+    deadline = time.monotonic() + 120
+    while not pathlib.Path({release!r}).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return {{"polls": task.poll_count}}
+"""
+
+
+def _setup_slow(project, prefix, capsys, source: str = SLOW_ON_FIRST_POLL, **values) -> tuple[str, str]:
     task, workflow = prefix + "slow", prefix + "slow_wf"
-    project.write_task(task, SLOW_ON_FIRST_POLL.format(name=task, first=first))
+    project.write_task(task, source.format(name=task, **values))
     (project.workflows_dir / f"{workflow}.json").write_text(json.dumps({
         "name": workflow, "version": 1, "tasks": [{"name": task, "taskReferenceName": "slow"}],
         "outputParameters": {"polls": "${slow.output.polls}"}}))
@@ -286,14 +306,17 @@ def test_sigterm_hands_an_unfinished_task_back_within_10s(project, prefix, clien
 
 @pytest.mark.server
 def test_sigint_lets_a_task_in_flight_finish(project, prefix, client, capsys):
-    task, workflow = _setup_slow(project, prefix, capsys, first=1.5)
-    with WorkerProcess(project.root, "--all") as worker:
+    started, release = project.root / "started", project.root / "release"
+    task, workflow = _setup_slow(project, prefix, capsys, GATED, started=str(started), release=str(release))
+    with WorkerProcess(project.root, "--all", "--grace", "9") as worker:
         worker.wait_for("polling")
         run_id = client.start_workflow(workflow, {})
-        assert wait_until(lambda: task_of(client, run_id)["status"] == "IN_PROGRESS")
-        code, elapsed = worker.stop(signal.SIGINT)
+        assert wait_until(started.exists), worker.err                  # the task is running in the worker
+        worker.proc.send_signal(signal.SIGINT)
+        worker.wait_for("1 task(s) in flight")                          # stopping, the task still held
+        release.touch()
+        code = worker.proc.wait(60)
     assert code == 0, worker.err
-    assert elapsed < 10
-    assert "1 task(s) in flight" in worker.err and "handed" not in worker.err
+    assert "handed" not in worker.err
     assert client.get_execution(run_id)["status"] == "COMPLETED"
     assert client.get_execution(run_id)["output"] == {"polls": 1}
