@@ -10,8 +10,10 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 if ! .venv/bin/python -c 'import idflow, pytest' >/dev/null 2>&1; then
-  echo "==> installing idflow and its test extra into .venv" >&2
+  echo "==> upgrading pip in .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
+  echo "==> installing idflow, Prefect and the test tools into .venv (pinned by constraints.txt;" \
+       "a few minutes on a fresh machine, quiet while pip works)" >&2
   .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'   # the versions CI tested
 fi
 export PATH="$PWD/.venv/bin:$PATH"
