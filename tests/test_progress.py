@@ -81,10 +81,10 @@ def terminal(monkeypatch):
 
     plain = cli_state._console
 
-    def console(stderr: bool):
+    def console(stderr: bool, **options):
         if stderr:
             return Console(stderr=True, highlight=False, force_terminal=True, width=200)
-        return plain(stderr)
+        return plain(stderr, **options)
 
     monkeypatch.setattr(cli_state, "_console", console)
 
