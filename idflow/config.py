@@ -123,12 +123,24 @@ def without_userinfo(url: str) -> str:
     return re.sub(r"//[^/?#]*@", "//", url, count=1)
 
 
+# The usual server URL, which httpx.URL always accepts: a host name (with a letter) or a dotted IPv4
+# address, a port, a plain path. Anything else is judged by httpx itself.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_URL = re.compile(rf"https?://(?:{_OCTET}(?:\.{_OCTET}){{3}}|(?=[^:/]*[A-Za-z]){_LABEL}(?:\.{_LABEL})*)"
+                        r"(?::(?P<port>[0-9]{1,5}))?(?:/[A-Za-z0-9._~/-]*)?")
+
+
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be the server's API URL (None: it can); never quotes userinfo."""
     if not normalise_server_url(url).startswith(("http://", "https://")):
         return "must start with http:// or https://"
-    import httpx
+    plain = _PLAIN_URL.fullmatch(normalise_server_url(url))
+    if plain and 0 < int(plain["port"] or 80) < 65536:
+        return None  # the usual `http://host:8080/api`: valid without importing httpx (~70 ms)
+    from idflow.conductor.httpx_import import import_httpx
 
+    httpx = import_httpx()
 
     try:
         parsed = httpx.URL(normalise_server_url(url))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import reprlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import yaml
-from yaml.composer import ComposerError
+from typing import TYPE_CHECKING, Any
 
 from idflow.errors import ConfigError
+
+if TYPE_CHECKING:  # PyYAML is imported on the first read: `idflow --help` reads no config
+    import yaml
 
 MAX_CONFIG_BYTES = 1 << 20   # 1 MiB: a config is a few hundred bytes
 MAX_EXPANDED_NODES = 10_000  # scalars + collections, every alias counted each time it is used
@@ -28,20 +29,27 @@ class YamlDocument:
     lines: dict[str, int]       # line of each top-level key, and "conductor.<key>" under conductor
 
 
-class _BoundedLoader(yaml.SafeLoader):
+@lru_cache(maxsize=None)
+def _bounded_loader() -> type:
     """A SafeLoader that refuses duplicate keys, naming both lines."""
+    import yaml
+    from yaml.composer import ComposerError
 
-    def compose_mapping_node(self, anchor):  # type: ignore[override]
-        node = super().compose_mapping_node(anchor)
-        seen: dict[tuple[str, str], int] = {}
-        for key, _ in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
-                continue
-            if (key.tag, key.value) in seen:
-                raise ComposerError(None, None, f"duplicate key {short(key.value)} (first on line "
-                                    f"{seen[key.tag, key.value]}); the later one would silently win", key.start_mark)
-            seen[key.tag, key.value] = key.start_mark.line + 1
-        return node
+    class BoundedLoader(yaml.SafeLoader):
+        def compose_mapping_node(self, anchor):  # type: ignore[override]
+            node = super().compose_mapping_node(anchor)
+            seen: dict[tuple[str, str], int] = {}
+            for key, _ in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
+                    continue
+                if (key.tag, key.value) in seen:
+                    raise ComposerError(None, None, f"duplicate key {short(key.value)} (first on line "
+                                        f"{seen[key.tag, key.value]}); the later one would silently win",
+                                        key.start_mark)
+                seen[key.tag, key.value] = key.start_mark.line + 1
+            return node
+
+    return BoundedLoader
 
 
 def short(value: Any, limit: int = 80) -> str:
@@ -71,7 +79,9 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES,
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    loader = _BoundedLoader(text)
+    import yaml
+
+    loader = _bounded_loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -93,6 +103,8 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES,
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -128,6 +140,8 @@ def _check_expansion(root: yaml.Node, path: Path, limit: int) -> None:
 
 def _key_lines(node: yaml.Node) -> dict[str, int]:
     """Line of each top-level key, of each key under `conductor` as "conductor.<key>", and under `environments`."""
+    import yaml
+
     lines: dict[str, int] = {}
     if not isinstance(node, yaml.MappingNode):
         return lines

@@ -235,7 +235,8 @@ def ssl_context(client):
 def test_tls_is_verified_by_default_and_insecure_only_when_asked(project):
     from idflow.cli.state import CliState
 
-    default, insecure = CliState(), CliState(insecure=True)
+    tls = "https://conductor.invalid/api"  # a plain-http URL loads no certificates: TLS is never used
+    default, insecure = CliState(server_url=tls), CliState(server_url=tls, insecure=True)
     assert default.config().verify_tls is True and insecure.config().verify_tls is False
     assert ssl_context(default.client()).verify_mode == ssl.CERT_REQUIRED
     assert ssl_context(default.client()).check_hostname is True

@@ -56,6 +56,11 @@ app.add_typer(groups.workflow_app, name="workflow")
 app.add_typer(groups.events_app, name="events")
 app.add_typer(groups.worker_app, name="worker")
 
+from idflow.cli.startup import plain_help, plain_values_without_pydantic  # noqa: E402
+
+plain_help(app)
+plain_values_without_pydantic()
+
 
 def _click_exceptions():
     """(Exit, Abort, ClickException, UsageError) of the click typer runs on: recent typer

@@ -5,12 +5,14 @@ import json
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import typer
-from rich.console import Console
 
 from idflow.errors import RefusedError
+
+if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
+    from rich.console import Console
 
 
 @dataclass
@@ -27,8 +29,21 @@ class CliState:
     _client: Any = None
     interruption: Any = None           # idflow.interrupt.Interruption, installed by main()
     _bar: Any = field(default=None, repr=False)   # the progress bar on screen, hidden before a prompt
-    err: Console = field(default_factory=lambda: _console(stderr=True))
-    out: Console = field(default_factory=lambda: _console(stderr=False))
+    _err: Any = field(default=None, repr=False)
+    _out: Any = field(default=None, repr=False)
+
+    @property
+    def err(self) -> Console:
+        """The stderr console, made on first use: a --json run never needs rich."""
+        if self._err is None:
+            self._err = _console(stderr=True)
+        return self._err
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            self._out = _console(stderr=False)
+        return self._out
 
     def config(self):
         if self._config is None:
@@ -102,7 +117,7 @@ class CliState:
             render(self.out)
 
     def progress_enabled(self) -> bool:
-        return self.err.is_terminal and not self.json
+        return not self.json and self.err.is_terminal
 
     def confirm(self, question: str, *, yes: bool) -> None:
         """Ask before a destructive step; refuse (exit 3) without a TTY and without -y."""
@@ -118,6 +133,8 @@ class CliState:
 
 
 def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
     console = Console(stderr=stderr, highlight=False)
     if not console.is_terminal:  # piped or logged: do not squeeze lines into 80 columns
         console = Console(stderr=stderr, highlight=False, width=200)

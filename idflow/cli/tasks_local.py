@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
+
+if TYPE_CHECKING:  # rich only when something is printed: `tasks new --json` and --help never load it
+    from rich.console import Console
 
 
 def _seconds(value) -> str:
@@ -35,6 +34,10 @@ def task_row(task) -> list[str]:
 
 def render_local(console: Console, discovery, verbose: bool) -> None:
     """The discovered tasks as a table, then errors (red) and warnings (yellow) with path:line."""
+    from rich.table import Table
+
+    from idflow.cli.render.text import safe as escape  # names, paths and messages from files
+
     valid = {id(t) for t in discovery.valid_tasks}
     layered = len({t.layer for t in discovery.tasks}) > 1 or any(t.overrides for t in discovery.tasks)
     table = Table(title=f"Local tasks ({len(discovery.tasks)})", title_justify="left")
@@ -52,6 +55,9 @@ def render_local(console: Console, discovery, verbose: bool) -> None:
     else:
         console.print("[dim]no tasks found[/]")
     if verbose:
+        from rich.panel import Panel
+        from rich.syntax import Syntax  # pygments: only for the verbose detail
+
         for task in discovery.tasks:
             detail = {"task_def": task.task_def, "requirements": list(task.requirements), "module": task.module,
                       "form": task.form, "worker_options": task.worker_options}
@@ -85,6 +91,8 @@ def new_task(ctx: typer.Context, name: str = typer.Argument(..., help="Task name
     created = [display_path(p) for p in create_task(tasks_dir, name, existing_names=existing)]
 
     def render(console: Console) -> None:
+        from idflow.cli.render.text import safe as escape  # names and paths from files
+
         console.print(f"created task [bold]{escape(name)}[/]:")
         for path in created:
             console.print(f"  {escape(path)}")

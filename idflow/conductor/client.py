@@ -10,20 +10,21 @@ from __future__ import annotations
 import json
 import random
 import re
-import ssl
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
-
-import httpx
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from idflow.conductor.auth import Auth
+from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
 from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
                            ServerError, ServerUnavailable, TransientError, ValidationFailed)
+
+if TYPE_CHECKING:  # httpx is imported when a client is built: local commands never pay for it
+    import httpx
 
 RETRY_STATUSES = {429, 502, 503, 504}
 START_HINT = "start one with 'scripts/conductor-server.sh start' or set conductor_server_url / CONDUCTOR_SERVER_URL"
@@ -68,8 +69,11 @@ class ConductorClient:
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         self._sleep = sleep
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), verify=verify,
-                                  transport=transport, headers={"Accept": "application/json"})
+        httpx = import_httpx()
+        # Loading the CA bundle costs ~20 ms per command; a plain-http client never uses it.
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                                  verify=verify if _uses_tls(self.api_url) else False, transport=transport,
+                                  headers={"Accept": "application/json"})
 
     def __repr__(self) -> str:
         return f"ConductorClient({self._origin()!r}, auth={self.auth.mode!r})"
@@ -233,6 +237,7 @@ class ConductorClient:
               params: dict | None) -> Any:
         where = f"{method} {path}"
         self.stats.count(method)
+        httpx = import_httpx()
         try:
             response = self._http.request(method, url, json=body, params=params, headers=headers)
         except httpx.TimeoutException:
@@ -354,8 +359,19 @@ def _event_handler_missing_is_not_found() -> Iterator[None]:
         raise
 
 
+def _uses_tls(api_url: str) -> bool:
+    """Whether requests to `api_url` can meet TLS: an https URL, or an https proxy from the environment."""
+    if api_url.lower().startswith("https:"):
+        return True
+    from urllib.request import getproxies
+
+    return any(str(proxy).lower().startswith("https:") for proxy in getproxies().values())
+
+
 def _tls_failure(exc: BaseException) -> tuple[str, str] | None:
     """(what failed, what to do) if the connection failed in the TLS handshake."""
+    import ssl
+
     seen: BaseException | None = exc
     while seen is not None and not isinstance(seen, ssl.SSLError):
         seen = seen.__cause__ or seen.__context__

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich.console import Console
-from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
 from idflow.scaffold_project import DEFAULT_TASK
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def init(ctx: typer.Context,
@@ -25,6 +28,8 @@ def init(ctx: typer.Context,
     result = init_project(Path.cwd(), task=task, server_url=cli.server_url, force=force)
 
     def render(console: Console) -> None:
+        from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
         console.print(f"project identity: [bold]{escape(result.project)}[/]"
                       + (" (kept from the existing config)" if result.project_kept else ""))
         for rel in result.created:

@@ -40,8 +40,6 @@ def list_tasks(ctx: typer.Context,
         cli.emit(listing.to_json(), lambda c: render_remote(c, listing.taskdefs, verbose, wide=wide,
                                                             usage=listing.usage, uncertain=listing.uncertain))
         return
-    from idflow.cli.render.tasks import render_issues, render_sync
-
     listing = usecases.list_sync(cli.session())
     usage = None
     if wide:  # the workflows are fetched only when asked: --sync stays one GET of the definitions
@@ -50,6 +48,8 @@ def list_tasks(ctx: typer.Context,
         usage, _uncertain = count_uses(fetch_workflows(cli.session()), listing.plan.summary()["remote"])
 
     def render(console) -> None:
+        from idflow.cli.render.tasks import render_issues, render_sync  # rich: not for --json
+
         render_sync(console, listing.plan, verbose, wide=wide, usage=usage)
         render_issues(console, listing.discovery.issues)
 

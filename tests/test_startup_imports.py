@@ -1,0 +1,185 @@
+"""Start-up: what each command imports, in a fresh interpreter (no timings: benchmarks/bench_startup.py).
+
+A local command that imports Prefect, pydantic, httpx or ssl pays for them at every start;
+the server path must not load a CA bundle it never uses for a plain-http URL.
+"""
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.clihelp import task_source
+
+HEAVY = ("prefect", "pydantic", "httpx", "httpcore", "ssl", "rich", "pygments", "yaml", "conductor", "attr",
+         "markdown_it", "click")
+# Runs one command in a fresh interpreter; writes its exit code and the heavy packages it loaded to a file.
+PROBE = """
+import json, sys
+from idflow.cli.app import main
+code = main(sys.argv[2:])
+sys.stdout.flush()
+with open(sys.argv[1], "w") as report:
+    json.dump({"code": code, "modules": sorted({name.split(".")[0] for name in sys.modules})}, report)
+"""
+
+
+def run_probe(root: Path, *argv: str) -> tuple[int, set[str], str]:
+    report = root.parent / "probe.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CONDUCTOR_"))}
+    ran = subprocess.run([sys.executable, "-P", "-c", PROBE, str(report), *argv], cwd=root, env=env,
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert report.is_file(), ran.stderr[-2000:]
+    found = json.loads(report.read_text())
+    report.unlink()
+    return found["code"], set(found["modules"]) & set(HEAVY), ran.stdout
+
+
+LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor"}
+
+
+@pytest.mark.parametrize("argv, never", [
+    (["--help"], LOCAL_NEVER | {"rich", "yaml", "attr", "markdown_it", "pygments"}),
+    (["tasks", "--help"], LOCAL_NEVER | {"rich", "yaml", "attr", "markdown_it", "pygments"}),
+    (["tasks", "list", "--local", "--json"], LOCAL_NEVER | {"rich", "pygments"}),
+    (["tasks", "new", "brand_new", "--json"], LOCAL_NEVER | {"rich", "pygments"}),
+    (["tasks", "list", "--local"], LOCAL_NEVER | {"pygments"}),  # the table needs rich, not pygments
+    (["tasks", "new", "brand_new"], LOCAL_NEVER | {"pygments"}),
+], ids=["help", "tasks-help", "list-local-json", "new-json", "list-local-table", "new-table"])
+def test_a_local_command_imports_nothing_it_does_not_use(project, argv, never):
+    (project.tasks_dir / "greet").mkdir()
+    (project.tasks_dir / "greet" / "greet.py").write_text(task_source("greet", retry_count=2))
+    code, modules, out = run_probe(project.root, *argv)
+    assert code == 0
+    assert not modules & never, f"{' '.join(argv)} imported {sorted(modules & never)}"
+    if argv[-1] == "--json":
+        doc = json.loads(out)  # the command did its work, not just started
+        assert doc.get("task") == "brand_new" or [t["name"] for t in doc["tasks"]] == ["greet"]
+    if "new" in argv:
+        assert (project.tasks_dir / "brand_new" / "brand_new.py").is_file()
+    if "--help" in argv:
+        assert "Usage: idflow" in out and "╭" not in out  # click's plain layout, not rich panels
+
+
+def test_the_sync_listing_against_the_server_needs_no_prefect_pydantic_or_rendering(project):
+    code, modules, out = run_probe(project.root, "tasks", "list", "--sync", "--json")
+    assert code == 0 and isinstance(json.loads(out), dict)
+    assert "httpx" in modules  # it did talk to the server
+    assert not modules & {"prefect", "pydantic", "rich", "pygments", "click"}, sorted(modules)
+
+
+@pytest.mark.parametrize("argv", [["workflow", "run", "x", "--version", "abc"], ["workflow", "run", "x", "--version", "0"],
+                                  ["worker", "start", "--threads", "0"], ["worker", "start", "--grace", "x"]])
+def test_values_of_other_types_are_still_checked_by_typer(project, capsys, argv):
+    """Only str and bool values skip typer's pydantic check: a bad int is still a usage error (exit 2)."""
+    from tests.clihelp import run_cli
+
+    assert run_cli(capsys, *argv, "--json").code == 2
+
+
+@pytest.mark.parametrize("argv, expected", [(["--tasks-dir", "elsewhere"], "elsewhere"), ([], ["greet"]),
+                                            (["--tasks-dir=idflow/tasks"], ["greet"])])
+def test_str_and_bool_values_arrive_as_given(project, capsys, argv, expected):
+    from tests.clihelp import run_cli
+
+    (project.tasks_dir / "greet").mkdir()
+    (project.tasks_dir / "greet" / "greet.py").write_text(task_source("greet"))
+    ran = run_cli(capsys, *argv, "tasks", "list", "--local", "--json")
+    if isinstance(expected, str):  # a tasks dir that does not exist: named in the error, so it arrived
+        assert ran.code == 1 and ran.json["errors"][0]["path"] == expected
+    else:
+        assert ran.code == 0 and [t["name"] for t in ran.json["tasks"]] == expected
+    assert run_cli(capsys, *argv, "tasks", "list", "--local", "--remote").code == 2  # two bools still counted
+
+
+# ---- TLS set-up: a plain-http client loads no CA bundle ---------------------------------------------
+def ssl_context(client):
+    return client._http._transport._pool._ssl_context
+
+
+@pytest.mark.parametrize("url, proxy, verified", [
+    ("http://127.0.0.1:8080/api", None, False),
+    ("HTTP://conductor.internal:8080/api", None, False),
+    ("https://conductor.internal/api", None, True),
+    ("http://127.0.0.1:8080/api", "https://proxy.internal:3128", True),   # TLS to the proxy stays verified
+    ("http://127.0.0.1:8080/api", "http://proxy.internal:3128", False),
+])
+def test_certificates_are_loaded_only_where_tls_can_be_used(monkeypatch, url, proxy, verified):
+    from idflow.conductor.client import ConductorClient
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    with ConductorClient(url, verify=True) as client:
+        context = ssl_context(client)
+        assert (context.verify_mode == ssl.CERT_REQUIRED) is verified
+        assert (context.cert_store_stats()["x509_ca"] > 0) is verified
+    with ConductorClient(url, verify=False) as client:  # --insecure never turns verification on
+        assert ssl_context(client).verify_mode == ssl.CERT_NONE
+
+
+def test_importing_httpx_through_idflow_skips_its_command_line_client():
+    ran = subprocess.run([sys.executable, "-c", "import sys; from idflow.conductor.httpx_import import import_httpx; "
+                          "h = import_httpx(); h.Client; import httpx._main; "
+                          "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'pygments', 'click'}))"],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr  # an explicit import of httpx._main still works afterwards ...
+    assert ran.stdout.strip() == "['click', 'pygments', 'rich']"  # ... and only then loads its CLI's modules
+    ran = subprocess.run([sys.executable, "-c", "import sys; from idflow.conductor.httpx_import import import_httpx; "
+                          "import_httpx(); print(sorted({m.split('.')[0] for m in sys.modules} & "
+                          "{'rich', 'pygments', 'click'}))"], capture_output=True, text=True, timeout=60)
+    assert ran.stdout.strip() == "[]", ran.stderr
+
+
+# ---- the server URL is checked without httpx when it is a plain one -----------------------------------
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/api", "http://localhost:8080", "https://c.example.com/api/",
+                                 "http://h:0/api", "http://h:70000/api", "http://999.1.1.1/api", "http://1.2.3/api",
+                                 "http://a_b:8080/api", "http://[::1]:8080/api", "http://u:p@h:8080/api",
+                                 "http://h:/api", "http://h:8080/api?x=1", "http://-h/api"])
+def test_the_quick_url_check_agrees_with_httpx(url):
+    from idflow.config import _PLAIN_URL, url_problem
+
+    assert url_problem(url) == _httpx_verdict(url)
+    if _PLAIN_URL.fullmatch(url) and url_problem(url) is None:
+        assert "httpx" not in _modules_after(f"from idflow.config import url_problem; url_problem({url!r})")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\Ahttps?://[0-9a-zA-Z.-]{1,20}(:[0-9]{1,5})?(/[a-z._~/-]{0,10})?\Z"))
+def test_every_url_the_quick_check_accepts_httpx_accepts(url):
+    from idflow.config import url_problem
+
+    assert url_problem(url) == _httpx_verdict(url)
+
+
+def _httpx_verdict(url: str) -> str | None:
+    """What url_problem said before the quick check: httpx.URL judges every URL."""
+    import httpx
+
+    from idflow.config import normalise_server_url
+    from idflow.sanitize import redact_url
+
+    try:
+        parsed = httpx.URL(normalise_server_url(url))
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        return f"is not a valid URL ({redact_url(str(exc))[:120]})"
+    if not parsed.host:
+        return "has no host"
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        return "has a port outside 1-65535"
+    return None
+
+
+def _modules_after(code: str) -> set[str]:
+    ran = subprocess.run([sys.executable, "-c", code + "; import sys; print(' '.join(sys.modules))"],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    return {name.split(".")[0] for name in ran.stdout.split()}
