@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from typing import Optional
@@ -9,7 +10,7 @@ from typing import Optional
 import typer
 
 from idflow import __version__
-from idflow.cli.state import CliState
+from idflow.cli.state import CliState, _console
 from idflow.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE, IdflowError
 from idflow.interrupt import Interruption
 
@@ -35,9 +36,10 @@ def root(ctx: typer.Context,
          json_: bool = typer.Option(False, "--json", help="Print exactly one JSON document on stdout."),
          verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail; tracebacks on errors."),
          insecure: bool = typer.Option(False, "--insecure", help="Do not verify TLS certificates (explicit opt-in)."),
+         no_color: bool = typer.Option(False, "--no-color", help="No colour and no ANSI sequences (as NO_COLOR=1 does)."),
          version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the versions of idflow, conductor-python, Prefect and Python.")):
     ctx.obj = CliState(config_path=config, server_url=server_url, tasks_dir=tasks_dir, environment=env, json=json_,
-                       verbose=verbose, insecure=insecure,
+                       verbose=verbose, insecure=insecure, no_color=no_color,
                        interruption=_INTERRUPTION[0] if _INTERRUPTION else None)
     _LAST_STATE[:] = [ctx.obj]
 
@@ -47,9 +49,11 @@ _INTERRUPTION: list[Interruption] = []  # this invocation's signal handling, mad
 
 
 from idflow.cli import groups  # noqa: E402  (the command groups; each its own Typer)
+from idflow.cli.commands import completion  # noqa: E402
 
 app.command("doctor")(groups.doctor)
 app.command("init")(groups.init)
+app.command("completion")(completion.completion)
 app.add_typer(groups.tasks_app, name="tasks")
 app.add_typer(groups.workflows_app, name="workflows")
 app.add_typer(groups.workflow_app, name="workflow")
@@ -81,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     interruption = Interruption()
     _INTERRUPTION[:] = [interruption]
     restore_signals = interruption.install()
+    if os.environ.get(completion.COMPLETE_VAR):  # the shell asks for completions: typer's protocol, not click's
+        completion.prepare_completion()
     try:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
         code = command.main(args=args, prog_name="idflow", standalone_mode=False)
@@ -126,10 +132,9 @@ def _redact(text: str) -> str:
 
 
 def _fail(message: str, hint: str | None, json_mode: bool, kind: str, *, issues=None, shown: bool = False) -> None:
-    from rich.console import Console
     from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
-    console = Console(stderr=True, highlight=False)
+    console = _console(stderr=True, no_color=bool(_LAST_STATE and _LAST_STATE[0].no_color))
     if issues and not shown:  # e.g. the task files behind "N problem(s) in the task files"
         from idflow.cli.render.tasks import render_issues
 

@@ -23,6 +23,7 @@ class CliState:
     json: bool = False
     verbose: bool = False
     insecure: bool = False
+    no_color: bool = False             # --no-color; NO_COLOR in the environment does the same
     environment: str | None = None     # --env NAME
     command_params: dict = field(default_factory=dict)  # the running command's options (its --yes)
     _config: Any = None
@@ -36,13 +37,13 @@ class CliState:
     def err(self) -> Console:
         """The stderr console, made on first use: a --json run never needs rich."""
         if self._err is None:
-            self._err = _console(stderr=True)
+            self._err = _console(stderr=True, no_color=self.no_color)
         return self._err
 
     @property
     def out(self) -> Console:
         if self._out is None:
-            self._out = _console(stderr=False)
+            self._out = _console(stderr=False, no_color=self.no_color)
         return self._out
 
     def config(self):
@@ -132,12 +133,16 @@ class CliState:
             raise RefusedError("declined; nothing was changed")
 
 
-def _console(stderr: bool) -> Console:
+def _console(stderr: bool, no_color: bool = False) -> Console:
+    import os
+
     from rich.console import Console
 
-    console = Console(stderr=stderr, highlight=False)
+    # rich's own NO_COLOR handling drops colours but keeps bold and dim: no colour system, no ANSI at all.
+    plain = {"color_system": None} if no_color or os.environ.get("NO_COLOR") else {}
+    console = Console(stderr=stderr, highlight=False, **plain)
     if not console.is_terminal:  # piped or logged: do not squeeze lines into 80 columns
-        console = Console(stderr=stderr, highlight=False, width=200)
+        console = Console(stderr=stderr, highlight=False, width=200, **plain)
     return console
 
 

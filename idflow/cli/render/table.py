@@ -38,13 +38,38 @@ def show_table(console: Console, title: str, columns: Sequence[Column], rows: Se
     if len(rows) > FAST_ROWS:
         _plain_table(console, title, columns, rows)
         return
-    table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left")
-    for column in columns:
-        table.add_column(column.header, justify=column.justify,  # type: ignore[arg-type]
-                         overflow="fold" if column.essential else "ellipsis")
-    for row in rows:
-        table.add_row(*(Text(plain(text), style=style) for text, style in row))
+    cells = [[Text(plain(text), style=style) for text, style in row] for row in rows]
+    widths = [max([len(c.header)] + [r[i].cell_len for r in cells]) for i, c in enumerate(columns)]
+    shown = _fitting(columns, widths, console.width)
+    table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
+    for index in shown:
+        column = columns[index]
+        table.add_column(column.header, justify=column.justify, no_wrap=not column.essential,  # type: ignore[arg-type]
+                         overflow="fold" if column.essential else "ellipsis",
+                         min_width=widths[index] if column.essential else None)
+    for row in cells:
+        table.add_row(*(row[i] for i in shown))
     console.print(table)
+    hidden = [columns[i].header for i in range(len(columns)) if i not in shown]
+    if hidden:
+        console.print(f"[dim]{len(hidden)} column(s) left out at this width ({', '.join(hidden)}): "
+                      "a wider terminal, or --json[/]")
+
+
+def _fitting(columns: Sequence[Column], widths: list[int], available: int) -> list[int]:
+    """The columns that fit in `available` cells: the rightmost optional ones go first, so an
+    essential column (a name, a status) is never cut to make room for a detail."""
+    shown = list(range(len(columns)))
+
+    def needed() -> int:
+        return sum(widths[i] for i in shown) + 3 * (len(shown) - 1) + 2  # padding, separator, edges
+
+    for index in reversed(range(len(columns))):
+        if needed() <= available:
+            break
+        if not columns[index].essential:
+            shown.remove(index)
+    return shown
 
 
 def _plain_table(console: Console, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> None:
