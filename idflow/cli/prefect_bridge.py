@@ -116,4 +116,8 @@ def run_for_cli(cli, flow_name: str, **parameters: Any) -> dict[str, Any]:
         raise IdflowError("--insecure cannot be combined with --prefect",
                           hint="set verify_tls: false in the config file instead (the flow reads the config)")
     environ = {"CONDUCTOR_SERVER_URL": cli.server_url, "IDFLOW_TASKS_DIR": cli.tasks_dir}
+    if cli.environment and cli.server_url:  # the flag must beat the entry's URL: select by IDFLOW_ENV, not by name
+        environ["IDFLOW_ENV"] = cli.environment
+    elif cli.environment:
+        parameters = {**parameters, "environment": cli.environment}
     return run_as_flow(flow_name, {**parameters, "config_path": cli.config_path}, environ=environ)

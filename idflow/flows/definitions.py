@@ -37,6 +37,8 @@ def _run_name(kind: str):
         label = " ".join(parts)
         flags = [flag.replace("_", " ") for flag in ("dry_run", "force", "prune", "include_foreign")
                  if params.get(flag)]
+        if params.get("environment"):
+            flags.append(f"env {params['environment']}")
         if params.get("config_path"):
             flags.append(f"config {params['config_path']}")
         return ", ".join([label, *flags])
@@ -101,9 +103,9 @@ def purge_problems(outcome: usecases.PurgeOutcome) -> list[str]:
 
 
 @flow(name="idflow-discover", flow_run_name=_run_name("discover"), persist_result=False)
-def discover(config_path: str | None = None) -> Any:
+def discover(config_path: str | None = None, environment: str | None = None) -> Any:
     """List the local task files' definitions and every problem found in them (read only)."""
-    with open_session(config_path) as session:
+    with open_session(config_path, environment) as session:
         found = prefect_steps(usecases.discover, session.config)
     doc = {**found.to_json(), "tasks_dir": str(session.config.tasks_dir)}
     _publish("idflow-discovery", artifacts.discovery_markdown(doc), "Local task definitions and problems")
@@ -113,10 +115,11 @@ def discover(config_path: str | None = None) -> Any:
 
 
 @flow(name="idflow-diff", flow_run_name=_run_name("diff"), persist_result=False)
-def diff(task_names: list[str] | None = None, config_path: str | None = None, fail_on_drift: bool = False) -> Any:
+def diff(task_names: list[str] | None = None, config_path: str | None = None, fail_on_drift: bool = False,
+         environment: str | None = None) -> Any:
     """What an upload would change (read only). On drift the run completes in a state named Drift
     (with fail_on_drift: it fails), the counts in its message."""
-    with open_session(config_path) as session, _refusals_published():
+    with open_session(config_path, environment) as session, _refusals_published():
         planned = usecases.diff(session, names=task_names, run=prefect_steps)
     doc = planned.to_json()
     found = artifacts.drift_summary(doc["counts"], drift=planned.drift)
@@ -131,9 +134,9 @@ def diff(task_names: list[str] | None = None, config_path: str | None = None, fa
 
 @flow(name="idflow-upload", flow_run_name=_run_name("upload"), persist_result=False)
 def upload(task_names: list[str] | None = None, force: bool = False, dry_run: bool = False,
-           require_clean: bool | None = None, config_path: str | None = None) -> Any:
+           require_clean: bool | None = None, config_path: str | None = None, environment: str | None = None) -> Any:
     """Upload new and changed definitions (all, or task_names), merged into the server's copies and verified."""
-    with open_session(config_path) as session, _refusals_published():
+    with open_session(config_path, environment) as session, _refusals_published():
         outcome = usecases.upload(session, names=task_names, force=force, dry_run=dry_run,
                                   require_clean=require_clean, run=prefect_steps)
     _publish_upload(outcome)
@@ -141,9 +144,10 @@ def upload(task_names: list[str] | None = None, force: bool = False, dry_run: bo
 
 
 @flow(name="idflow-purge-orphaned", flow_run_name=_run_name("purge orphaned"), persist_result=False)
-def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_path: str | None = None) -> Any:
+def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_path: str | None = None,
+                   environment: str | None = None) -> Any:
     """Delete definitions idflow uploaded whose task file is gone, never one a workflow can use."""
-    with open_session(config_path) as session, _refusals_published():
+    with open_session(config_path, environment) as session, _refusals_published():
         outcome = usecases.purge(session, orphaned=True, include_foreign=include_foreign, dry_run=dry_run,
                                  run=prefect_steps)
     _publish_purge(outcome)
@@ -152,12 +156,12 @@ def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_
 
 @flow(name="idflow-sync", flow_run_name=_run_name("sync"), persist_result=False)
 def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
-         config_path: str | None = None, events: bool = False) -> Any:
+         config_path: str | None = None, events: bool = False, environment: str | None = None) -> Any:
     """Upload every new and changed definition; with prune, also purge orphans safely; with events,
     also upload the event handlers (event_handlers.json)."""
     from idflow.usecases.events import events_upload
 
-    with open_session(config_path) as session, _refusals_published():
+    with open_session(config_path, environment) as session, _refusals_published():
         outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
                                 run=prefect_steps)
         handlers = events_upload(session, dry_run=dry_run, run=prefect_steps) if events else None

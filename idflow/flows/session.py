@@ -11,16 +11,19 @@ from idflow.usecases.session import Session
 _secret_lock = threading.Lock()
 
 
-def open_session(config_path: str | None) -> Session:
+def open_session(config_path: str | None, environment: str | None = None) -> Session:
     """The key lands only in this process's environment (the variable the config names), where
-    the client reads it: never in a parameter, a log line or an artifact."""
-    config = load_config(config_path)
+    the client reads it: never in a parameter, a log line or an artifact.
+
+    `environment` names an entry under `environments:` as --env does. A protected one still needs
+    a clean tree; the run itself stands for --yes (a deployment or a person started it on purpose)."""
+    config = load_config(config_path, environment=environment, environment_source="flow parameter")
     block = config.prefect_secret_block
     if block and not os.environ.get(config.conductor_api_key_env_var):
         with _secret_lock:
             if not os.environ.get(config.conductor_api_key_env_var):
                 os.environ[config.conductor_api_key_env_var] = _load_secret(block)
-    return Session(config)
+    return Session(config, writes_confirmed=lambda: True)
 
 
 def _load_secret(block: str) -> str:
