@@ -62,7 +62,7 @@ def render_upload(console, result, verbose: bool) -> None:
                           f"file {safe(json.dumps(change.new))}")
     for failure in result.to_json()["failed"]:
         if (failure["name"], failure["version"]) not in {(i.name, i.version) for i, _ in result.mismatched}:
-            console.print(f"[red]failed {safe(failure['name'])} v{failure['version']}:[/] "
+            console.print(f"[red]failed {safe(failure['name'])} v{safe(failure['version'])}:[/] "
                           f"{safe('; '.join(failure['errors']))}")
     if result.not_attempted:
         why = "interrupted" if result.writes.interrupted else "stopped after a failure"
@@ -132,7 +132,7 @@ def render_follow_hint(console: Console, workflow_id: str) -> None:
 def render_status(console: Console, outcome: Any) -> None:
     doc = outcome.to_json()
     colour = {"COMPLETED": "green", "RUNNING": "cyan", "PAUSED": "yellow"}.get(outcome.status, "red")
-    console.print(f"[bold]{safe(str(doc['name']))}[/] v{doc['version']} [{colour}]{safe(outcome.status)}[/] "
+    console.print(f"[bold]{safe(str(doc['name']))}[/] v{safe(doc['version'])} [{colour}]{safe(outcome.status)}[/] "
                   f"[dim]{safe(outcome.workflow_id)}[/]")
     if doc["reasonForIncompletion"]:
         console.print(f"[red]reason:[/] {safe(doc['reasonForIncompletion'])}")
