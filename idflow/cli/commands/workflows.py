@@ -71,7 +71,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 def _refuse(cli: CliState, exc) -> None:
     from dataclasses import asdict
 
-    from rich.markup import escape
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
     cli.err.print(f"[bold red]refused:[/] {escape(exc.message)}")
     cli.err.print(f"[dim]hint:[/] {escape(exc.hint or '')}")
@@ -116,7 +116,7 @@ def run(ctx: typer.Context, name: str = typer.Argument(..., help="The workflow t
                                       help="With --wait: give up after this many seconds."),
         json_: bool = JSON_OPTION) -> None:
     """Start a workflow; with --wait, show each task's status as it changes, then the output."""
-    from rich.markup import escape
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
     from idflow.cli.render import workflows as render
     from idflow.usecases import workflows
@@ -156,7 +156,8 @@ def terminate(ctx: typer.Context, workflow_id: str = WORKFLOW_ID,
               reason: Optional[str] = typer.Option(None, "--reason", help="Why: kept with the run on the server."),
               yes: bool = YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Stop a running workflow (asks first; without a terminal, needs -y)."""
-    from rich.markup import escape
+    from idflow.cli.render.text import plain
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
     from idflow.cli.render import workflows as render
     from idflow.usecases import workflows
@@ -165,7 +166,7 @@ def terminate(ctx: typer.Context, workflow_id: str = WORKFLOW_ID,
 
     def confirm(run_now) -> None:
         doc = run_now.to_json()
-        cli.confirm(f"Terminate {escape(str(doc['name']))} run {workflow_id} ({run_now.status})?", yes=yes)
+        cli.confirm(f"Terminate {plain(doc['name'])} run {plain(workflow_id)} ({plain(run_now.status)})?", yes=yes)
 
     action = workflows.terminate(cli.session(), workflow_id, reason=reason, confirm=confirm)
     cli.emit(action.to_json(), lambda console: render.render_action(console, action))
