@@ -3,69 +3,18 @@
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.clihelp import task_source
-from tests.faultproxy import free_port
-from tests.prefect_fixtures import QUIET
+from tests.prefect_server import prefect, prefect_server  # noqa: F401  (a module-scoped fixture)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.server]
 
 REPO = Path(__file__).resolve().parent.parent
-PREFECT = [sys.executable, "-m", "prefect"]
-
-
-def _wait_healthy(api_url: str, server: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"prefect server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(api_url + "/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"prefect server at {api_url} did not become healthy in {timeout:.0f}s")
-
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    """A real Prefect server on a free 127.0.0.1 port, PREFECT_HOME in a temp dir; yields its environment."""
-    home = Path(tempfile.mkdtemp(prefix="idflow-prefect-server-"))
-    port = free_port()
-    env = {**os.environ, **QUIET, "PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port)}
-    log = open(home / "server.log", "wb")
-    server = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_healthy(env["PREFECT_API_URL"], server)
-        yield env
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-        shutil.rmtree(home, ignore_errors=True)
-
-
-def prefect(env, *args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
-    done = subprocess.run([*PREFECT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
 
 
 def test_deploy_run_and_worker_upload_to_conductor(prefect_server, project, prefix, client):
