@@ -15,18 +15,12 @@ from idflow.identity import NOBODY
 from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan
 from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
+from idflow.usecases.local import discover  # noqa: F401  (also `usecases.upload.discover`)
 from idflow.usecases.steps import StepRunner, direct
 from idflow.progress import DISCOVERING, READING, UPLOADING, Report, counted, phase
 
 
 # ---- steps ----------------------------------------------------------------------------------
-def discover(config: Any):
-    """The local task files' definitions and problems (static: nothing is imported)."""
-    from idflow.discovery import discover_layers, task_layers
-
-    return discover_layers(task_layers(config), cache_dir=state_dir(config) / "cache")
-
-
 def fetch_taskdefs(session: Session) -> list[dict[str, Any]]:
     return session.client.list_taskdefs()
 
