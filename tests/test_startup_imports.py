@@ -99,6 +99,14 @@ def test_str_and_bool_values_arrive_as_given(project, capsys, argv, expected):
     assert run_cli(capsys, *argv, "tasks", "list", "--local", "--remote").code == 2  # two bools still counted
 
 
+@pytest.mark.parametrize("module", ["idflow", "idflow.conductor", "idflow.config", "idflow.usecases",
+                                    "idflow.usecases.upload", "idflow.usecases.purge", "idflow.taskdefs.purge"])
+def test_importing_a_core_module_loads_no_http_stack_yaml_or_terminal(module):
+    """What a command imports of the core costs nothing until a client is built or a config read."""
+    loaded = _modules_after(f"import {module}")
+    assert not loaded & {"httpx", "httpcore", "ssl", "yaml", "rich", "pydantic", "prefect", "conductor"}, loaded
+
+
 # ---- TLS set-up: a plain-http client loads no CA bundle ---------------------------------------------
 def ssl_context(client):
     return client._http._transport._pool._ssl_context
