@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -139,3 +140,19 @@ def test_a_failure_mid_purge_is_reported_exactly(project, prefix, client, capsys
     assert names[1] in remaining and names[3] in remaining and names[0] not in remaining
     rerun = run_cli(capsys, "tasks", "purge", "--orphaned", "-y", "--json")
     assert sorted(rerun.json["deleted"]) == [names[1], names[3]]
+
+
+@pytest.mark.parametrize("orphans", [0, 1], ids=["nothing_to_delete", "one_orphan"])
+def test_a_dry_run_says_it_is_one_whatever_the_plan_holds(project, prefix, capsys, orphans):
+    names = [f"{prefix}o{i}" for i in range(orphans)]
+    for name in names:
+        project.write_task(name, task_source(name))
+    if names:
+        uploaded = run_cli(capsys, "-v", "tasks", "upload", "--all")
+        assert uploaded.code == 0, uploaded.err
+    for name in names:
+        shutil.rmtree(project.tasks_dir / name)
+    result = run_cli(capsys, "--json", "tasks", "purge", "--orphaned", "--dry-run")
+    assert result.code == 0, result.err
+    assert result.json["dry_run"] is True and result.json["deleted"] == []
+    assert result.json["would_delete"] == names

@@ -74,10 +74,7 @@ def execute_purge(session: Session, purge: PurgePlan, progress: Report | None = 
 class PurgeOutcome:
     plan: PurgePlan
     result: PurgeResult | None = None     # None: dry run, or nothing to delete
-
-    @property
-    def dry_run(self) -> bool:
-        return self.result is None and bool(self.plan.deletions)
+    dry_run: bool = False                 # asked for: show, delete nothing
 
     @property
     def ok(self) -> bool:
@@ -93,7 +90,8 @@ class PurgeOutcome:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PurgeOutcome":
         plan = PurgePlan.from_json(data["plan"])
-        return cls(plan, None if data.get("dry_run") or not plan.deletions else PurgeResult.from_json(data))
+        dry_run = bool(data.get("dry_run"))
+        return cls(plan, None if dry_run or not plan.deletions else PurgeResult.from_json(data), dry_run)
 
 
 def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False, include_foreign: bool = False,
@@ -111,7 +109,7 @@ def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False
     plan = run(plan_purge, config, discovery, taskdefs, workflows, names=list(names), orphaned=orphaned,
                include_foreign=include_foreign, force=force)
     if dry_run or not plan.deletions:
-        return PurgeOutcome(plan)
+        return PurgeOutcome(plan, dry_run=dry_run)
     if confirm is not None:
         confirm(plan)
     return PurgeOutcome(plan, run(execute_purge, session, plan, progress))
