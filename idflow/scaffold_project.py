@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from idflow.config import DEFAULT_SERVER_URL
@@ -52,6 +51,8 @@ def existing_project_id(root: Path) -> str | None:
 
 
 def template(name: str) -> str:
+    from importlib import resources  # not at import: `idflow --help` imports this module for DEFAULT_TASK
+
     return resources.files("idflow.templates").joinpath(name).read_text(encoding="utf-8")
 
 

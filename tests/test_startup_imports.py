@@ -107,6 +107,35 @@ def test_importing_a_core_module_loads_no_http_stack_yaml_or_terminal(module):
     assert not loaded & {"httpx", "httpcore", "ssl", "yaml", "rich", "pydantic", "prefect", "conductor"}, loaded
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["tasks", "--help"], ["workflows", "--help"], ["workflow", "--help"],
+                                  ["taks"], ["tasks", "lst"], ["workflows", "run", "x"], ["workflow", "list"],
+                                  ["tasks"], [], ["events", "--help"], ["tasks", "list", "--help"]])
+def test_groups_built_on_first_use_behave_as_typer_builds_them(argv):
+    """Help, usage errors and suggestions are the same as from typer's own whole-tree build."""
+    import typer
+
+    from idflow.cli.app import app
+    from idflow.cli.startup import root_command
+
+    assert _invoke(root_command(app), argv) == _invoke(typer.main.get_command(app), argv)
+
+
+def _invoke(command, argv: list[str]) -> tuple[object, str]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            result = command.main(args=list(argv), prog_name="idflow", standalone_mode=False)
+        except Exception as exc:  # usage errors: compare what they say
+            show = getattr(exc, "show", None)
+            if show:
+                show()
+            result = (type(exc).__name__, getattr(exc, "exit_code", None))
+    return result, out.getvalue()
+
+
 # ---- TLS set-up: a plain-http client loads no CA bundle ---------------------------------------------
 def ssl_context(client):
     return client._http._transport._pool._ssl_context

@@ -60,7 +60,7 @@ app.add_typer(groups.workflow_app, name="workflow")
 app.add_typer(groups.events_app, name="events")
 app.add_typer(groups.worker_app, name="worker")
 
-from idflow.cli.startup import plain_help, plain_values_without_pydantic  # noqa: E402
+from idflow.cli.startup import plain_help, plain_values_without_pydantic, root_command  # noqa: E402
 
 plain_help(app)
 plain_values_without_pydantic()
@@ -78,7 +78,7 @@ def _click_exceptions():
 
 def main(argv: list[str] | None = None) -> int:
     Exit, Abort, ClickException, UsageError = _click_exceptions()
-    command = typer.main.get_command(app)
+    command = root_command(app)  # groups are built when a command line names them
     args = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in args
     verbose = "-v" in args or "--verbose" in args

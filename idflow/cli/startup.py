@@ -9,12 +9,19 @@ Every `idflow` command pays for its imports before it does anything, so the loca
   root options (`--config`, `--server-url`, ...) are `str`, so every command imported pydantic
   (~60 ms with its plugin loader). A `str` value needs no check (click hands over argv strings),
   nor does a flag's `bool`, or the None of an option not given.
-Both are switched on by `app.py`; `tests/test_startup_imports.py` fails when either stops working.
+- typer turns every command of every group into a click command at each start (signature and
+  type hints of thirty functions, ~10 ms): `root_command` builds a group (tasks, workflows, ...)
+  when a command line or completion first names it, and lists the groups in help from their help
+  text alone.
+`app.py` switches these on; `tests/test_startup_imports.py` fails when one stops working.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
+
+from typer.core import TyperGroup
 
 
 def plain_help(app: Any) -> None:
@@ -57,3 +64,62 @@ def plain_values_without_pydantic() -> None:
 
     get_runtime_param.plain_str = True  # type: ignore[attr-defined]
     parameter.get_runtime_param = get_runtime_param
+
+
+def root_command(app: Any) -> Any:
+    """`app` as a click group whose sub-groups are built on first use (see the module's docstring)."""
+    import typer.main
+
+    groups = {info.name: info for info in app.registered_groups}
+    top = copy.copy(app)  # shallow: the app itself keeps its groups
+    top.registered_groups = []
+    root = typer.main.get_command(top)
+    if type(root) is not TyperGroup or not all(isinstance(name, str) for name in groups):
+        return typer.main.get_command(app)  # a root class of its own, or a nameless group: build it all
+    root.__class__ = _LazyGroups
+    root.lazy_groups, root.listing = groups, False
+    return root
+
+
+def _group(info: Any, *, listing: bool) -> Any:
+    """The click group typer makes of one `add_typer` entry; for a listing, without its commands."""
+    import typer
+    import typer.main
+
+    if listing:
+        info = copy.copy(info)
+        info.typer_instance = copy.copy(info.typer_instance)
+        info.typer_instance.registered_commands, info.typer_instance.registered_groups = [], []
+    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+    holder.registered_groups = [info]
+    return typer.main.get_command(holder).commands[info.name]
+
+
+class _LazyGroups(TyperGroup):
+    lazy_groups: dict[str, Any]
+    listing: bool
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        built = [name for name in super().list_commands(ctx) if name not in self.lazy_groups]
+        return built + list(self.lazy_groups)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        info = self.lazy_groups.get(name)
+        if info is not None and name not in self.commands:
+            if self.listing:  # `idflow --help` shows each group's help line, not its commands
+                return _group(info, listing=True)
+            self.commands[name] = _group(info, listing=False)
+        return super().get_command(ctx, name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.lazy_groups:
+            for name in self.lazy_groups:  # a typo: typer's "Did you mean" looks at the built commands
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.listing = False
