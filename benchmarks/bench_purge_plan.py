@@ -10,7 +10,7 @@ switches, loops, inline SUB_WORKFLOW and START_WORKFLOW definitions, and system 
 that share a definition's name. `--dynamic` of the versions also hold a DYNAMIC task
 with an expression name, which makes every unused orphan "uncertain".
 
-Then times the purge planning the CLI and the flows run (`idflow.usecases.purge.plan_purge`:
+Then times the purge planning the CLI and the flows run (`idflow.usecases.purging.plan_purge`:
 usage index, sync plan, decision) and its three phases, and prints the peak RSS
 (`resource.getrusage`). `--sizes` repeats the decision alone for each orphan count, to
 show how it grows.
@@ -31,8 +31,8 @@ from idflow.config import Config  # noqa: E402
 from idflow.provenance.trailer import Provenance, stamp  # noqa: E402
 from idflow.taskdefs.purge import plan_purge as decide_purge  # noqa: E402
 from idflow.taskdefs.usage import build_usage_index  # noqa: E402
-from idflow.usecases.purge import WorkflowSources, plan_purge  # noqa: E402
-from idflow.usecases.upload import plan_definitions  # noqa: E402
+from idflow.usecases.purging import WorkflowSources, plan_purge  # noqa: E402
+from idflow.usecases.tasks import plan_definitions  # noqa: E402
 
 PROJECT = "bench-purge-plan"
 VERSIONS_PER_WORKFLOW = 4

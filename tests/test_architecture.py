@@ -117,3 +117,16 @@ def test_the_flows_use_the_use_cases_not_the_cli(name):
 def test_no_module_is_over_the_size_limit(name):
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines"
+
+
+def test_every_use_case_name_is_the_function_not_a_module_of_the_same_name():
+    """The package loads its names lazily; a submodule named like a function would shadow it once imported."""
+    import importlib
+    import types
+
+    import idflow.usecases as usecases
+
+    for name in sorted(n for n in MODULES if n.startswith("idflow.usecases.")):
+        importlib.import_module(name)
+    shadowed = [name for name in usecases.__all__ if isinstance(getattr(usecases, name), types.ModuleType)]
+    assert shadowed == []

@@ -100,7 +100,7 @@ def test_str_and_bool_values_arrive_as_given(project, capsys, argv, expected):
 
 
 @pytest.mark.parametrize("module", ["idflow", "idflow.conductor", "idflow.config", "idflow.usecases",
-                                    "idflow.usecases.upload", "idflow.usecases.purge", "idflow.taskdefs.purge"])
+                                    "idflow.usecases.tasks", "idflow.usecases.purging", "idflow.taskdefs.purge"])
 def test_importing_a_core_module_loads_no_http_stack_yaml_or_terminal(module):
     """What a command imports of the core costs nothing until a client is built or a config read."""
     loaded = _modules_after(f"import {module}")

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 _MODULES = {
     "idflow.usecases.backups": ("RestoreOutcome", "RestorePlan", "Snapshot", "backup", "list_backups", "restore"),
-    "idflow.usecases.history": ("History", "RollbackOutcome", "history", "rollback"),
+    "idflow.usecases.revisions": ("History", "RollbackOutcome", "history", "rollback"),
     "idflow.usecases.local": ("discover",),
-    "idflow.usecases.purge": ("PurgeOutcome", "SyncOutcome", "WorkflowSources", "execute_purge", "fetch_workflows",
+    "idflow.usecases.purging": ("PurgeOutcome", "SyncOutcome", "WorkflowSources", "execute_purge", "fetch_workflows",
                               "purge", "plan_purge", "sync"),
     "idflow.usecases.session": ("Session", "state_dir"),
     "idflow.usecases.steps": ("Confirm", "StepRunner", "direct"),
-    "idflow.usecases.upload": ("Listing", "UploadOutcome", "UploadPlan", "apply_saved_plan", "apply_upload", "diff",
+    "idflow.usecases.tasks": ("Listing", "UploadOutcome", "UploadPlan", "apply_saved_plan", "apply_upload", "diff",
                                "fetch_taskdefs", "list_sync", "plan_definitions", "plan_upload", "select_tasks",
                                "upload"),
 }
@@ -44,12 +44,12 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from idflow.usecases.backups import RestoreOutcome, RestorePlan, Snapshot, backup, list_backups, restore
-    from idflow.usecases.history import History, RollbackOutcome, history, rollback
+    from idflow.usecases.revisions import History, RollbackOutcome, history, rollback
     from idflow.usecases.local import discover
-    from idflow.usecases.purge import (PurgeOutcome, SyncOutcome, WorkflowSources, execute_purge, fetch_workflows,
+    from idflow.usecases.purging import (PurgeOutcome, SyncOutcome, WorkflowSources, execute_purge, fetch_workflows,
                                        plan_purge, purge, sync)
     from idflow.usecases.session import Session, state_dir
     from idflow.usecases.steps import Confirm, StepRunner, direct
-    from idflow.usecases.upload import (Listing, UploadOutcome, UploadPlan, apply_saved_plan, apply_upload, diff,
+    from idflow.usecases.tasks import (Listing, UploadOutcome, UploadPlan, apply_saved_plan, apply_upload, diff,
                                         fetch_taskdefs, list_sync, plan_definitions, plan_upload, select_tasks,
                                         upload)

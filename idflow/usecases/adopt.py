@@ -16,7 +16,7 @@ from idflow.identity import require_identity
 from idflow.provenance.trailer import parse_provenance, stamp
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.upload import fetch_taskdefs
+from idflow.usecases.tasks import fetch_taskdefs
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from idflow.interrupt import requested, writing
 from idflow.usecases.session import Session
 from idflow.progress import READING, RESTORING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.upload import fetch_taskdefs
+from idflow.usecases.tasks import fetch_taskdefs
 
 
 @dataclass

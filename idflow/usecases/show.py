@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from idflow.errors import NoSuchTask, NotFound
-from idflow.usecases.purge import WorkflowSources, fetch_workflows
+from idflow.usecases.purging import WorkflowSources, fetch_workflows
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
-from idflow.usecases.upload import discover, fetch_taskdefs, plan_definitions
+from idflow.usecases.tasks import discover, fetch_taskdefs, plan_definitions
 
 
 def fetch_taskdef(session: Session, name: str) -> dict[str, Any] | None:

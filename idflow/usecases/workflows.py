@@ -14,7 +14,7 @@ from idflow.errors import IdflowError, WorkflowFilesInvalid
 from idflow.usecases.session import Session
 from idflow.progress import DISCOVERING, READING, UPLOADING, Report, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.upload import discover
+from idflow.usecases.tasks import discover
 
 
 def load_local_workflows(config: Any) -> tuple[list[Any], list[Any]]:

@@ -35,7 +35,7 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
     commit in Git and let the sync apply it. When Prefect cannot be asked, only --yes goes on."""
     from idflow import usecases
     from idflow.cli.render.history import render_rollback_plan, render_schedule_check
-    from idflow.usecases.history import ScheduleGuard
+    from idflow.usecases.revisions import ScheduleGuard
     from idflow.cli.render.tasks import render_apply
 
     cli = state(ctx, json_)

@@ -17,7 +17,7 @@ from idflow.taskdefs.purge import refuse_unaddressable
 from idflow.usecases.session import Session
 from idflow.progress import DELETING, DISCOVERING, READING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.upload import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
+from idflow.usecases.tasks import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
 
 
 @dataclass

@@ -9,8 +9,8 @@ from idflow.errors import IdflowError, NotFound, PrefectUnreachable, RefusedErro
 from idflow.sync_schedules import SyncSchedule, active_sync_schedules, pause_schedules, safe
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.upload import UploadOutcome, UploadPlan, discover, fetch_taskdefs, nothing_to_apply
-from idflow.usecases.upload import apply_upload, plan_definitions, select_tasks
+from idflow.usecases.tasks import UploadOutcome, UploadPlan, discover, fetch_taskdefs, nothing_to_apply
+from idflow.usecases.tasks import apply_upload, plan_definitions, select_tasks
 
 
 @dataclass
