@@ -136,6 +136,13 @@ def _invoke(command, argv: list[str]) -> tuple[object, str]:
     return result, out.getvalue()
 
 
+def test_a_task_file_importing_the_decorator_loads_neither_the_sdk_nor_the_cli():
+    """`from idflow import worker_task` is the first line of every task file: the SDK comes with the decorator's
+    first use (a worker needs it then), and nothing of the CLI, the client or the config reader comes at all."""
+    loaded = _modules_after("from idflow import worker_task")
+    assert not loaded & {"conductor", "httpx", "ssl", "yaml", "rich", "typer", "pydantic", "prefect"}, loaded
+
+
 # ---- TLS set-up: a plain-http client loads no CA bundle ---------------------------------------------
 def ssl_context(client):
     return client._http._transport._pool._ssl_context
