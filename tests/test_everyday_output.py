@@ -164,7 +164,10 @@ def test_no_escape_character_reaches_the_terminal(hostile, capsys, argv):
     result = run_cli(capsys, *(a.replace("{name}", hostile) for a in argv))
     assert result.code in (0, 3, 4), result.err
     assert ESC not in result.out and ESC not in result.err
-    assert "\\x1b[2K" in result.out + result.err  # shown, visibly, rather than dropped
+    shown = "\\x1b[2K" in result.out + result.err  # shown, visibly, rather than dropped
+    # A plain diff lists 30 foreign definitions, then counts the rest: on a busy server it may be counted.
+    counted = argv == ("tasks", "diff") and "foreign (-v lists them)" in result.out
+    assert shown or counted, result.out + result.err
 
 
 def test_the_purge_plan_above_the_prompt_cannot_be_erased(hostile, prefix, project, capsys):

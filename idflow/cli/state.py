@@ -156,3 +156,4 @@ def state(ctx: typer.Context, json_flag: bool = False) -> CliState:
     if json_flag:
         current.json = True
     return current
+

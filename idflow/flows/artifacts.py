@@ -137,15 +137,21 @@ def purge_plan_markdown(purge: dict[str, Any], *, title: str = "idflow purge pla
         if d.get("note"):
             why += f"; {d['note']}"
         rows.append([d["name"], "delete", why])
+    # Definitions idflow never uploaded are many on a shared server and all kept for one reason:
+    # counted in one line, so the rows that say why something was kept stay in the table.
+    foreign = [s["name"] for s in purge.get("skipped", []) if s["reason"].startswith("foreign")]
     for s in purge.get("skipped", []):
-        why = s["reason"] + (f" ({', '.join(s['used_by'][:10])})" if s.get("used_by") else "")
-        rows.append([s["name"], "keep", why])
+        if not s["reason"].startswith("foreign"):
+            why = s["reason"] + (f" ({', '.join(s['used_by'][:10])})" if s.get("used_by") else "")
+            rows.append([s["name"], "keep", why])
     lines = [f"# {title}", "",
              f"**{len(purge.get('delete', []))} to delete**, {len(purge.get('skipped', []))} kept", ""]
     if rows:
         lines += [table(["Task", "Action", "Why"], rows), ""]
-    else:
+    elif not foreign:
         lines += ["Nothing orphaned on the server.", ""]
+    if foreign:
+        lines += [f"Kept, not uploaded by idflow (foreign): {len(foreign)}: {_names(foreign)}", ""]
     if purge.get("uncertain"):
         lines += ["Usage uncertain (tasks picked at run time): " + "; ".join(purge["uncertain"][:20]), ""]
     return "\n".join(lines).rstrip() + "\n"
