@@ -138,10 +138,16 @@ def url_problem(url: str) -> str | None:
     plain = _PLAIN_URL.fullmatch(normalise_server_url(url))
     if plain and 0 < int(plain["port"] or 80) < 65536:
         return None  # the usual `http://host:8080/api`: valid without importing httpx (~70 ms)
+    return httpx_url_problem(url)
+
+
+def httpx_url_problem(url: str) -> str | None:
+    """url_problem without the quick check: httpx.URL judges the URL (the reference the quick check agrees with)."""
     from idflow.conductor.httpx_import import import_httpx
 
     httpx = import_httpx()
-
+    if not normalise_server_url(url).startswith(("http://", "https://")):
+        return "must start with http:// or https://"
     try:
         parsed = httpx.URL(normalise_server_url(url))
     except (httpx.InvalidURL, ValueError, TypeError) as exc:

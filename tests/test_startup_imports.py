@@ -189,9 +189,9 @@ def test_importing_httpx_through_idflow_skips_its_command_line_client():
                                  "http://a_b:8080/api", "http://[::1]:8080/api", "http://u:p@h:8080/api",
                                  "http://h:/api", "http://h:8080/api?x=1", "http://-h/api"])
 def test_the_quick_url_check_agrees_with_httpx(url):
-    from idflow.config import _PLAIN_URL, url_problem
+    from idflow.config import _PLAIN_URL, httpx_url_problem, url_problem
 
-    assert url_problem(url) == _httpx_verdict(url)
+    assert url_problem(url) == httpx_url_problem(url)
     if _PLAIN_URL.fullmatch(url) and url_problem(url) is None:
         assert "httpx" not in _modules_after(f"from idflow.config import url_problem; url_problem({url!r})")
 
@@ -199,27 +199,9 @@ def test_the_quick_url_check_agrees_with_httpx(url):
 @settings(max_examples=300, deadline=None)
 @given(st.from_regex(r"\Ahttps?://[0-9a-zA-Z.-]{1,20}(:[0-9]{1,5})?(/[a-z._~/-]{0,10})?\Z"))
 def test_every_url_the_quick_check_accepts_httpx_accepts(url):
-    from idflow.config import url_problem
+    from idflow.config import httpx_url_problem, url_problem
 
-    assert url_problem(url) == _httpx_verdict(url)
-
-
-def _httpx_verdict(url: str) -> str | None:
-    """What url_problem said before the quick check: httpx.URL judges every URL."""
-    import httpx
-
-    from idflow.config import normalise_server_url
-    from idflow.sanitize import redact_url
-
-    try:
-        parsed = httpx.URL(normalise_server_url(url))
-    except (httpx.InvalidURL, ValueError, TypeError) as exc:
-        return f"is not a valid URL ({redact_url(str(exc))[:120]})"
-    if not parsed.host:
-        return "has no host"
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        return "has a port outside 1-65535"
-    return None
+    assert url_problem(url) == httpx_url_problem(url)
 
 
 def _modules_after(code: str) -> set[str]:

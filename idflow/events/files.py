@@ -6,13 +6,12 @@ name defined twice is an error naming both places, and neither definition is use
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from idflow.events.model import definition_problems
-from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents
+from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents, find_files
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,9 @@ def load_event_handler_files(workflows_dir: Path) -> LocalHandlers:
         result.issues.append(FileIssue(str(root), 0, "not a directory"))
         return result
     candidates: dict[str, list[LocalHandler]] = {}
-    for path in _find(root, result.issues):
+    paths, problems = find_files(root, lambda name: name == EVENT_HANDLERS)
+    result.issues.extend(problems)
+    for path in paths:
         result.files.append(str(path))
         for handler in _load(path, result):
             candidates.setdefault(handler.name, []).append(handler)
@@ -65,31 +66,6 @@ def load_event_handler_files(workflows_dir: Path) -> LocalHandlers:
             result.issues.append(FileIssue(handler.path, handler.line,
                                            f"event handler {name!r} is defined more than once: {places}"))
     return result
-
-
-def _find(root: Path, issues: list[FileIssue]) -> list[Path]:
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-
-    def on_error(exc: OSError) -> None:
-        issues.append(FileIssue(str(exc.filename or root), 0, f"cannot list directory: {exc.strerror or exc}"))
-
-    # followlinks, as the workflow loader does; the (device, inode) set stops loops.
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
-        try:
-            st = os.stat(dirpath)
-        except OSError as exc:
-            on_error(exc)
-            dirnames[:] = []
-            continue
-        if (st.st_dev, st.st_ino) in seen:
-            dirnames[:] = []
-            continue
-        seen.add((st.st_dev, st.st_ino))
-        dirnames.sort()
-        if EVENT_HANDLERS in filenames:
-            found.append(Path(dirpath) / EVENT_HANDLERS)
-    return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
 def _load(path: Path, result: LocalHandlers) -> list[LocalHandler]:

@@ -10,7 +10,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -47,7 +47,7 @@ def load_workflow_files(workflows_dir: Path) -> tuple[list[LocalWorkflow], list[
         return [], []
     if not root.is_dir():
         return [], [FileIssue(str(root), 0, "not a directory")]
-    files, issues = _find_files(root)
+    files, issues = find_files(root, _is_workflow_file)
     workflows: list[LocalWorkflow] = []
     for path in files:
         found, problems = _load_file(path)
@@ -56,7 +56,12 @@ def load_workflow_files(workflows_dir: Path) -> tuple[list[LocalWorkflow], list[
     return workflows, issues
 
 
-def _find_files(root: Path) -> tuple[list[Path], list[FileIssue]]:
+def find_files(root: Path, wanted: Callable[[str], bool]) -> tuple[list[Path], list[FileIssue]]:
+    """The files under `root` whose name `wanted` accepts, in path order, each once; unlistable folders are issues.
+
+    Symlinked folders are followed; the (device, inode) sets stop loops and read a file
+    reached by two paths once.
+    """
     issues: list[FileIssue] = []
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
@@ -65,8 +70,6 @@ def _find_files(root: Path) -> tuple[list[Path], list[FileIssue]]:
     def on_error(exc: OSError) -> None:
         issues.append(FileIssue(str(exc.filename or root), 0, f"cannot list directory: {exc.strerror or exc}"))
 
-    # followlinks so a symlinked folder is read; the (device, inode) sets stop
-    # loops and read a file reached by two paths once.
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
         try:
             st = os.stat(dirpath)
@@ -80,7 +83,7 @@ def _find_files(root: Path) -> tuple[list[Path], list[FileIssue]]:
         seen_dirs.add((st.st_dev, st.st_ino))
         dirnames.sort()
         for name in sorted(filenames):
-            if not name.lower().endswith(SUFFIXES) or name == EVENT_HANDLERS:
+            if not wanted(name):
                 continue
             path = Path(dirpath) / name
             try:
@@ -93,6 +96,10 @@ def _find_files(root: Path) -> tuple[list[Path], list[FileIssue]]:
                 files.append(path)
     files.sort(key=lambda p: p.relative_to(root).parts)
     return files, issues
+
+
+def _is_workflow_file(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES) and name != EVENT_HANDLERS
 
 
 def _load_file(path: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
