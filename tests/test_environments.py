@@ -5,6 +5,7 @@ One environment is the real server, the other a closed port.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -117,3 +118,40 @@ def test_every_client_method_is_classified_as_read_or_write():
 
     public = {n for n in vars(ConductorClient) if not n.startswith("_") and callable(getattr(ConductorClient, n))}
     assert public - READ_METHODS - WRITE_METHODS == set()
+
+
+def _write_scene(envs, prefix):
+    """A task, a workflow using it and an event handler starting that workflow, all committed."""
+    name = f"{prefix}wf"
+    envs.write_task(f"{prefix}t", task_source(f"{prefix}t"))
+    folder = envs.workflows_dir / name
+    folder.mkdir(parents=True)
+    (folder / f"{name}.json").write_text(json.dumps(
+        {"name": name, "version": 1, "schemaVersion": 2, "tasks": [
+            {"name": f"{prefix}t", "taskReferenceName": "t_ref", "type": "SIMPLE"}]}), encoding="utf-8")
+    (folder / "event_handlers.json").write_text(json.dumps([
+        {"name": f"{prefix}on_done", "event": f"conductor:{name}:done", "active": True,
+         "actions": [{"action": "start_workflow", "start_workflow": {"name": name}}]}]), encoding="utf-8")
+    git(envs.root, "add", "-A")
+    git(envs.root, "commit", "-q", "-m", "scene")
+    return name
+
+
+@pytest.mark.parametrize("argv", [("tasks", "upload", "--all"), ("workflows", "upload", "--all"),
+                                  ("events", "upload", "--all"), ("workflow", "run", "{name}")],
+                         ids=lambda argv: "-".join(argv[:2]))
+def test_every_write_command_takes_yes_for_a_protected_environment(envs, capsys, client, prefix, argv):
+    name = _write_scene(envs, prefix)
+    if argv[0] == "workflow":  # the run needs its workflow and task on the server first
+        for before in (("tasks", "upload", "--all"), ("workflows", "upload", "--all")):
+            assert run_cli(capsys, "--env", "prod", *before, "--yes").code == 0
+    argv = tuple(a.replace("{name}", name) for a in argv)
+    refused = run_cli(capsys, "--env", "prod", *argv, "--json")
+    assert refused.code == 3 and "--yes was not given" in refused.json["error"]["message"], refused.out
+    confirmed = run_cli(capsys, "--env", "prod", *argv, "--yes", "--json")
+    assert confirmed.code == 0, confirmed.out + confirmed.err
+
+
+def test_retry_takes_yes_too(envs, capsys):
+    result = run_cli(capsys, "--env", "prod", "workflow", "retry", "no-such-run", "--yes", "--json")
+    assert result.code == 1 and "no-such-run" in result.json["error"]["message"]   # parsed, then not found

@@ -5,7 +5,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION, YES_OPTION
+from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.errors import EXIT_DRIFT, EXIT_ERROR
 
@@ -51,7 +51,7 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
 def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Handlers to upload."),
            all_: bool = typer.Option(False, "--all", help="Upload every local handler."),
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
-           json_: bool = JSON_OPTION) -> None:
+           yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Create new and replace changed handlers (the replaced ones backed up first), then verify."""
     from idflow.cli.render.events import render_upload
     from idflow.usecases.events import events_upload

@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION, YES_OPTION
+from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.errors import EXIT_ERROR
 
@@ -45,7 +45,7 @@ def list_workflows(ctx: typer.Context,
 def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Workflows to upload (by name)."),
            all_: bool = typer.Option(False, "--all", help="Upload every local workflow."),
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
-           verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
+           verbose: bool = VERBOSE_OPTION, yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere."""
     from idflow.cli.render import workflows as render
     from idflow.errors import WorkflowsRefused
@@ -114,7 +114,7 @@ def run(ctx: typer.Context, name: str = typer.Argument(..., help="The workflow t
         wait: bool = typer.Option(False, "--wait", help="Follow the run to the end; exit 0 only if it COMPLETED."),
         timeout: float = typer.Option(300.0, "--timeout", min=0.1,
                                       help="With --wait: give up after this many seconds."),
-        json_: bool = JSON_OPTION) -> None:
+        yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Start a workflow; with --wait, show each task's status as it changes, then the output."""
     from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
@@ -172,7 +172,8 @@ def terminate(ctx: typer.Context, workflow_id: str = WORKFLOW_ID,
     cli.emit(action.to_json(), lambda console: render.render_action(console, action))
 
 
-def retry(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, json_: bool = JSON_OPTION) -> None:
+def retry(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, yes: bool = PROTECTED_YES_OPTION,
+          json_: bool = JSON_OPTION) -> None:
     """Run a FAILED, TIMED_OUT or TERMINATED run again from its failed task."""
     from idflow.cli.render import workflows as render
     from idflow.usecases import workflows
