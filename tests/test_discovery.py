@@ -427,7 +427,9 @@ def test_discovery_model():
     assert [e.message for e in found.errors] == ["task 'bad': retryCount must be >= 0, got -1"]
     assert found.valid_tasks == [task] and found.by_name()["m"] is task
     doc = json.loads(json.dumps(found.to_json()))
-    assert set(doc) == {"tasks", "errors", "warnings"}
+    assert set(doc) == {"tasks", "issues", "errors", "warnings"}
+    assert Discovery.from_json(doc).to_json() == found.to_json()
     assert set(doc["tasks"][0]) == {"name", "path", "line", "function", "task_def", "requirements", "valid",
-                                    "layer", "overrides"}
+                                    "layer", "overrides", "task_dir", "form", "keywords", "worker_options",
+                                    "problems", "module"}
     assert doc["warnings"] == [{"path": "w.py", "line": 1, "message": "look"}]

@@ -90,6 +90,7 @@ class Discovery:
         return [t for t in self.tasks if not t.problems and t.name not in duplicates]
 
     def to_json(self) -> dict[str, Any]:
+        """Every task and issue, whole (`from_json` reads it back), plus the derived `errors` and `warnings`."""
         def issue(i: Issue) -> dict[str, Any]:
             return {"path": i.path, "line": i.line, "message": i.message}
 
@@ -97,11 +98,24 @@ class Discovery:
         return {
             "tasks": [{"name": t.name, "path": t.path, "line": t.line, "function": t.function,
                        "task_def": t.task_def, "requirements": list(t.requirements), "valid": id(t) in valid,
-                       "layer": t.layer, "overrides": list(t.overrides)}
+                       "layer": t.layer, "overrides": list(t.overrides), "task_dir": t.task_dir, "form": t.form,
+                       "keywords": t.keywords, "worker_options": t.worker_options, "problems": list(t.problems),
+                       "module": t.module}
                       for t in self.tasks],
+            "issues": [{**issue(i), "severity": i.severity} for i in self.issues],
             "errors": [issue(i) for i in self.errors],
             "warnings": [issue(i) for i in self.warnings],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Discovery":
+        tasks = [DiscoveredTask(name=t["name"], function=t["function"], path=t["path"], line=t["line"],
+                                task_dir=t["task_dir"], form=t["form"], keywords=t["keywords"],
+                                worker_options=t["worker_options"], task_def=t["task_def"],
+                                requirements=tuple(t["requirements"]), problems=tuple(t["problems"]),
+                                module=t["module"], layer=t.get("layer", ""), overrides=tuple(t.get("overrides", ())))
+                 for t in data.get("tasks", [])]
+        return cls(tasks, [Issue(i["path"], i["line"], i["message"], i["severity"]) for i in data.get("issues", [])])
 
 
 def is_test_file(filename: str) -> bool:

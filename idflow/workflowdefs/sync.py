@@ -103,6 +103,22 @@ class WorkflowPlan:
                 "not_uploaded_tasks": {i.label: list(i.not_uploaded) for i in self.items if i.not_uploaded},
                 "errors": [issue_json(i) for i in self.issues]}
 
+    def to_json(self) -> dict[str, Any]:
+        """The whole plan (`from_json` reads it back): every item with both definitions and its changes."""
+        return {"items": [{**asdict(i), "changes": [asdict(c) for c in i.changes],
+                           "unknown_tasks": [asdict(r) for r in i.unknown_tasks], "not_uploaded": list(i.not_uploaded)}
+                          for i in self.items],
+                "issues": [issue_json(i) for i in self.issues]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "WorkflowPlan":
+        items = tuple(WorkflowItem(i["name"], i["version"], i["action"], i.get("path"), i.get("desired"),
+                                   i.get("actual"), tuple(WorkflowChange(**c) for c in i.get("changes", [])),
+                                   tuple(TaskRef(**r) for r in i.get("unknown_tasks", [])),
+                                   tuple(i.get("not_uploaded", ())))
+                      for i in data.get("items", []))
+        return cls(items, tuple(FileIssue(i["path"], i["line"], i["message"]) for i in data.get("issues", [])))
+
 
 def issue_json(issue: FileIssue) -> dict[str, Any]:
     return {"path": issue.path, "line": issue.line, "message": issue.message}
