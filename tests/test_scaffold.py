@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-import idflow.cli.tasks_local  # noqa: F401  (registers `tasks new`)
 from idflow.cli.app import main
-from idflow.cli.tasks_local import render_local
+from idflow.cli.render.local import render_local
 from idflow.discovery import discover
 from idflow.scaffold import render
 
@@ -101,7 +100,7 @@ def test_render_files_are_pure():
 
 
 def test_subprocess_entry_point(tmp_path):
-    code = "import idflow.cli.tasks_local, sys; from idflow.cli.app import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from idflow.cli.app import main; sys.exit(main(sys.argv[1:]))"
     result = subprocess.run([sys.executable, "-c", code, "tasks", "new", "via_subprocess", "--json"], cwd=tmp_path,
                             capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr

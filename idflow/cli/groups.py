@@ -13,10 +13,10 @@ try:  # recent typer vendors its own click (typer._click); older typer uses clic
 except ImportError:  # pragma: no cover - older typer
     from click.exceptions import UsageError
 
-from idflow.cli import tasks_local
 from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import init as init_cmd
-from idflow.cli.commands import tasks_backup, tasks_git, tasks_list, tasks_plan, tasks_purge, tasks_show, worker
+from idflow.cli.commands import (tasks_backup, tasks_git, tasks_list, tasks_new, tasks_plan, tasks_purge, tasks_show,
+                                 worker)
 from idflow.cli.commands import workflow_backups, workflows
 from idflow.cli.commands import events as events_cmd
 from idflow.cli.commands import tasks_adopt
@@ -30,10 +30,9 @@ for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff)
                       ("sync", tasks_purge.sync),
                       ("history", tasks_git.history), ("rollback", tasks_git.rollback),
                       ("backup", tasks_backup.backup), ("backups", tasks_backup.backups),
-                      ("restore", tasks_backup.restore), ("new", tasks_local.new_task)):
+                      ("restore", tasks_backup.restore), ("new", tasks_new.new_task)):
     tasks_app.command(name)(command)
 tasks_app.command("adopt")(tasks_adopt.adopt)
-
 
 class _SiblingGroup(TyperGroup):
     """A group whose unknown command may be a command of its sibling (`workflows run` -> `workflow run`)."""
@@ -49,14 +48,11 @@ class _SiblingGroup(TyperGroup):
                 exc.message = f"No such command {args[0]!r}. Did you mean 'idflow {self.sibling} {args[0]}'?"
             raise
 
-
 class _WorkflowsGroup(_SiblingGroup):
     sibling, sibling_commands = "workflow", frozenset({"run", "status", "terminate", "retry"})
 
-
 class _WorkflowGroup(_SiblingGroup):
     sibling, sibling_commands = "workflows", frozenset({"list", "upload", "new", "backups", "restore"})
-
 
 workflows_app = typer.Typer(cls=_WorkflowsGroup, no_args_is_help=True,
                             help="Workflow definitions: local files vs the Conductor server.")

@@ -25,7 +25,7 @@ def list_tasks(ctx: typer.Context,
         raise typer.BadParameter("choose one of --local, --remote, --sync")
     config = cli.config()
     if local:
-        from idflow.cli.tasks_local import render_local
+        from idflow.cli.render.local import render_local
 
         discovery = usecases.discover(config)
         cli.emit(discovery.to_json(), lambda c: render_local(c, discovery, verbose))
