@@ -23,7 +23,9 @@ import pytest
 from tests.prefect_fixtures import QUIET
 from tests.test_prefect_deploy import prefect_server  # noqa: F401  (a module-scoped Prefect server)
 
-pytestmark = [pytest.mark.slow, pytest.mark.server]
+# Building the wheel, its wheelhouse and a fresh venv is charged to the first test: about 50 s on an
+# idle machine, over 300 s (the suite's default limit) at load 12 on 2 cores.
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.timeout(1500)]
 
 REPO = Path(__file__).resolve().parent.parent
 PIP = ["-m", "pip", "--disable-pip-version-check", "--no-input"]
