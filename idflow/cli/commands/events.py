@@ -82,7 +82,8 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
           yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, delete nothing."),
           json_: bool = JSON_OPTION) -> None:
     """Delete remote handlers (backed up first); asks first, refuses without a terminal unless -y."""
-    from idflow.cli.render.events import render_purge_plan, render_purge_result
+    from idflow.cli.render.events import render_purge_plan
+    from idflow.cli.render.purge import render_purge_result
     from idflow.usecases.events import events_purge
 
     cli = state(ctx, json_)
@@ -93,6 +94,6 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     if outcome.result is None:  # a dry run, or nothing to delete: the confirm step never showed the plan
         render_purge_plan(cli.err, outcome.plan)
     doc = outcome.to_json()
-    cli.emit(doc, lambda c: render_purge_result(c, doc))
+    cli.emit(doc, lambda c: render_purge_result(c, doc, what="handlers", restore_hint=None))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)

@@ -1,18 +1,13 @@
 """Event handlers: listings, plans field by field, and the exact account of writes and deletes."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
-from idflow.cli.render.text import safe
+from idflow.cli.render.text import json_value, safe
 
 MARKS = {"create": ("green", "+ create"), "update": ("yellow", "~ update"), "same": ("dim", "= same"),
          "remote_only": ("cyan", "? only on the server")}
-
-
-def _value(value: Any) -> str:
-    return "(unset)" if value is None else json.dumps(value)
 
 
 def render_issues(console: Console, doc: dict[str, Any]) -> None:
@@ -46,8 +41,8 @@ def render_plan(console: Console, doc: dict[str, Any], *, verbose: bool = False)
         source = f" [dim]{safe(item['source'])}[/]" if item.get("source") else ""
         console.print(f"[{colour}]{label} {safe(item['name'])}[/]{source}")
         for change in item["changes"]:
-            console.print(f"    {safe(change['path'])}: [red]{safe(_value(change['old']))}[/] -> "
-                          f"[green]{safe(_value(change['new']))}[/]")
+            console.print(f"    {safe(change['path'])}: [red]{json_value(change['old'])}[/] -> "
+                          f"[green]{json_value(change['new'])}[/]")
     counts = doc["counts"]
     console.print(f"{counts['create']} to create, {counts['update']} to update, {counts['same']} in sync, "
                   f"{counts['remote_only']} only on the server")
@@ -80,19 +75,3 @@ def render_purge_plan(console: Console, plan: Any) -> None:
         console.print(f"[green]= keep {safe(s.name)}[/] [dim]({safe(s.reason)})[/]")
     if not plan.deletions:
         console.print("[green]Nothing to delete.[/]")
-
-
-def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
-    if doc["backup"]:
-        console.print(f"[dim]deleted handlers backed up to {safe(doc['backup'])}[/]")
-    if doc["deleted"]:
-        console.print(f"[red]deleted {len(doc['deleted'])}:[/] {safe(', '.join(doc['deleted']))}")
-    for failure in doc["failed"]:
-        console.print(f"[bold red]not deleted {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
-    for name in doc["still_present"]:
-        console.print(f"[bold red]still present {safe(name)}:[/] the delete answered OK, the server still holds it")
-    if doc.get("not_attempted"):
-        console.print(f"[bold red]not attempted (interrupted) {len(doc['not_attempted'])}:[/] "
-                      f"{safe(', '.join(doc['not_attempted']))}")
-    if doc["would_delete"]:
-        console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")

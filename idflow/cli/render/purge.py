@@ -28,10 +28,12 @@ def render_purge_plan(console: Console, purge: Any) -> None:
         console.print("[green]Nothing to delete.[/]")
 
 
-def render_purge_result(console: Console, doc: dict[str, Any]) -> None:
+def render_purge_result(console: Console, doc: dict[str, Any], *, what: str = "definitions",
+                        restore_hint: str | None = "idflow tasks restore FILE") -> None:
+    """The account of a purge of task definitions, or (`what`) of anything else deleted the same way."""
     if doc["backup"]:
-        console.print(f"[dim]deleted definitions backed up to {safe(doc['backup'])} "
-                      f"(idflow tasks restore FILE)[/]")
+        hint = f" ({restore_hint})" if restore_hint else ""
+        console.print(f"[dim]deleted {what} backed up to {safe(doc['backup'])}{hint}[/]")
     if doc["deleted"]:
         console.print(f"[red]deleted {len(doc['deleted'])}:[/] {name_list(doc['deleted'])}")
     for failure in doc["failed"]:
