@@ -179,10 +179,11 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
     return UploadOutcome(planned, None if dry_run else _apply(session, planned.plan, run, progress))
 
 
-def _apply(session: Session, plan: Plan, run: StepRunner, progress: Report | None) -> ApplyResult:
+def _apply(session: Session, plan: Plan, run: StepRunner, progress: Report | None, *,
+           recheck_server: bool = False) -> ApplyResult:
     if not plan.to_write:
         return nothing_to_apply(plan)
-    return run(apply_upload, session, plan, progress=counted(progress, UPLOADING))
+    return run(apply_upload, session, plan, recheck_server=recheck_server, progress=counted(progress, UPLOADING))
 
 
 def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report | None = None,
@@ -192,10 +193,7 @@ def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report 
     config = session.config
     if plan.server_url and plan.server_url != config.safe_api_url:
         raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
-    uploading = counted(progress, UPLOADING)
-    result = run(apply_upload, session, plan, recheck_server=True, progress=uploading) if plan.to_write \
-        else nothing_to_apply(plan)
-    return UploadOutcome(planned, result)
+    return UploadOutcome(planned, _apply(session, plan, run, progress, recheck_server=True))
 
 
 @dataclass
