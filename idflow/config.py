@@ -73,7 +73,8 @@ class Config:
     environment: str | None = None     # the selected `environments:` entry
     environment_source: str = "none"   # "--env", "flow parameter", "IDFLOW_ENV", "default_environment", "none"
     environments: tuple[str, ...] = ()  # every name under `environments:`
-    protected: bool = False            # the selected environment: writes need --yes and a clean tree
+    protected: bool = False            # writes need --yes and a clean tree (idflow.protection)
+    protected_by: str | None = None    # the protected environment whose server this is (whatever --env said)
     ignored: dict[str, str] = field(default_factory=dict)  # key -> a value that lost, and why
 
     @property
@@ -192,6 +193,7 @@ def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] 
         raise ConfigError(f"config file {file_path} does not exist",
                           hint="create it, or drop --config / IDFLOW_CONFIG to use the defaults")
     name, source = _select_environment(environment, environment_source, env, entries, default_name, file_path)
+    file_url = values.get("conductor_server_url", DEFAULT_SERVER_URL)
     entry = dict(entries.get(name, {})) if name else {}
     protected = bool(entry.pop("protected", False))
     values.update(entry)
@@ -213,12 +215,35 @@ def load_config(path: str | Path | None = None, *, overrides: Mapping[str, Any] 
             origins[key] = "command line"
     config = replace(Config(), **values, path=str(file_path) if file_path.exists() else None,
                      source_form=form, origins=origins, environment=name, environment_source=source,
-                     environments=tuple(entries), protected=protected, ignored=ignored)
+                     environments=tuple(entries), protected=protected, ignored=ignored,
+                     protected_by=name if protected else None)
+    if not protected:  # protection belongs to the server: its URL is protected whatever selected it
+        guarding = protected_at(config.api_url, entries, file_url)
+        if guarding:
+            config = replace(config, protected=True, protected_by=guarding)
     problem = url_problem(config.conductor_server_url)
     if problem:
         raise ConfigError(f"conductor_server_url {shown_url(config.conductor_server_url)} "
                           f"({origins.get('conductor_server_url', 'default')}) {problem}")
     return config
+
+
+def same_server(a: str, b: str) -> bool:
+    """Two API URLs name one server: credentials, case of scheme and host, trailing `/` and `/api` aside."""
+    def key(url: str) -> str:
+        url = without_userinfo(normalise_server_url(url))
+        scheme, _, rest = url.partition("://")
+        host, _, path = rest.partition("/")
+        return f"{scheme.lower()}://{host.lower()}/{path}"
+    return key(a) == key(b)
+
+
+def protected_at(api_url: str, entries: dict[str, dict[str, Any]], file_url: str) -> str | None:
+    """The name of a protected environment whose server is `api_url` (None: no protected one is)."""
+    for env_name, settings in entries.items():
+        if settings.get("protected") and same_server(api_url, str(settings.get("conductor_server_url", file_url))):
+            return env_name
+    return None
 
 
 def _select_environment(asked: str | None, asked_source: str, env: Mapping[str, str],

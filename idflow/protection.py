@@ -42,9 +42,17 @@ def protected_write_problems(config: Any, *, confirmed: bool) -> list[str]:
 def check_protected_write(config: Any, *, confirmed: bool) -> None:
     problems = protected_write_problems(config, confirmed=confirmed)
     if problems:
-        raise RefusedError(f"environment {config.environment} is protected: every write to it needs --yes and a "
+        raise RefusedError(f"{protected_label(config)} is protected: every write to it needs --yes and a "
                            f"clean Git tree; {'; '.join(problems)}; nothing was changed",
                            hint="commit or stash your changes, then rerun with --yes (or use --dry-run to look)")
+
+
+def protected_label(config: Any) -> str:
+    """How a refusal names what is protected: the environment, and the server when another name selected it."""
+    guarding = getattr(config, "protected_by", None) or config.environment
+    if guarding and guarding != config.environment:
+        return f"server {config.safe_api_url} (the server of protected environment {guarding})"
+    return f"environment {guarding}"
 
 
 class GuardedClient:

@@ -61,6 +61,11 @@ def make_repo(root: Path, conductor_url: str, *, origin: str | None, project: st
     return root
 
 
+def commit_all(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
 def write_task(root: Path, name: str) -> None:
     folder = root / "idflow" / "tasks" / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -150,12 +155,14 @@ def test_adopt_restamps_an_old_identity_only_when_asked(tmp_path, conductor_url,
     root = make_repo(tmp_path / "app", conductor_url, origin=None, project=f"{prefix}old")
     write_task(root, name)
     write_task(root, other)
+    commit_all(root, "two tasks")
     monkeypatch.chdir(root)
     assert run_cli(capsys, "tasks", "upload", "--all", "--json").code == 0
     config = root / "config" / "idflow.yml"
     config.write_text(config.read_text().replace(f"project: {prefix}old", f"project: {prefix}new"))
     assert actions(capsys, name) == "unchanged"  # the identity never decides a local task's plan
     shutil.rmtree(root / "idflow" / "tasks" / name)
+    commit_all(root, "drop a task")
     assert actions(capsys, name) == "foreign"    # never adopted silently
 
     refused = run_cli(capsys, "tasks", "adopt", "--from", f"{prefix}old", name, "--json")

@@ -66,7 +66,10 @@ def drift_summary(counts: dict[str, int], *, drift: bool) -> str:
     orphaned = counts.get("orphaned", 0)
     if not drift:
         return "In sync" + (f" ({orphaned} orphaned)" if orphaned else "")
-    return f"Drift: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, {orphaned} orphaned"
+    edits = [f"{counts[key]} {label}" for key, label in (("edited_on_server", "edited on the server"),
+                                                         ("conflict", "in conflict")) if counts.get(key)]
+    return (f"Drift: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, {orphaned} orphaned"
+            + "".join(f", {e}" for e in edits))
 
 
 def plan_markdown(plan: dict[str, Any], *, title: str = "idflow plan", dirty: list[str] = ()) -> str:

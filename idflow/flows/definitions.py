@@ -134,11 +134,15 @@ def diff(task_names: list[str] | None = None, config_path: str | None = None, fa
 
 @flow(name="idflow-upload", flow_run_name=_run_name("upload"), persist_result=False)
 def upload(task_names: list[str] | None = None, force: bool = False, dry_run: bool = False,
-           require_clean: bool | None = None, config_path: str | None = None, environment: str | None = None) -> Any:
-    """Upload new and changed definitions (all, or task_names), merged into the server's copies and verified."""
+           require_clean: bool | None = None, config_path: str | None = None, environment: str | None = None,
+           overwrite_server_edits: bool = False, take_over: bool = False) -> Any:
+    """Upload new and changed definitions (all, or task_names), merged into the server's copies and verified.
+    Refused when it would revert an edit made on the server (overwrite_server_edits to revert it) or
+    restamp another idflow project's definition (take_over)."""
     with open_session(config_path, environment) as session, _refusals_published():
         outcome = usecases.upload(session, names=task_names, force=force, dry_run=dry_run,
-                                  require_clean=require_clean, run=prefect_steps)
+                                  require_clean=require_clean, overwrite_server_edits=overwrite_server_edits,
+                                  take_over=take_over, run=prefect_steps)
     _publish_upload(outcome)
     return _finish(outcome.to_json(), upload_problems(outcome))
 
@@ -156,14 +160,15 @@ def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_
 
 @flow(name="idflow-sync", flow_run_name=_run_name("sync"), persist_result=False)
 def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
-         config_path: str | None = None, events: bool = False, environment: str | None = None) -> Any:
+         config_path: str | None = None, events: bool = False, environment: str | None = None,
+         overwrite_server_edits: bool = False) -> Any:
     """Upload every new and changed definition; with prune, also purge orphans safely; with events,
     also upload the event handlers (event_handlers.json)."""
     from idflow.usecases.events import events_upload
 
     with open_session(config_path, environment) as session, _refusals_published():
         outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
-                                run=prefect_steps)
+                                overwrite_server_edits=overwrite_server_edits, run=prefect_steps)
         handlers = events_upload(session, dry_run=dry_run, run=prefect_steps) if events else None
     _publish_upload(outcome.upload)
     if outcome.purge is not None:

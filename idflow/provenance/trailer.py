@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.taskdefs.fields import PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
+from idflow.taskdefs.fields import ALWAYS_OWNED, PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,39 @@ class Provenance:
     at: str                  # upload time, UTC ISO 8601
     tool: str = "idflow"
     project: str | None = None  # which idflow project uploaded it: only its own orphans are purged
+    fields: str | None = None   # the optional owned fields `hash` covers, comma-separated (None: an older stamp)
+    taken_from: str | None = None  # the project that stamped it before an explicit --take-over
 
     @property
     def short(self) -> str:
         return (self.sha or "no-git")[:10] + ("+dirty" if self.dirty else "")
 
 
-def content_hash(wire: dict[str, Any]) -> str:
-    view = owned_view(wire, owned_fields(wire))
+OPTIONAL_KEYS = ("fields", "taken_from")  # left out of a stamp when unset
+
+
+def content_hash(wire: dict[str, Any], fields: tuple[str, ...] | None = None) -> str:
+    """Hash of the owned view of `wire` over `fields` (default: the fields idflow owns for `wire`)."""
+    view = owned_view(wire, fields or owned_fields(wire))
     return hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def optional_fields(wire: dict[str, Any]) -> str:
+    """The optional owned fields of a desired definition, as a stamp records them."""
+    return ",".join(f for f in owned_fields(wire) if f not in ALWAYS_OWNED)
+
+
+def base_fields(stamp: Provenance, desired: dict[str, Any]) -> tuple[str, ...]:
+    """The fields the stamp's hash covers: recorded in the stamp, else (older stamps) today's."""
+    if stamp.fields is None:
+        return owned_fields(desired)
+    return ALWAYS_OWNED + tuple(f for f in stamp.fields.split(",") if f)
 
 
 def stamp(description: str | None, provenance: Provenance) -> str:
     """`description` with the provenance trailer (replacing any earlier one)."""
-    payload = json.dumps(asdict(provenance), sort_keys=True, separators=(",", ":"))
+    data = {k: v for k, v in asdict(provenance).items() if v is not None or k not in OPTIONAL_KEYS}
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return strip_provenance(description) + PROVENANCE_MARKER + payload
 
 
@@ -55,10 +74,11 @@ def parse_provenance(description: str | None) -> Provenance | None:
     try:
         data = json.loads(text[index + len(PROVENANCE_MARKER):])
         found = Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
-                           tool=data.get("tool", "idflow"), project=data.get("project"))
+                           tool=data.get("tool", "idflow"), project=data.get("project"), fields=data.get("fields"),
+                           taken_from=data.get("taken_from"))
     except (ValueError, TypeError, AttributeError):  # not JSON, or JSON but not an object
         return None
-    texts = (found.sha, found.path, found.hash, found.at, found.tool, found.project)
+    texts = (found.sha, found.path, found.hash, found.at, found.tool, found.project, found.fields, found.taken_from)
     return found if all(v is None or isinstance(v, str) for v in texts) else None  # else: not our stamp
 
 
@@ -123,7 +143,7 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
         # Files reached through a symlink out of the repository are in no commit: never "clean".
         dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or outside(task)
         result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
-                                       project=project)
+                                       project=project, fields=optional_fields(task.task_def))
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from functools import cached_property
@@ -16,10 +16,17 @@ from typing import Any, Iterable
 
 from idflow.taskdefs import fields as taskdef
 from idflow.errors import IdflowError, InvalidPlan
-from idflow.provenance.trailer import Provenance, parse_provenance
+from idflow.provenance.trailer import Provenance, base_fields, content_hash, parse_provenance
 
 CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN = "create", "update", "unchanged", "orphaned", "foreign"
-ACTIONS = (CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN)
+# Three-way (the stamp's hash is the base): the server moved since idflow wrote it, the code did not (EDITED),
+# or both moved (CONFLICT). Neither is written without --overwrite-server-edits.
+EDITED, CONFLICT = "edited_on_server", "conflict"
+# Stamped by this project, in no local file, and not provably unwanted (idflow.provenance.lineage): kept.
+UNCERTAIN = "uncertain"
+ACTIONS = (CREATE, UPDATE, UNCHANGED, EDITED, CONFLICT, ORPHANED, UNCERTAIN, FOREIGN)
+SERVER_EDITS = (EDITED, CONFLICT)
+REMOTE_ONLY = (ORPHANED, UNCERTAIN, FOREIGN)
 PLAN_FORMAT = 1
 
 
@@ -40,6 +47,9 @@ class PlanItem:
     source: str | None = None                # "path:line" of the task file
     seen: str | None = None                  # fingerprint of `actual` (None: absent)
     provenance: Provenance | None = None     # on the server copy (remote) or to stamp (desired)
+    reason: str = ""                         # why an item is uncertain
+    owner: str | None = None                 # another idflow project that stamped the server copy
+    base: Provenance | None = None           # the server copy's stamp, when it is this project's (three-way)
 
     @property
     def writes(self) -> bool:
@@ -52,6 +62,8 @@ class Plan:
     server_url: str = ""
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     forced: bool = False
+    overwrite_server_edits: bool = False     # write EDITED and CONFLICT items too (reverting the server's edit)
+    take_over: bool = False                  # write over another idflow project's stamp (the move is recorded)
 
     def of(self, *actions: str) -> list[PlanItem]:
         return [i for i in self.items if i.action in actions]
@@ -62,11 +74,12 @@ class Plan:
     @property
     def to_write(self) -> list[PlanItem]:
         """Items an apply writes: creates and updates, plus unchanged ones when forced."""
-        return [i for i in self.items if i.writes or (self.forced and i.action == UNCHANGED)]
+        return [i for i in self.items if i.writes or (self.forced and i.action == UNCHANGED)
+                or (self.overwrite_server_edits and i.action in SERVER_EDITS)]
 
     @property
     def has_drift(self) -> bool:
-        return any(i.writes for i in self.items)
+        return any(i.writes or i.action in SERVER_EDITS for i in self.items)
 
     def item(self, name: str) -> PlanItem | None:
         return self._by_name.get(name)
@@ -81,7 +94,7 @@ class Plan:
 
     def select(self, names: Iterable[str]) -> "Plan":
         wanted = set(names)
-        return Plan(tuple(i for i in self.items if i.name in wanted), self.server_url, self.created_at, self.forced)
+        return replace(self, items=tuple(i for i in self.items if i.name in wanted))
 
     def counts(self) -> dict[str, int]:
         return {a: len(self.of(a)) for a in ACTIONS}
@@ -92,13 +105,20 @@ class Plan:
         remote = [i.name for i in self.items if i.actual is not None]
         return {"local": local, "remote": remote,
                 "common": [i.name for i in self.items if i.desired is not None and i.actual is not None],
-                "in_sync": self.names(UNCHANGED), "changed": self.names(UPDATE), "local_only": self.names(CREATE),
-                "remote_only": self.names(ORPHANED, FOREIGN), "orphaned": self.names(ORPHANED),
-                "foreign": self.names(FOREIGN)}
+                "in_sync": self.names(UNCHANGED), "changed": self.names(UPDATE),
+                "edited_on_server": self.names(EDITED), "conflict": self.names(CONFLICT),
+                "local_only": self.names(CREATE), "remote_only": self.names(*REMOTE_ONLY),
+                "orphaned": self.names(ORPHANED), "uncertain": {i.name: i.reason for i in self.of(UNCERTAIN)},
+                "foreign": self.names(FOREIGN), "other_projects": self.owners()}
+
+    def owners(self) -> dict[str, str]:
+        """{name: project} for every server copy another idflow project stamped."""
+        return {i.name: i.owner for i in self.items if i.owner}
 
     def to_json(self) -> dict[str, Any]:
         return {"format": PLAN_FORMAT, "server_url": self.server_url, "created_at": self.created_at,
-                "forced": self.forced, "counts": self.counts(),
+                "forced": self.forced, "overwrite_server_edits": self.overwrite_server_edits,
+                "take_over": self.take_over, "counts": self.counts(),
                 "items": [_item_json(i) for i in self.items]}
 
     @classmethod
@@ -113,13 +133,16 @@ class Plan:
                               hint="make a fresh plan with 'idflow tasks diff --out plan.json'; never edit one by hand")
         items = []
         for raw in data["items"]:
-            prov = raw.get("provenance")
+            prov, base = raw.get("provenance"), raw.get("base")
             items.append(PlanItem(
                 name=raw["name"], action=raw["action"], desired=raw.get("desired"), actual=raw.get("actual"),
                 changes=tuple(FieldChange(c["field"], c.get("old"), c.get("new")) for c in raw.get("changes") or []),
-                source=raw.get("source"), seen=raw.get("seen"), provenance=Provenance(**prov) if prov else None))
+                source=raw.get("source"), seen=raw.get("seen"), provenance=Provenance(**prov) if prov else None,
+                reason=str(raw.get("reason") or ""), owner=raw.get("owner"),
+                base=Provenance(**base) if base else None))
         return cls(tuple(items), str(data.get("server_url") or ""), str(data.get("created_at") or ""),
-                   data.get("forced") is True)
+                   data.get("forced") is True, data.get("overwrite_server_edits") is True,
+                   data.get("take_over") is True)
 
 
 
@@ -153,19 +176,20 @@ def _item_problems(index: int, raw: Any) -> list[str]:
         return [f"{label} has an unknown action {str(raw.get('action'))[:40]!r}"]
     problems = []
     desired = raw.get("desired")
-    for key in ("actual", "provenance"):
+    for key in ("actual", "provenance", "base"):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             problems.append(f"{label}: {key} is not an object")
-    for key in ("source", "seen"):
+    for key in ("source", "seen", "reason", "owner"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             problems.append(f"{label}: {key} is not a string")
     changes = raw.get("changes") or []
     if not isinstance(changes, list) or not all(isinstance(c, dict) and isinstance(c.get("field"), str)
                                                  for c in changes):
         problems.append(f"{label}: changes is not a list of field changes")
-    if isinstance(raw.get("provenance"), dict) and not _provenance_ok(raw["provenance"]):
-        problems.append(f"{label}: provenance is not an idflow stamp")
-    if raw["action"] in (ORPHANED, FOREIGN):  # never written: the name is whatever the server holds
+    for key in ("provenance", "base"):
+        if isinstance(raw.get(key), dict) and not _provenance_ok(raw[key]):
+            problems.append(f"{label}: {key} is not an idflow stamp")
+    if raw["action"] in REMOTE_ONLY:  # never written: the name is whatever the server holds
         if not isinstance(name, str) or not name:
             problems.append(f"{label}: name must be a non-empty string")
         if desired is not None:
@@ -206,11 +230,13 @@ def fingerprint(server_copy: dict[str, Any] | None) -> str | None:
 
 def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]], *,
               sources: dict[str, str] | None = None, provenance: dict[str, Provenance] | None = None,
-              force: bool = False, server_url: str = "", project: str | None = None) -> Plan:
-    """Compare desired wire defs (from discovery) with the server's copies.
+              force: bool = False, server_url: str = "", project: str | None = None,
+              overwrite_server_edits: bool = False, take_over: bool = False) -> Plan:
+    """Compare desired wire defs (from discovery) with the server's copies, three ways where a stamp allows.
 
-    A remote-only definition is an orphan only if this project uploaded it; one stamped
-    by another idflow project (or never stamped) is foreign and not ours to purge.
+    A remote-only definition this project stamped is an orphan candidate (`settle_orphans`
+    decides whether it is provably unwanted); one another idflow project stamped, or one
+    never stamped, is foreign and not ours to purge.
     """
     remote = {d["name"]: d for d in actual if isinstance(d.get("name"), str)}
     sources = sources or {}
@@ -223,14 +249,53 @@ def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]
             items.append(PlanItem(name, CREATE, desired=want, source=sources.get(name),
                                   provenance=provenance.get(name)))
             continue
+        stamp = parse_provenance(have.get("description"))
+        owner = _other_project(stamp, project)
+        base = stamp if stamp is not None and owner is None and stamp.project == project else None
         diff = taskdef.field_differences(want, have)
         changes = tuple(FieldChange(f, old, new) for f, (old, new) in diff.items())
-        items.append(PlanItem(name, UPDATE if changes else UNCHANGED, desired=want, actual=have, changes=changes,
-                              source=sources.get(name), seen=fingerprint(have), provenance=provenance.get(name)))
+        stamp_to_write = provenance.get(name)
+        if owner and take_over and stamp_to_write is not None:  # the move is recorded in the new stamp
+            stamp_to_write = replace(stamp_to_write, taken_from=owner)
+        items.append(PlanItem(name, three_way(want, have, base) if changes else UNCHANGED, desired=want, actual=have,
+                              changes=changes, source=sources.get(name), seen=fingerprint(have),
+                              provenance=stamp_to_write, owner=owner, base=base))
     for name in sorted(set(remote) - set(wanted)):
         have = remote[name]
         stamp = parse_provenance(have.get("description"))
         ours = stamp is not None and (project is None or stamp.project == project)
         items.append(PlanItem(name, ORPHANED if ours else FOREIGN, actual=have, seen=fingerprint(have),
-                              provenance=stamp))
-    return Plan(tuple(items), server_url=server_url, forced=force)
+                              provenance=stamp, owner=_other_project(stamp, project)))
+    return Plan(tuple(items), server_url=server_url, forced=force, overwrite_server_edits=overwrite_server_edits,
+                take_over=take_over)
+
+
+def three_way(desired: dict[str, Any], server_copy: dict[str, Any], base: Provenance | None) -> str:
+    """UPDATE, EDITED or CONFLICT for a definition whose server copy differs from the code.
+
+    The base is the hash idflow stamped when it last wrote the definition. Without one
+    (never uploaded by this project, or an older stamp without a hash) the code wins: UPDATE.
+    """
+    if base is None or not base.hash:
+        return UPDATE
+    fields = base_fields(base, desired)
+    server_moved = content_hash(server_copy, fields) != base.hash
+    code_moved = content_hash(desired, fields) != base.hash
+    if not server_moved:
+        return UPDATE
+    return CONFLICT if code_moved else EDITED
+
+
+def _other_project(stamp: Provenance | None, project: str | None) -> str | None:
+    if stamp is None or not stamp.project or project is None or stamp.project == project:
+        return None
+    return stamp.project
+
+
+def settle_orphans(plan: Plan, verdicts: dict[str, str | None]) -> Plan:
+    """The plan with each orphan whose verdict names a doubt turned UNCERTAIN, with that reason (pure)."""
+    if not any(verdicts.values()):
+        return plan
+    items = tuple(replace(i, action=UNCERTAIN, reason=verdicts[i.name]) if i.action == ORPHANED
+                  and verdicts.get(i.name) else i for i in plan.items)
+    return replace(plan, items=items)

@@ -17,7 +17,7 @@ from idflow.conductor.paths import addressable
 from idflow.errors import ConductorError, UnaddressableName
 from idflow.interrupt import Interruption, requested, writing
 from idflow.progress import Progress
-from idflow.taskdefs.plan import FOREIGN, ORPHANED, Plan
+from idflow.taskdefs.plan import FOREIGN, ORPHANED, UNCERTAIN, Plan
 
 DELETE_CONCURRENCY = 8
 NOT_ATTEMPTED = "not attempted: stopped by a signal"
@@ -102,10 +102,18 @@ def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool =
     if orphaned:
         for item in plan.of(ORPHANED):
             candidates.setdefault(item.name, "orphaned")
+        for item in plan.of(UNCERTAIN):
+            if item.name not in candidates:
+                result.skipped.append(Skip(item.name, f"uncertain, kept: {item.reason}"))
         for item in plan.of(FOREIGN):
-            if include_foreign:
+            if item.name in candidates:
+                continue
+            if item.owner:  # someone's for certain: only ever deleted by name
+                result.skipped.append(Skip(item.name, f"not ours: uploaded by idflow project {item.owner} "
+                                                      "(delete it by name if it really must go)"))
+            elif include_foreign:
                 candidates.setdefault(item.name, "foreign")
-            elif item.name not in candidates:
+            else:
                 result.skipped.append(Skip(item.name, "foreign: not uploaded by idflow (use --include-foreign)"))
     uncertain_skip = _uncertain_skip_reason(doubts)
     shown_doubts = doubts[:MAX_DOUBTS_SHOWN]

@@ -141,11 +141,13 @@ class SyncOutcome:
 
 
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
-         confirm: Confirm | None = None, progress: Report | None = None, run: StepRunner = direct) -> SyncOutcome:
+         overwrite_server_edits: bool = False, confirm: Confirm | None = None, progress: Report | None = None,
+         run: StepRunner = direct) -> SyncOutcome:
     """`tasks sync`: upload new and changed; with prune, purge orphans with every protection."""
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")
-    uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run)
+    uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run,
+                      overwrite_server_edits=overwrite_server_edits)
     if not prune:
         return SyncOutcome(uploaded)
     if requested(session.interruption):  # the signal came during the upload: stop before planning deletes

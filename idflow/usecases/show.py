@@ -59,11 +59,14 @@ class TaskView:
     provenance: dict[str, Any] | None    # the trailer on the server copy
     usage: Usage
     problems: list[str] = field(default_factory=list)   # why the local definition is invalid
+    reason: str = ""                     # why an uncertain definition is kept
+    owner: str | None = None             # another idflow project that stamped the server copy
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "local": self.local, "source": self.source,
                 "server": self.server, "changes": self.changes, "provenance": self.provenance,
-                "usage": self.usage.to_json(), "problems": self.problems}
+                "usage": self.usage.to_json(), "problems": self.problems, "reason": self.reason,
+                "owner": self.owner}
 
 
 def show(session: Session, name: str, *, run: StepRunner = direct) -> TaskView:
@@ -87,7 +90,8 @@ def show(session: Session, name: str, *, run: StepRunner = direct) -> TaskView:
                     source=f"{task.path}:{task.line}" if task is not None else None, server=server,
                     changes=[{"field": c.field, "old": c.old, "new": c.new} for c in (item.changes if item else ())],
                     provenance=asdict(stamp) if stamp else None, usage=usage_of(workflows, name),
-                    problems=list(getattr(task, "problems", ()) or ()))
+                    problems=list(getattr(task, "problems", ()) or ()), reason=item.reason if item else "",
+                    owner=item.owner if item else None)
 
 
 @dataclass

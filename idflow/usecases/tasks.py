@@ -12,7 +12,9 @@ from typing import Any, Callable, Iterable
 from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
 from idflow.errors import InvalidDefinitions, NoSuchTask, RefusedError
 from idflow.identity import NOBODY
-from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan
+from idflow.taskdefs.guards import refuse_other_projects, refuse_unseen_reverts
+from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan, settle_orphans
+from idflow.provenance.lineage import read_lineage, unproven
 from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
 from idflow.usecases.local import discover  # noqa: F401  (also `usecases.upload.discover`)
@@ -49,15 +51,25 @@ def select_tasks(discovery: Any, names: Iterable[str] | None) -> list[Any]:
 
 
 def plan_definitions(config: Any, tasks: list[Any], taskdefs: list[dict[str, Any]], *, force: bool = False,
-                     provenance: dict[str, Provenance] | None = None) -> Plan:
-    """Desired (tasks) vs actual (the server's task definitions) -> Plan, with every remote-only one."""
+                     provenance: dict[str, Provenance] | None = None, overwrite_server_edits: bool = False,
+                     take_over: bool = False) -> Plan:
+    """Desired (tasks) vs actual (the server's task definitions) -> Plan, with every remote-only one.
+
+    Orphan candidates are settled against this checkout's Git history: only a definition whose
+    stamped commit is behind HEAD, and whose task is gone at HEAD, stays orphaned."""
     unique: dict[str, Any] = {}
     for task in tasks:
         unique.setdefault(task.name, task)
-    return make_plan([t.task_def for t in unique.values()], taskdefs,
+    plan = make_plan([t.task_def for t in unique.values()], taskdefs,
                      sources={t.name: f"{t.path}:{t.line}" for t in unique.values()},
                      provenance=provenance, force=force, server_url=config.safe_api_url,
-                     project=config.project_name or NOBODY)  # no identity: nothing on the server is ours
+                     project=config.project_name or NOBODY,  # no identity: nothing on the server is ours
+                     overwrite_server_edits=overwrite_server_edits, take_over=take_over)
+    orphans = [(i.name, i.provenance) for i in plan.of(ORPHANED) if i.provenance is not None]
+    if not orphans:
+        return plan
+    lineage = read_lineage(config.base_dir, orphans)
+    return settle_orphans(plan, {name: unproven(name, stamp, lineage) for name, stamp in orphans})
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,9 @@ class UploadPlan:
     plan: Plan
     dirty: tuple[str, ...] = ()
     provenance_missing: bool = False
+    # Every uncommitted path of the whole tree when the plan was made (None: not in Git): a protected
+    # environment applies only a plan made from a clean tree, whatever the tree is like later.
+    tree_dirty: tuple[str, ...] | None = None
 
     @property
     def drift(self) -> bool:
@@ -80,16 +95,20 @@ class UploadPlan:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.plan.to_json(), "drift": self.drift, "dirty": list(self.dirty),
-                "provenance_missing": self.provenance_missing}
+                "provenance_missing": self.provenance_missing,
+                "tree_dirty": None if self.tree_dirty is None else list(self.tree_dirty)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "UploadPlan":
-        return cls(Plan.from_json(data), tuple(data.get("dirty") or ()), bool(data.get("provenance_missing")))
+        tree = data.get("tree_dirty")
+        return cls(Plan.from_json(data), tuple(data.get("dirty") or ()), bool(data.get("provenance_missing")),
+                   tuple(str(p) for p in tree) if isinstance(tree, list) else None)
 
 
 def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
                 names: Iterable[str] | None = None, force: bool = False, require_clean: bool | None = False,
-                remote_only: bool = False) -> UploadPlan:
+                remote_only: bool = False, overwrite_server_edits: bool = False,
+                take_over: bool = False) -> UploadPlan:
     """What an upload of `names` (all: None) would do. `remote_only` keeps the orphaned and
     foreign definitions in the plan (the diff shows them); an upload never writes them."""
     names = list(names or [])
@@ -104,10 +123,12 @@ def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
         raise RefusedError(f"uncommitted changes in task(s) {', '.join(dirty)}; nothing was written"
                            + (f" ({', '.join(linked)}: reached through a symlink out of the repository, so in no "
                               "commit)" if linked else ""), hint="commit them first, or drop --require-clean")
-    plan = plan_definitions(config, tasks, taskdefs, force=force, provenance=provenance)
+    plan = plan_definitions(config, tasks, taskdefs, force=force, provenance=provenance,
+                            overwrite_server_edits=overwrite_server_edits, take_over=take_over)
     if names or not remote_only:
         plan = plan.select(t.name for t in tasks)
-    return UploadPlan(plan, dirty, provenance_missing=not state.available)
+    return UploadPlan(plan, dirty, provenance_missing=not state.available,
+                      tree_dirty=tuple(sorted(state.dirty_paths)) if state.available else None)
 
 
 def apply_upload(session: Session, plan: Plan, *, recheck_server: bool = False,
@@ -163,24 +184,30 @@ def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunne
 
 
 def upload(session: Session, *, names: Iterable[str] | None = None, force: bool = False, dry_run: bool = False,
-           require_clean: bool | None = None, progress: Report | None = None,
-           preview: Callable[[UploadPlan], None] | None = None, run: StepRunner = direct) -> UploadOutcome:
+           require_clean: bool | None = None, overwrite_server_edits: bool = False, take_over: bool = False,
+           progress: Report | None = None, preview: Callable[[UploadPlan], None] | None = None,
+           run: StepRunner = direct) -> UploadOutcome:
     """`tasks upload`: validate everything, write only creates and updates, verify.
-    `preview` sees the plan before anything is written (the CLI shows it on stderr)."""
+    Refused (nothing written) when it would revert a server edit or restamp another project's
+    definition without the flag that says so. `preview` sees the plan before anything is written."""
     phase(progress, DISCOVERING)
     discovery = run(discover, session.config)
     select_tasks(discovery, names)  # invalid files refuse before any request
     phase(progress, READING)
     taskdefs = run(fetch_taskdefs, session)
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
-                  require_clean=require_clean)
-    if preview is not None and not dry_run:
+                  require_clean=require_clean, overwrite_server_edits=overwrite_server_edits, take_over=take_over)
+    if dry_run:
+        return UploadOutcome(planned)
+    if preview is not None:
         preview(planned)
-    return UploadOutcome(planned, None if dry_run else _apply(session, planned.plan, run, progress))
+    return UploadOutcome(planned, _apply(session, planned.plan, run, progress))
 
 
 def _apply(session: Session, plan: Plan, run: StepRunner, progress: Report | None, *,
            recheck_server: bool = False) -> ApplyResult:
+    refuse_unseen_reverts(plan)
+    refuse_other_projects(plan)
     if not plan.to_write:
         return nothing_to_apply(plan)
     return run(apply_upload, session, plan, recheck_server=recheck_server, progress=counted(progress, UPLOADING))
@@ -193,6 +220,15 @@ def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report 
     config = session.config
     if plan.server_url and plan.server_url != config.safe_api_url:
         raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
+    if config.protected and planned.tree_dirty != ():
+        from idflow.protection import protected_label
+
+        made = ("outside Git or by an older idflow" if planned.tree_dirty is None
+                else f"from a tree with {len(planned.tree_dirty)} uncommitted path(s): "
+                     + ", ".join(planned.tree_dirty[:5]))
+        raise RefusedError(f"{protected_label(config)} is protected and this plan was made {made}; "
+                           "a clean tree now does not make the plan's content committed, so nothing was written",
+                           hint="commit, then make a fresh plan ('idflow tasks diff --out plan.json') and apply it")
     return UploadOutcome(planned, _apply(session, plan, run, progress, recheck_server=True))
 
 

@@ -6,7 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION
+from idflow.cli.options import (JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, PROTECTED_YES_OPTION,
+                                VERBOSE_OPTION)
 from idflow.cli.state import state
 from idflow.errors import EXIT_DRIFT, EXIT_ERROR
 
@@ -39,9 +40,15 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
            require_clean: Optional[bool] = typer.Option(None, "--require-clean/--allow-dirty",
                                                         help="Refuse when task files have uncommitted changes."),
+           overwrite_server_edits: bool = OVERWRITE_OPTION,
+           take_over: bool = typer.Option(False, "--take-over",
+                                          help="Write over definitions another idflow project stamped (recorded)."),
            yes: bool = PROTECTED_YES_OPTION,
            prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
-    """Upload new and changed definitions (merged into the server's copy, then verified)."""
+    """Upload new and changed definitions (merged into the server's copy, then verified).
+
+    Refused (exit 3) when it would revert an edit made on the server since idflow uploaded the
+    definition, or write over another idflow project's definition; --force never implies either."""
     from idflow import usecases
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload, render_upload_preview
 
@@ -57,8 +64,10 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
     with cli.progress("uploading") as progress:
         outcome, doc = cli.run("upload", usecases.upload, usecases.UploadOutcome, prefect=prefect,
                                flow_params={"task_names": selected, "force": force, "dry_run": dry_run,
-                                            "require_clean": require_clean},
+                                            "require_clean": require_clean,
+                                            "overwrite_server_edits": overwrite_server_edits, "take_over": take_over},
                                names=selected, force=force, dry_run=dry_run, require_clean=require_clean,
+                               overwrite_server_edits=overwrite_server_edits, take_over=take_over,
                                progress=progress, preview=preview)
     render_provenance_warnings(cli.err, outcome.planned)
     cli.emit(doc, lambda c: render_upload(c, outcome, verbose or cli.verbose))
@@ -67,6 +76,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 
 def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan written by 'tasks diff --out'."),
+          overwrite_server_edits: bool = OVERWRITE_OPTION,
           yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Apply a saved plan, only if the server still looks as it did when planned."""
     from idflow import usecases
@@ -77,6 +87,10 @@ def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan
 
     data = read_plan_document(plan_file)
     planned = usecases.UploadPlan.from_json(data)
+    if overwrite_server_edits:
+        from dataclasses import replace
+
+        planned = replace(planned, plan=replace(planned.plan, overwrite_server_edits=True))
     with cli.progress("uploading") as progress:
         outcome = usecases.apply_saved_plan(cli.session(), planned, progress=progress)
     cli.emit(outcome.to_json(), lambda c: render_upload(c, outcome))

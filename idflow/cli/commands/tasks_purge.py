@@ -5,7 +5,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, VERBOSE_OPTION, YES_OPTION
+from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.errors import EXIT_ERROR, EXIT_REFUSED
 
@@ -68,6 +68,7 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 
 def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="Also purge orphaned definitions."),
          yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+         overwrite_server_edits: bool = OVERWRITE_OPTION,
          prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Full synchronisation: upload new and changed; with --prune, purge orphans safely."""
     from idflow import usecases
@@ -80,8 +81,10 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
         _confirm_flow(cli, yes, "Sync with --prune")
     with cli.progress() as progress:
         outcome, doc = cli.run("sync", usecases.sync, usecases.SyncOutcome, prefect=prefect,
-                               flow_params={"prune": prune, "dry_run": dry_run},
-                               prune=prune, dry_run=dry_run, confirm=_confirm_deletes(cli, yes), progress=progress)
+                               flow_params={"prune": prune, "dry_run": dry_run,
+                                            "overwrite_server_edits": overwrite_server_edits},
+                               prune=prune, dry_run=dry_run, overwrite_server_edits=overwrite_server_edits,
+                               confirm=_confirm_deletes(cli, yes), progress=progress)
     render_provenance_warnings(cli.err, outcome.upload.planned)
     if not cli.json:
         if dry_run or verbose:

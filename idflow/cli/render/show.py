@@ -10,7 +10,11 @@ from idflow.cli.render.text import json_value, natural_key, safe
 STATUS = {"create": ("only local: 'idflow tasks upload NAME' creates it", "cyan"),
           "update": ("changed: the server differs from the task file", "yellow"),
           "unchanged": ("in sync", "green"),
+          "edited_on_server": ("edited on the server since idflow uploaded it (the task file is unchanged): "
+                               "an upload refuses to revert it without --overwrite-server-edits", "bold red"),
+          "conflict": ("conflict: changed on the server and in the task file since idflow uploaded it", "bold red"),
           "orphaned": ("orphaned: uploaded by this project, task file gone", "magenta"),
+          "uncertain": ("uncertain: stamped by this project, task file gone here, but kept", "yellow"),
           "foreign": ("foreign: only on the server, not uploaded by this project", "dim")}
 MAX_USES_SHOWN = 30
 
@@ -29,6 +33,10 @@ def render_show(console: Console, view: Any) -> None:
     label, colour = STATUS.get(view.status, (view.status, ""))
     console.print(f"[bold]{safe(view.name)}[/]: [{colour}]{safe(label)}[/]" if colour else
                   f"[bold]{safe(view.name)}[/]: {safe(label)}")
+    if view.reason:
+        console.print(f"  [yellow]kept:[/] {safe(view.reason)}")
+    if view.owner:
+        console.print(f"  [dim]uploaded by idflow project {safe(view.owner)}: not this project's[/]")
     _fields(console, "local" + (f" ({safe(view.source)})" if view.source else ""), view.local, "no task file")
     for problem in view.problems:
         console.print(f"  [red]invalid:[/] {safe(problem)}")

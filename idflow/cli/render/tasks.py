@@ -11,10 +11,14 @@ from rich.console import Console
 
 from idflow.cli.render.table import Column, cell, show_table
 from idflow.cli.render.text import MAX_NAMES_LISTED, json_value, name_list, natural, natural_key, safe
-from idflow.taskdefs.plan import CREATE, FOREIGN, ORPHANED, UNCHANGED, UPDATE, Plan, PlanItem
+from idflow.taskdefs.plan import (CONFLICT, CREATE, EDITED, FOREIGN, ORPHANED, REMOTE_ONLY, UNCERTAIN, UNCHANGED,
+                                  UPDATE, Plan, PlanItem)
 
 STATUS = {UNCHANGED: ("in sync", "green"), UPDATE: ("changed", "yellow"), CREATE: ("to upload", "cyan"),
-          ORPHANED: ("orphaned", "magenta"), FOREIGN: ("foreign", "dim")}
+          EDITED: ("edited on the server", "bold red"), CONFLICT: ("conflict", "bold red"),
+          ORPHANED: ("orphaned", "magenta"), UNCERTAIN: ("uncertain: kept", "yellow"), FOREIGN: ("foreign", "dim")}
+EDITS_WHY = ("edited on the server since idflow uploaded it; an upload refuses to revert it without "
+             "--overwrite-server-edits")
 ORPHANS_WHY = ("uploaded by this project, task file gone: 'idflow tasks purge --orphaned' deletes "
                "what no workflow uses")
 
@@ -40,10 +44,12 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bo
     rows = []
     for item in sorted(plan.items, key=lambda i: natural_key(i.name)):
         label, colour = STATUS[item.action]
-        if item.action == UPDATE:
+        if item.owner:
+            label = f"{label} (project {item.owner})"
+        if item.action in (UPDATE, EDITED, CONFLICT):
             label += f" ({len(item.changes)} field{'s' if len(item.changes) != 1 else ''})"
-        remote = item.provenance.short if item.provenance and item.action in (ORPHANED, FOREIGN) else ""
-        if item.actual is not None and item.action not in (ORPHANED, FOREIGN):
+        remote = item.provenance.short if item.provenance and item.action in REMOTE_ONLY else ""
+        if item.actual is not None and item.action not in REMOTE_ONLY:
             seen = parse_provenance(item.actual.get("description"))
             remote = seen.short if seen else "not stamped"
         row = [cell(item.name, "bold"), cell(label, colour), cell(remote, "dim")]
@@ -53,15 +59,19 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bo
     if rows:
         show_table(console, "Task definitions: local vs server", columns, rows)
     if verbose:
-        for item in _items(plan, UPDATE):
+        for item in _items(plan, UPDATE, EDITED, CONFLICT):
             console.print(f"[yellow]~ {safe(item.name)}[/]")
             _print_changes(console, item)
+    _print_doubts(console, plan)
     counts = plan.counts()
     summary = plan.summary()
+    edits = "".join(f" · [bold red]{label} {counts[action]}[/]" for action, label in
+                    ((EDITED, "edited on the server"), (CONFLICT, "conflict")) if counts[action])
     console.print(f"local {len(summary['local'])} · server {len(summary['remote'])} · "
-                  f"[green]in sync {counts[UNCHANGED]}[/] · [yellow]changed {counts[UPDATE]}[/] · "
+                  f"[green]in sync {counts[UNCHANGED]}[/] · [yellow]changed {counts[UPDATE]}[/]{edits} · "
                   f"[cyan]to upload {counts[CREATE]}[/] · [magenta]orphaned {counts[ORPHANED]}[/] · "
-                  f"[dim]foreign {counts[FOREIGN]}[/]")
+                  + (f"[yellow]uncertain {counts[UNCERTAIN]}[/] · " if counts[UNCERTAIN] else "")
+                  + f"[dim]foreign {counts[FOREIGN]}[/]")
     if plan.has_drift or counts[ORPHANED]:
         console.print("[dim]run 'idflow tasks diff' to see field changes, 'idflow tasks upload --all' to apply[/]")
 
@@ -129,25 +139,40 @@ def render_diff(console: Console, plan: Plan, verbose: bool = False) -> None:
     for item in _items(plan, UPDATE):
         console.print(f"[bold yellow]~ {safe(item.name)}[/] [dim]({safe(item.source or '')})[/]")
         _print_changes(console, item)
+    for item in _items(plan, EDITED, CONFLICT):
+        what = EDITS_WHY if item.action == EDITED else "changed on the server and in the code: a conflict"
+        console.print(f"[bold red]! {safe(item.name)}[/] [dim]({safe(item.source or '')}; {what})[/]")
+        console.print("[dim]    server -> code[/]")
+        _print_changes(console, item)
     for item in _items(plan, ORPHANED):
         console.print(f"[magenta]- {safe(item.name)}[/] [dim](orphaned: {ORPHANS_WHY})[/]")
+    _print_doubts(console, plan)
     foreign = plan.names(FOREIGN)
     if foreign and (verbose or len(foreign) <= MAX_NAMES_LISTED):
-        for name in natural(foreign):
-            console.print(f"[dim]  {safe(name)} (foreign: not uploaded by this project; never touched)[/]")
+        for item in _items(plan, FOREIGN):
+            whose = f"uploaded by idflow project {item.owner}" if item.owner else "not uploaded by this project"
+            console.print(f"[dim]  {safe(item.name)} (foreign: {safe(whose)}; never touched)[/]")
     if verbose:
         for item in _items(plan, UNCHANGED):
             console.print(f"[dim]= {safe(item.name)} (in sync)[/]")
     counts = plan.counts()
-    console.print(f"\nPlan: [green]{counts[CREATE]} to create[/], [yellow]{counts[UPDATE]} to update[/], "
+    edits = "".join(f"[bold red]{counts[action]} {label}[/], " for action, label in
+                    ((EDITED, "edited on the server"), (CONFLICT, "in conflict")) if counts[action])
+    console.print(f"\nPlan: [green]{counts[CREATE]} to create[/], [yellow]{counts[UPDATE]} to update[/], {edits}"
                   f"{counts[UNCHANGED]} unchanged, [magenta]{counts[ORPHANED]} orphaned[/], "
-                  f"[dim]{counts[FOREIGN]} foreign[/]"
+                  + (f"[yellow]{counts[UNCERTAIN]} uncertain (kept)[/], " if counts[UNCERTAIN] else "")
+                  + f"[dim]{counts[FOREIGN]} foreign[/]"
                   + (" (-v lists them)" if len(foreign) > MAX_NAMES_LISTED and not verbose else ""))
     if counts[ORPHANED]:
         console.print(f"[magenta]Drift: {counts[ORPHANED]} orphaned definition(s) on the server[/] "
                       f"({ORPHANS_WHY}).")
     if not plan.has_drift:
         console.print("[green]Nothing to upload.[/]" if counts[ORPHANED] else "[green]In sync: nothing to upload.[/]")
+
+
+def _print_doubts(console: Console, plan: Plan) -> None:
+    for item in _items(plan, UNCERTAIN):
+        console.print(f"[yellow]? {safe(item.name)}[/] [dim](uncertain, kept: {safe(item.reason)})[/]")
 
 
 # ---- tasks upload -----------------------------------------------------------------------------
