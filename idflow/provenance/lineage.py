@@ -84,13 +84,15 @@ def read_lineage(start: Path, stamps: Iterable[tuple[str, Provenance]]) -> Linea
                    shallow=_git(root, "rev-parse", "--is-shallow-repository") == "true")
 
 
-def _git(cwd: Path | str, *args: str, stdin: str | None = None) -> str | None:
+def _git(cwd: Path | str, *args: str, stdin: str | None = None, strip: bool = True) -> str | None:
     try:
         done = subprocess.run(["git", "--literal-pathspecs", *args], cwd=cwd, input=stdin, capture_output=True,
                               text=True, timeout=60, stdin=None if stdin is not None else subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() if strip else done.stdout
 
 
 def _objects_exist(root: str, names: list[str]) -> dict[str, bool]:
@@ -120,7 +122,7 @@ def _ancestors(root: str, known: frozenset[str], head: str) -> frozenset[str]:
 
 def _dirty(root: str, paths: list[str]) -> frozenset[str]:
     """Which of `paths` differ from HEAD in the index or the working tree (deleted ones included)."""
-    answer = _git(root, "status", "--porcelain", "-z", "--untracked-files=no", "--", *paths) if paths else ""
+    answer = _git(root, "status", "--porcelain", "-z", "--untracked-files=no", "--", *paths, strip=False) if paths else ""
     entries = (answer or "").split("\0")
     return frozenset(e[3:] for e in entries if len(e) > 3) & frozenset(paths)
 
