@@ -34,6 +34,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "conductor_api_key_env_var": (str, "CONDUCTOR_API_KEY"),
     "tasks_dir": (str, "idflow/tasks"),
     "tasks_dirs": ((list, type(None)), None),  # layers in override order; tasks_dir is last unless listed
+    "optional_tasks_dirs": ((list, type(None)), None),  # layers that may be empty or missing (see purging)
     "workflows_dir": (str, "idflow/workflows"),
     "state_dir": (str, ".idflow"),
     "require_clean": (bool, False),
@@ -58,6 +59,7 @@ class Config:
     conductor_api_key_env_var: str = "CONDUCTOR_API_KEY"
     tasks_dir: str = "idflow/tasks"
     tasks_dirs: list[str] | None = None  # task layers in override order (idflow.discovery.layers)
+    optional_tasks_dirs: list[str] | None = None  # layers allowed to be empty or missing (an optional submodule)
     workflows_dir: str = "idflow/workflows"
     state_dir: str = ".idflow"
     require_clean: bool = False
@@ -344,8 +346,8 @@ def _check_value(path: Path, line: int, shown: str, key: str, value: Any) -> Non
         safe = not isinstance(value, (str, list, dict)) or key != "conductor_server_url"
         got = short(value) if safe else "(not shown: it may hold a password)"
         raise ConfigError(f"{path}:{line}: {shown} must be {expected}, got {type(value).__name__} {got}")
-    if key == "tasks_dirs" and not all(isinstance(d, str) and d for d in value):
-        raise ConfigError(f"{path}:{line}: tasks_dirs must be a list of directory paths, got {short(value)}")
+    if key in ("tasks_dirs", "optional_tasks_dirs") and not all(isinstance(d, str) and d for d in value):
+        raise ConfigError(f"{path}:{line}: {key} must be a list of directory paths, got {short(value)}")
     if key == "conductor_server_url" and url_problem(value):
         raise ConfigError(f"{path}:{line}: {shown} {shown_url(value)} {url_problem(value)}")
     if key in MINIMUM:

@@ -34,11 +34,76 @@ class ProjectIdentity:
 
 
 def resolve_identity(configured: str | None, base_dir: Path) -> ProjectIdentity:
+    """`project:`, else the origin remote plus where the project sits in the repository
+    (`host/org/repo#svc_a` for a config under svc_a/: two projects of one monorepo never share one)."""
     if configured is not None and configured.strip():
         return ProjectIdentity(configured.strip(), CONFIG)
     remote = origin_url(base_dir)
     normalised = normalise_remote(remote, base_dir) if remote else None
-    return ProjectIdentity(normalised, ORIGIN) if normalised else ProjectIdentity(None, NONE)
+    if not normalised:
+        return ProjectIdentity(None, NONE)
+    where = _git_out(base_dir, "rev-parse", "--show-prefix").rstrip("/")
+    return ProjectIdentity(f"{normalised}#{where}" if where else normalised, ORIGIN)
+
+
+def identity_clashes(identity: ProjectIdentity, base_dir: Path, config_path: str | None) -> list[str]:
+    """Other idflow configs in this Git repository that resolve to the same identity (a copied `project:`).
+
+    Each would take the other's definitions for its own orphans, so every write refuses while any exists."""
+    if identity.value is None:
+        return []
+    top = _git_out(base_dir, "rev-parse", "--show-toplevel")
+    if not top:
+        return []
+    listed = _git_out(Path(top), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+                      ":(glob)**/config/idflow.yml", ":(glob)config/idflow.yml", strip=False)
+    own = Path(config_path).resolve() if config_path else (base_dir / "config" / "idflow.yml").resolve()
+    clashes = []
+    for rel in dict.fromkeys(p for p in listed.split("\0") if p):
+        other = (Path(top) / rel).resolve()
+        if other == own:
+            continue
+        project_dir = other.parent.parent
+        if _declared_project(other) == identity.value or (
+                identity.source == ORIGIN and _declared_project(other) is None
+                and resolve_identity(None, project_dir).value == identity.value):
+            clashes.append(rel)
+    return clashes
+
+
+def check_identity_unique(config) -> None:
+    """Refuse (exit 3) a write while another config in this repository resolves to the same identity."""
+    clashes = identity_clashes(config.identity, Path(config.base_dir), config.path)
+    if clashes:
+        raise RefusedError(f"project identity {config.identity.value!r} is also the identity of "
+                           f"{', '.join(clashes[:5])}: two projects would take each other's definitions for their "
+                           "own; nothing was changed",
+                           hint="give each config/idflow.yml its own `project:` (or remove the copied one so the "
+                                "identity comes from the origin remote and the config's place in the repository)")
+
+
+def _declared_project(config_file: Path) -> str | None:
+    """The `project:` of another config, read leniently: a file that cannot be read declares none."""
+    from idflow.config_yaml import read_yaml
+    from idflow.errors import IdflowError
+
+    try:
+        data = read_yaml(config_file).data
+    except IdflowError:  # another project's broken config is that project's problem, not a clash
+        return None
+    value = data.get("project") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _git_out(cwd: Path, *args: str, strip: bool = True) -> str:
+    try:
+        answer = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10,
+                                stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    if answer.returncode != 0:
+        return ""
+    return answer.stdout.strip() if strip else answer.stdout
 
 
 def require_identity(identity: ProjectIdentity, what: str) -> str:

@@ -63,15 +63,19 @@ class GuardedClient:
         self._guard = guard
         self._passed = False
 
+    def ensure_writable(self) -> None:
+        """Run the write checks now, before a step that must not happen unless writes may follow."""
+        if not self._passed:
+            self._guard()
+            self._passed = True
+
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
         if name not in WRITE_METHODS:
             return attribute
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not self._passed:
-                self._guard()
-                self._passed = True
+            self.ensure_writable()
             return attribute(*args, **kwargs)
 
         return guarded

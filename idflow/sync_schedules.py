@@ -86,13 +86,32 @@ def pause_schedules(api_url: str, schedules: list[SyncSchedule], *, timeout: flo
     with _client(api_url, timeout) as http:
         for schedule in schedules:
             try:
-                _call(http, api_url, "PATCH", f"/deployments/{schedule.deployment_id}/schedules/"
-                                              f"{schedule.schedule_id}", json={"active": False})
+                _set_active(http, api_url, schedule, False)
             except IdflowError as exc:
                 resume = "; ".join(s.resume_command for s in done) or "none was paused"
                 raise IdflowError(f"could not pause {schedule.deployment} ({exc.message}); nothing was rolled back",
                                   hint=f"already paused, resume with: {resume}") from None
             done.append(schedule)
+
+
+def resume_schedules(api_url: str, schedules: list[SyncSchedule], *, timeout: float = TIMEOUT) -> list[str]:
+    """Reactivate schedules a failed rollback paused; returns the resume commands of those it could not."""
+    left: list[str] = []
+    try:
+        with _client(api_url, timeout) as http:
+            for schedule in schedules:
+                try:
+                    _set_active(http, api_url, schedule, True)
+                except IdflowError:
+                    left.append(schedule.resume_command)
+    except IdflowError:
+        return [s.resume_command for s in schedules]
+    return left
+
+
+def _set_active(http: Any, api_url: str, schedule: SyncSchedule, active: bool) -> None:
+    _call(http, api_url, "PATCH", f"/deployments/{schedule.deployment_id}/schedules/{schedule.schedule_id}",
+          json={"active": active})
 
 
 def _client(api_url: str, timeout: float):

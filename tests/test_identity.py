@@ -105,6 +105,8 @@ def test_two_clones_under_different_names_agree_on_ownership(tmp_path, conductor
     monkeypatch.chdir(runner)  # the CI runner's clone, where the task has just been deleted
     assert run_cli(capsys, "doctor", "--json").json["identity"] == doctor["identity"]
     shutil.rmtree(runner / "idflow" / "tasks" / name)
+    assert actions(capsys, name) == "uncertain"  # ours, but the deletion is not committed yet
+    commit_all(runner, "drop the task")
     assert actions(capsys, name) == "orphaned"  # ours, not "foreign" / "not uploaded by idflow"
 
 

@@ -24,6 +24,38 @@ def task_layers(config: Any) -> list[Path]:
     return list(dict.fromkeys(layers))
 
 
+def optional_layers(config: Any) -> set[Path]:
+    return {config.resolve(d) for d in (getattr(config, "optional_tasks_dirs", None) or ())}
+
+
+def present_layers(config: Any) -> list[Path]:
+    """The layers to read: an optional layer that is missing is left out, not an error."""
+    optional = optional_layers(config)
+    return [layer for layer in task_layers(config) if layer not in optional or layer.is_dir()]
+
+
+def empty_layers(config: Any, discovery: Discovery) -> list[str]:
+    """`tasks_dirs` layers that hold no task file (missing ones too), unless the config says they may be empty.
+
+    Such a layer (an uninitialised submodule, a clone without submodules) would turn every
+    definition it declares into an orphan, so a purge must not trust it."""
+    from idflow.discovery.walk import display_path
+
+    optional = optional_layers(config) | {config.resolve(config.tasks_dir)}  # the project's own may be emptied
+    found = {t.layer for t in discovery.tasks}
+    replaced = [o for t in discovery.tasks for o in t.overrides]
+    problems = {i.path for i in discovery.issues}
+    empty = []
+    for layer in task_layers(config):
+        shown = display_path(layer)
+        if layer in optional or shown in found or any(p == shown or p.startswith(shown + "/") for p in problems):
+            continue
+        if any(o.startswith(shown + "/") for o in replaced):
+            continue
+        empty.append(shown)
+    return empty
+
+
 def discover_layers(dirs: Iterable[str | Path], *, cache_dir: Path | None = None) -> Discovery:
     """Discovery over several task dirs; a later dir's task overrides an earlier one's of the same name."""
     cache = ParseCache(cache_dir)

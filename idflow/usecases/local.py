@@ -8,6 +8,6 @@ from idflow.usecases.session import state_dir
 
 def discover(config: Any):
     """The local task files' definitions and problems (static: nothing is imported)."""
-    from idflow.discovery import discover_layers, task_layers
+    from idflow.discovery.layers import discover_layers, present_layers
 
-    return discover_layers(task_layers(config), cache_dir=state_dir(config) / "cache")
+    return discover_layers(present_layers(config), cache_dir=state_dir(config) / "cache")

@@ -54,6 +54,15 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
                                "at your task files")
         raise RefusedError(f"{len(discovery.errors)} task file problem(s): a file that failed to parse is not an "
                            "orphan, so nothing was deleted", hint="fix the task files ('idflow tasks list --local')")
+    if orphaned:
+        from idflow.discovery.layers import empty_layers
+
+        empty = empty_layers(config, discovery)
+        if empty:
+            raise RefusedError(f"task layer(s) {', '.join(empty)} hold no task file, so every definition they "
+                               "declare would look orphaned; nothing was deleted",
+                               hint="initialise the layer (git submodule update --init), or list it under "
+                                    "optional_tasks_dirs in config/idflow.yml if it may be empty")
     if workflows.issues and not force:
         raise RefusedError(f"{len(workflows.issues)} local workflow file(s) could not be read, so usage is unknown: "
                            + "; ".join(f"{i.path}:{i.line}: {i.message}" for i in workflows.issues[:5]),

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from idflow.errors import IdflowError, NotFound, PrefectUnreachable, RefusedError, SyncScheduleActive
-from idflow.sync_schedules import SyncSchedule, active_sync_schedules, pause_schedules, safe
+from idflow.sync_schedules import SyncSchedule, active_sync_schedules, pause_schedules, resume_schedules, safe
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import UploadOutcome, UploadPlan, discover, fetch_taskdefs, nothing_to_apply
@@ -175,7 +175,25 @@ def rollback(session: Session, rev: str, *, names: Iterable[str] | None = None, 
     checked = check_sync_schedules(schedules, getattr(session.config, "environment", None)) if schedules else None
     if confirm is not None:
         confirm((sha, planned))
-    if checked is not None and checked.active:  # only reached with --pause-schedules
-        pause_schedules(checked.api_url, checked.active)
-        checked.paused = list(checked.active)
-    return RollbackOutcome(sha, UploadOutcome(planned, run(apply_upload, session, planned.plan)), checked)
+    if checked is None or not checked.active:
+        return RollbackOutcome(sha, UploadOutcome(planned, run(apply_upload, session, planned.plan)), checked)
+    # Only reached with --pause-schedules: the write's own checks (protection, --yes) come before any pause.
+    session.client.ensure_writable()
+    pause_schedules(checked.api_url, checked.active)
+    checked.paused = list(checked.active)
+    try:
+        result = run(apply_upload, session, planned.plan)
+    except BaseException as exc:
+        _resume_after_failure(checked, exc)
+        raise
+    if not result.ok:
+        _resume_after_failure(checked, None)
+    return RollbackOutcome(sha, UploadOutcome(planned, result), checked)
+
+
+def _resume_after_failure(checked: ScheduleCheck, error: BaseException | None) -> None:
+    """A rollback that did not complete must not leave the sync paused unknowingly: resume, or say how."""
+    left = resume_schedules(checked.api_url, checked.paused)
+    checked.paused = [s for s in checked.paused if s.resume_command in left]
+    if left and isinstance(error, IdflowError):
+        error.hint = ((error.hint + "; ") if error.hint else "") + "resume the paused sync with: " + "; ".join(left)

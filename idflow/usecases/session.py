@@ -25,13 +25,20 @@ class Session:
                 from idflow.conductor.client import client_from_config
 
                 self.make_client = client_from_config
-            self._client = self.make_client(self.config)
-            if getattr(self.config, "protected", False):
-                from idflow.protection import GuardedClient, check_protected_write
+            from idflow.protection import GuardedClient
 
-                self._client = GuardedClient(self._client, lambda: check_protected_write(
-                    self.config, confirmed=self.writes_confirmed()))
+            self._client = GuardedClient(self.make_client(self.config), self._check_write)
         return self._client
+
+    def _check_write(self) -> None:
+        """Before the first write: a protected server's rules, and an identity no other config shares."""
+        from idflow.identity import check_identity_unique
+        from idflow.protection import check_protected_write
+
+        if getattr(self.config, "protected", False):
+            check_protected_write(self.config, confirmed=self.writes_confirmed())
+        if hasattr(self.config, "identity"):
+            check_identity_unique(self.config)
 
     @property
     def state_dir(self) -> Path:

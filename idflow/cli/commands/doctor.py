@@ -78,7 +78,13 @@ def context_checks(config) -> list[Check]:
         who = Check("identity", True, "none: purge --orphaned and sync --prune refuse; uploads are stamped "
                     "without a project", IDENTITY_HINT)
     else:
-        who = Check("identity", True, f"{identity.value} (from {identity.source})")
+        from idflow.identity import identity_clashes
+
+        clashes = identity_clashes(identity, config.base_dir, config.path)
+        who = (Check("identity", False, f"{identity.value} (from {identity.source}) is shared with "
+                     f"{', '.join(clashes[:5])}: every write refuses",
+                     "give each config/idflow.yml its own `project:`") if clashes
+               else Check("identity", True, f"{identity.value} (from {identity.source})"))
     return [env, url, *ignored, who]
 
 
