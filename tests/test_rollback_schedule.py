@@ -158,3 +158,37 @@ def test_an_unreachable_prefect_is_said_and_only_yes_goes_on(rolled, client, cap
     else:
         assert result.code == 3 and "--yes" in result.err
         assert client.get_taskdef(name)["retryCount"] == 3
+
+
+@pytest.mark.parametrize("dirt", ["untracked_file", "modified_task"])
+def test_a_protected_rollback_is_refused_before_anything_is_paused(rolled, project, deployment, prefect_client,
+                                                                  client, capsys, conductor_url, dirt):
+    name, v1 = rolled
+    project.config_path.write_text(project.config_path.read_text() + "environments:\n  prod:\n"
+                                   f"    conductor_server_url: {conductor_url}\n    protected: true\n")
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-q", "-m", "prod is protected")
+    if dirt == "untracked_file":
+        (project.root / "scratch.txt").write_text("wip\n")
+    else:
+        path = project.tasks_dir / name / f"{name}.py"
+        path.write_text(path.read_text() + "\n# wip\n")
+    _, deployment_id = deployment()
+    refused = run_cli(capsys, "tasks", "rollback", name, "--to", v1, "-y", "--pause-schedules", "--json")
+    assert refused.code == 3 and "protected" in refused.err
+    assert [s.active for s in prefect_client.read_deployment_schedules(deployment_id)] == [True]
+    assert client.get_taskdef(name)["retryCount"] == 3
+
+
+@pytest.mark.parametrize("fault", [{"action": "status", "status": 500}, {"action": "status", "status": 400}])
+def test_a_rollback_that_fails_resumes_what_it_paused(rolled, project, deployment, prefect_client, client, capsys,
+                                                      fault_proxy, fault):
+    name, v1 = rolled
+    _, deployment_id = deployment()
+    proxy = fault_proxy()
+    proxy.add_rule(method="POST", path="/api/metadata/taskdefs", **fault)
+    failed = run_cli(capsys, "--server-url", proxy.url, "tasks", "rollback", name, "--to", v1, "-y",
+                     "--pause-schedules", "--json")
+    assert failed.code != 0
+    assert [s.active for s in prefect_client.read_deployment_schedules(deployment_id)] == [True]
+    assert client.get_taskdef(name)["retryCount"] == 3
