@@ -334,3 +334,139 @@ def test_a_protected_environment_applies_only_plans_made_from_a_clean_tree(dirt,
     done = cli(capsys, monkeypatch, root, "tasks", "apply", str(clean_plan), "--yes", "--json")
     assert done.code == 0, done.err
     assert client.get_taskdef(name)["name"] == name
+
+
+# ---- two projects in one repository ------------------------------------------------------------
+def make_monorepo(root: Path, conductor_url: str, origin: str, projects: dict[str, str | None]) -> Path:
+    init_repo(root)
+    git(root, "remote", "add", "origin", origin)
+    for folder, project in projects.items():
+        (root / folder / "config").mkdir(parents=True)
+        (root / folder / "idflow" / "tasks").mkdir(parents=True)
+        (root / folder / "config" / "idflow.yml").write_text(
+            f"conductor_server_url: {conductor_url}\n" + (f"project: {project}\n" if project else ""))
+    commit_all(root, "monorepo")
+    return root
+
+
+@pytest.mark.parametrize("origin", ["git@git.example.org:org/mono.git", "https://git.example.org/org/mono",
+                                    "ssh://git@git.example.org:22/org/mono.git"])
+def test_projects_of_one_monorepo_have_identities_of_their_own(origin, tmp_path, conductor_url, prefix, client,
+                                                              capsys, monkeypatch, clean_env):
+    root = make_monorepo(tmp_path / f"mono-{prefix}", conductor_url, origin, {"svc_a": None, "svc_b": None})
+    a_id = cli(capsys, monkeypatch, root / "svc_a", "doctor", "--json").json["identity"]["value"]
+    b_id = cli(capsys, monkeypatch, root / "svc_b", "doctor", "--json").json["identity"]["value"]
+    assert a_id == "git.example.org/org/mono#svc_a" and b_id == "git.example.org/org/mono#svc_b"
+    name = f"{prefix}svc_a_task"
+    write_task(root / "svc_a", name)
+    commit_all(root, "a task in svc_a")
+    assert cli(capsys, monkeypatch, root / "svc_a", "tasks", "upload", "--all", "--json").code == 0
+    doc = cli(capsys, monkeypatch, root / "svc_b", "tasks", "purge", "--orphaned", "-y", "--json").json
+    assert name not in doc["deleted"] and "svc_a" in skipped(doc, name)
+    assert on_server(client, name)
+
+
+@pytest.mark.parametrize("shape", ["same_project_key", "key_equals_the_other_derived_identity"])
+def test_two_configs_sharing_an_identity_refuse_every_write(shape, tmp_path, conductor_url, prefix, client, capsys,
+                                                            monkeypatch, clean_env):
+    shared = f"{prefix}shared"
+    if shape == "same_project_key":
+        projects = {"svc_a": shared, "svc_b": shared}
+    else:
+        projects = {"svc_a": None, "svc_b": "git.example.org/org/mono#svc_a"}
+    root = make_monorepo(tmp_path / "mono", conductor_url, "https://git.example.org/org/mono", projects)
+    name = f"{prefix}clash"
+    write_task(root / "svc_a", name)
+    commit_all(root, "task")
+    refused = cli(capsys, monkeypatch, root / "svc_a", "tasks", "upload", "--all", "--json")
+    assert refused.code == 3 and "svc_b/config/idflow.yml" in refused.json["error"]["message"]
+    assert not on_server(client, name)
+    doctor = cli(capsys, monkeypatch, root / "svc_a", "doctor", "--json")
+    check = next(c for c in doctor.json["checks"] if c["name"] == "identity")
+    assert check["ok"] is False and "svc_b/config/idflow.yml" in check["detail"]
+
+
+# ---- a layer that vanished ---------------------------------------------------------------------
+LAYERED = "tasks_dirs: [vendor/tasks, idflow/tasks]\n"
+
+
+def _layer_missing(root: Path) -> None:
+    shutil.rmtree(root / "vendor")
+
+
+def _layer_emptied(root: Path) -> None:
+    shutil.rmtree(root / "vendor" / "tasks")
+    (root / "vendor" / "tasks").mkdir()
+
+
+def _layer_only_junk(root: Path) -> None:
+    shutil.rmtree(root / "vendor" / "tasks")
+    (root / "vendor" / "tasks").mkdir(parents=True)
+    (root / "vendor" / "tasks" / "__init__.py").touch()
+    (root / "vendor" / "tasks" / ".gitkeep").touch()
+
+
+@pytest.mark.parametrize("vanish", [_layer_missing, _layer_emptied, _layer_only_junk], ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("optional", [False, True])
+def test_an_empty_or_missing_layer_refuses_a_purge(vanish, optional, tmp_path, conductor_url, prefix, client,
+                                                  capsys, monkeypatch, clean_env):
+    extra = LAYERED + ("optional_tasks_dirs: [vendor/tasks]\n" if optional else "")
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}team", extra=extra)
+    name = f"{prefix}vendored"
+    folder = root / "vendor" / "tasks" / name
+    folder.mkdir(parents=True)
+    (folder / f"{name}.py").write_text(task_source(name, retry_count=1))
+    commit_all(root, "vendored task")
+    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    vanish(root)
+    commit_all(root, "the layer went away")
+    for argv in (("tasks", "purge", "--orphaned", "-y", "--json"), ("tasks", "sync", "--prune", "-y", "--json")):
+        done = cli(capsys, monkeypatch, root, *argv)
+        if optional:
+            assert done.code == 0, done.err
+        else:
+            assert done.code == 3 and "vendor/tasks" in done.err and "optional_tasks_dirs" in done.err
+            assert on_server(client, name)
+    assert on_server(client, name) is not optional
+
+
+def test_an_uninitialised_submodule_layer_refuses_a_purge(tmp_path, conductor_url, prefix, client, capsys,
+                                                         monkeypatch, clean_env):
+    vendor = init_repo(tmp_path / "vendor-src")
+    name = f"{prefix}from_submodule"
+    (vendor / "tasks" / name).mkdir(parents=True)
+    (vendor / "tasks" / name / f"{name}.py").write_text(task_source(name, retry_count=1))
+    commit_all(vendor, "vendor task")
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}team", extra=LAYERED)
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(vendor), "vendor")
+    commit_all(root, "vendor as a submodule")
+    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    fresh = clone(root, tmp_path / "deployment")  # a clone without --recurse-submodules: vendor/ is empty
+    assert not any((fresh / "vendor").iterdir())
+    refused = cli(capsys, monkeypatch, fresh, "tasks", "purge", "--orphaned", "-y", "--json")
+    assert refused.code == 3 and "vendor/tasks" in refused.err
+    assert on_server(client, name)
+
+
+def test_every_git_clone_step_fetches_submodules():
+    import yaml
+
+    repo = Path(__file__).resolve().parent.parent
+    files = [repo / "prefect.yaml", *sorted((repo / "idflow" / "templates").glob("*.yaml"))]
+    steps = []
+    for path in files:
+        text = path.read_text()
+        for document in yaml.safe_load_all(text):
+            steps += [s for s in _walk(document) if isinstance(s, dict) and "prefect.deployments.steps.git_clone" in s]
+    assert steps, "no git_clone step found"
+    assert all(s["prefect.deployments.steps.git_clone"].get("include_submodules") is True for s in steps)
+
+
+def _walk(node):
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)

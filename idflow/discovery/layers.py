@@ -48,7 +48,12 @@ def empty_layers(config: Any, discovery: Discovery) -> list[str]:
     empty = []
     for layer in task_layers(config):
         shown = display_path(layer)
-        if layer in optional or shown in found or any(p == shown or p.startswith(shown + "/") for p in problems):
+        if layer in optional:
+            continue
+        if not layer.is_dir():
+            empty.append(shown)
+            continue
+        if shown in found or any(p == shown or p.startswith(shown + "/") for p in problems):
             continue
         if any(o.startswith(shown + "/") for o in replaced):
             continue

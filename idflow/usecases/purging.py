@@ -46,6 +46,8 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
     """
     from idflow.taskdefs.usage import build_usage_index
 
+    if orphaned:
+        refuse_empty_layers(config, discovery)
     if orphaned and discovery.errors:
         missing = next((e for e in discovery.errors if e.line == 0 and e.message.startswith("tasks dir ")), None)
         if missing is not None:  # no task files at all: every definition would look orphaned
@@ -54,15 +56,6 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
                                "at your task files")
         raise RefusedError(f"{len(discovery.errors)} task file problem(s): a file that failed to parse is not an "
                            "orphan, so nothing was deleted", hint="fix the task files ('idflow tasks list --local')")
-    if orphaned:
-        from idflow.discovery.layers import empty_layers
-
-        empty = empty_layers(config, discovery)
-        if empty:
-            raise RefusedError(f"task layer(s) {', '.join(empty)} hold no task file, so every definition they "
-                               "declare would look orphaned; nothing was deleted",
-                               hint="initialise the layer (git submodule update --init), or list it under "
-                                    "optional_tasks_dirs in config/idflow.yml if it may be empty")
     if workflows.issues and not force:
         raise RefusedError(f"{len(workflows.issues)} local workflow file(s) could not be read, so usage is unknown: "
                            + "; ".join(f"{i.path}:{i.line}: {i.message}" for i in workflows.issues[:5]),
@@ -71,6 +64,18 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
     plan = plan_definitions(config, discovery.tasks, taskdefs)
     decided = decide_purge(plan, usage, names=names, orphaned=orphaned, include_foreign=include_foreign, force=force)
     return refuse_unaddressable(decided)
+
+
+def refuse_empty_layers(config: Any, discovery: Any) -> None:
+    """Refuse (exit 3) an orphan purge while a configured layer holds no task file (see empty_layers)."""
+    from idflow.discovery.layers import empty_layers
+
+    empty = empty_layers(config, discovery)
+    if empty:
+        raise RefusedError(f"task layer(s) {', '.join(empty)} hold no task file, so every definition they "
+                           "declare would look orphaned; nothing was deleted",
+                           hint="initialise the layer (git submodule update --init), or list it under "
+                                "optional_tasks_dirs in config/idflow.yml if it may be empty")
 
 
 def execute_purge(session: Session, purge: PurgePlan, progress: Report | None = None) -> PurgeResult:
@@ -155,6 +160,7 @@ def sync(session: Session, *, prune: bool = False, dry_run: bool = False, requir
     """`tasks sync`: upload new and changed; with prune, purge orphans with every protection."""
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")
+        refuse_empty_layers(session.config, run(discover, session.config))
     uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run,
                       overwrite_server_edits=overwrite_server_edits)
     if not prune:
