@@ -117,42 +117,70 @@ def test_plan_upload_sorts_create_update_same_and_remote_only(tmp_path):
     assert [i.name for i in only.items] == ["same"] and not only.drift
 
 
-# ---- ownership: --orphaned deletes only what is provably this project's -----------------------------------
+# ---- ownership: --orphaned deletes only what this project's ledger names, unchanged --------------------------
 
-def _orphan_plan(tmp_path, remote, workflows=("ours",), **kw):
+def _orphan_plan(tmp_path, remote, ledger, **kw):
     write(tmp_path, "ours", [handler("kept_locally", "conductor:ours:done")])
-    return plan_purge(load_event_handler_files(tmp_path), remote, set(workflows), orphaned=True, **kw)
+    return plan_purge(load_event_handler_files(tmp_path), remote, ledger, orphaned=True, **kw)
 
 
-@pytest.mark.parametrize("remote_handler,orphan", [
-    ({"name": "gone", "event": "conductor:ours:done", "actions": [{"action": "complete_task"}]}, True),
-    (handler("starts_w", "conductor:ours:done"), False),
-    (handler("gone", "conductor:ours:done", start="ours"), True),
-    (handler("kept_locally", "conductor:ours:done"), False),
-    (handler("kafka", "kafka:topic", start="ours"), False),
-    (handler("other_event", "conductor:theirs:done", start="ours"), False),
-    (handler("starts_theirs", "conductor:ours:done", start="theirs"), False),
-    (handler("run_time", "conductor:ours:done", start="${workflow.input.next}"), False),
-    (handler("run_time_event", "conductor:${x}:done"), False),
-    (handler("slash/name", "conductor:ours:done"), False),
-])
-def test_orphaned_means_in_no_file_and_provably_ours(tmp_path, remote_handler, orphan):
-    plan = _orphan_plan(tmp_path, [remote_handler])
-    assert [d.name for d in plan.deletions] == ([remote_handler["name"]] if orphan else [])
-    if not orphan and remote_handler["name"] != "kept_locally":
-        [skip] = plan.skipped
-        assert skip.name == remote_handler["name"] and skip.reason
+ACTIONS_ON_OUR_WORKFLOW = [
+    {"name": "completes", "event": "conductor:ours:done",
+     "actions": [{"action": "complete_task", "complete_task": {"workflowId": "${workflowId}", "taskRefName": "t"}}]},
+    {"name": "fails", "event": "conductor:ours:done",
+     "actions": [{"action": "fail_task", "fail_task": {"workflowId": "${workflowId}", "taskRefName": "t"}}]},
+    handler("starts", "conductor:ours:done", start="ours"),
+    handler("kafka", "kafka:topic", start="ours"),
+    handler("run_time", "conductor:ours:done", start="${workflow.input.next}"),
+]
+
+
+@pytest.mark.parametrize("remote_handler", ACTIONS_ON_OUR_WORKFLOW, ids=lambda h: h["name"])
+def test_a_handler_this_project_never_recorded_is_kept_whatever_it_targets(tmp_path, remote_handler):
+    from idflow.events.ledger import Ledger
+
+    for ledger in (Ledger("us"), Ledger("us", {"other": "0" * 16}), None):
+        plan = _orphan_plan(tmp_path, [normalise(remote_handler)], ledger)
+        assert plan.deletions == [] and [s.name for s in plan.skipped] == [remote_handler["name"]]
+
+
+@pytest.mark.parametrize("remote_handler", ACTIONS_ON_OUR_WORKFLOW, ids=lambda h: h["name"])
+def test_a_recorded_handler_in_no_file_is_an_orphan_unless_edited_since(tmp_path, remote_handler):
+    from idflow.events.ledger import Ledger
+
+    written = normalise(remote_handler)
+    ledger = Ledger("us").recorded({written["name"]: written})
+    assert [d.name for d in _orphan_plan(tmp_path, [written], ledger).deletions] == [written["name"]]
+    edited = {**written, "active": not written["active"]}
+    plan = _orphan_plan(tmp_path, [edited], ledger)
+    assert plan.deletions == [] and "edited on the server" in plan.skipped[0].reason
+
+
+def test_a_recorded_handler_still_in_a_file_is_never_an_orphan(tmp_path):
+    from idflow.events.ledger import Ledger
+
+    kept = normalise(handler("kept_locally", "conductor:ours:done"))
+    plan = _orphan_plan(tmp_path, [kept], Ledger("us").recorded({"kept_locally": kept}))
+    assert plan.deletions == [] and plan.skipped == []
 
 
 def test_orphaned_refuses_when_a_local_file_cannot_be_read(tmp_path):
+    from idflow.events.ledger import Ledger
+
     write(tmp_path, "broken", "[oops")
     with pytest.raises(RefusedError):
-        _orphan_plan(tmp_path, [handler("gone", "conductor:ours:done")])
+        _orphan_plan(tmp_path, [handler("gone", "conductor:ours:done")], Ledger("us"))
 
 
-def test_orphaned_refuses_when_a_workflow_file_cannot_be_read(tmp_path):
-    with pytest.raises(RefusedError):
-        _orphan_plan(tmp_path, [handler("gone", "conductor:ours:done")], workflow_issues=["bad.json:1: x"])
+def test_a_ledger_reads_back_only_its_own_project():
+    from idflow.events.ledger import Ledger, read_ledger
+
+    ours = Ledger("us", {"h": "abc"})
+    assert read_ledger("us", ours.taskdef()).entries == {"h": "abc"}
+    assert read_ledger("them", ours.taskdef()).entries == {}
+    for junk in (None, {}, {"description": "x"}, {"description": "x\n\n[idflow-ledger] {"},
+                 {"description": "x\n\n[idflow-ledger] [1]"}):
+        assert read_ledger("us", junk).entries == {}
 
 
 # ---- the client against the real server -------------------------------------------------------------------

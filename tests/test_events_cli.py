@@ -121,12 +121,19 @@ def test_purging_a_name_not_on_the_server_changes_nothing(project, uploaded, cli
     assert on_server(client, names[0]) is not None
 
 
-def test_purge_orphaned_deletes_only_what_provably_belongs_to_this_project(project, uploaded, handler_prefix,
-                                                                          client, capsys):
+def _task_action(kind: str, name: str, event: str) -> dict:
+    return {"name": name, "event": event, "active": True,
+            "actions": [{"action": kind, kind: {"workflowId": "${workflowId}", "taskRefName": "wait"}}]}
+
+
+def test_purge_orphaned_deletes_only_what_this_project_uploaded(project, uploaded, handler_prefix, client, capsys):
     wf, names = uploaded
+    # Other people's handlers on this project's own workflow: events it sends, tasks in it, starts of it.
     foreign = [handler(handler_prefix + "kafka", "kafka:topic", start=wf),
                handler(handler_prefix + "theirs", f"conductor:{handler_prefix}other:done", start=wf),
-               handler(handler_prefix + "starts_theirs", f"conductor:{wf}:x", start=handler_prefix + "other")]
+               handler(handler_prefix + "starts_ours", f"conductor:{wf}:x", start=wf),
+               _task_action("complete_task", handler_prefix + "completes_ours", f"conductor:{wf}:done"),
+               _task_action("fail_task", handler_prefix + "fails_ours", f"conductor:{wf}:fail")]
     for body in foreign:
         client.create_event_handler(body)
     write_handlers(project, wf, [handler(names[0], f"conductor:{wf}:done", start=wf)])   # on_fail dropped
@@ -135,9 +142,38 @@ def test_purge_orphaned_deletes_only_what_provably_belongs_to_this_project(proje
     result = run_cli(capsys, "events", "purge", "--orphaned", "-y", "--json")
     assert result.code == 0 and result.json["deleted"] == [names[1]]
     kept = {s["name"]: s["reason"] for s in result.json["skipped"]}
-    assert all("not provably this project's" in kept[b["name"]] for b in foreign)
+    assert all("not uploaded by this project" in kept[b["name"]] for b in foreign)
     assert all(on_server(client, b["name"]) is not None for b in foreign)
     assert on_server(client, names[0]) is not None
+
+
+def test_a_handler_edited_on_the_server_since_upload_is_kept(project, uploaded, client, capsys):
+    wf, names = uploaded
+    edited = on_server(client, names[1])
+    edited["condition"] = "$.edited == true"
+    client.update_event_handler(edited)
+    write_handlers(project, wf, [handler(names[0], f"conductor:{wf}:done", start=wf)])   # on_fail dropped
+    result = run_cli(capsys, "events", "purge", "--orphaned", "-y", "--json")
+    assert result.code == 0 and result.json["deleted"] == []
+    assert "edited on the server" in {s["name"]: s["reason"] for s in result.json["skipped"]}[names[1]]
+
+
+def test_another_idflow_projects_handlers_are_never_this_projects_orphans(project, uploaded, handler_prefix, client,
+                                                                         capsys, tmp_path, monkeypatch):
+    wf, names = uploaded
+    other = tmp_path / "other"
+    (other / "config").mkdir(parents=True)
+    (other / "idflow" / "workflows" / wf).mkdir(parents=True)
+    (other / "config" / "idflow.yml").write_text(project.config_path.read_text().replace("project: ", "project: o-"))
+    theirs = [handler(handler_prefix + "o_starts", f"conductor:{wf}:done", start=wf),
+              _task_action("complete_task", handler_prefix + "o_completes", f"conductor:{wf}:done")]
+    (other / "idflow" / "workflows" / wf / "event_handlers.json").write_text(json.dumps(theirs))
+    monkeypatch.chdir(other)
+    assert run_cli(capsys, "events", "upload", "--all", "--json").code == 0
+    monkeypatch.chdir(project.root)
+    result = run_cli(capsys, "events", "purge", "--orphaned", "-y", "--json")
+    assert result.code == 0 and result.json["deleted"] == []
+    assert all(on_server(client, h["name"]) is not None for h in theirs)
 
 
 @pytest.mark.parametrize("suffix", ["#old", "?x=1", " and space"])

@@ -27,17 +27,13 @@ Measured on Conductor OSS 3.32.3:
 Ownership (`events purge --orphaned`). A handler has no description, tag or free key
 that survives a round trip, and the only free-form places that do survive
 (start_workflow `input`, `correlationId`, `taskToDomain`) change what the handler does.
-So there is no safe place to stamp provenance, and a per-clone record would not be
-the same identity on CI and in a deployment. idflow therefore does not guess: a
-remote handler in no local file counts as this project's orphan only when
-- its event is `conductor:<workflow>:<name>` for a workflow in this project's workflow
-  files (an event only that workflow's EVENT task sends), and
-- every workflow it starts is in this project's workflow files, none chosen at run time.
-A handler on an external queue (kafka, sqs, amqp, ...) or one that starts any other
-workflow is never an orphan: it is kept with the reason, and can be deleted by name.
-The run refuses (exit 3) when a local event_handlers.json or workflow file cannot be
-read, because either could hide a handler or a workflow. Two projects that define
-the same workflow name share its handlers: workflow names are global on a server.
+So the stamp lives beside the handlers: each project's ledger on the server
+(`idflow.events.ledger`) names the handlers it uploaded and the hash of each as written.
+A remote handler in no local file is this project's orphan only when its ledger names it
+and the server's copy is unchanged since; any other handler is kept with the reason,
+whatever its event or actions target (a complete_task, fail_task or start_workflow on one
+of this project's workflows included), and can be deleted by name. The run refuses
+(exit 3) when a local event_handlers.json cannot be read, because it could hide a handler.
 """
 from idflow.events.apply import DeleteResult, WriteResult, apply_upload, execute_purge
 from idflow.events.files import LocalHandler, LocalHandlers, load_event_handler_files

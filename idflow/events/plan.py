@@ -7,7 +7,8 @@ from typing import Any, Iterable
 from idflow.conductor.paths import addressable
 from idflow.errors import IdflowError, RefusedError, UnaddressableName
 from idflow.events.files import LocalHandlers
-from idflow.events.model import CONDUCTOR_EVENT, Change, differences, named_workflows, wire
+from idflow.events.ledger import Ledger, ownership_doubt
+from idflow.events.model import Change, differences, wire
 
 CREATE, UPDATE, SAME, REMOTE_ONLY = "create", "update", "same", "remote_only"
 
@@ -116,13 +117,13 @@ class EventPurgePlan:
                 "skipped": [{"name": s.name, "reason": s.reason} for s in self.skipped]}
 
 
-def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], project_workflows: set[str], *,
-               names: Iterable[str] = (), orphaned: bool = False, workflow_issues: list[Any] = ()) -> EventPurgePlan:
+def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledger | None, *,
+               names: Iterable[str] = (), orphaned: bool = False) -> EventPurgePlan:
     """Which remote handlers go, and why each other candidate stays.
 
     Named handlers go as asked (a name not on the server, or one the server cannot
     address, refuses the whole run). With `orphaned`, a handler goes only when it is in
-    no local file and is provably this project's: see `idflow.events` for the rule.
+    no local file and this project's ledger names it as written (`idflow.events.ledger`).
     """
     on_server = {h["name"]: h for h in remote}
     wanted = list(dict.fromkeys(names))
@@ -143,34 +144,13 @@ def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], project_workf
         raise RefusedError(f"{len(local.issues)} problem(s) in the local event_handlers.json files: a handler in a "
                            "file that cannot be read is not an orphan, so nothing was deleted",
                            hint="fix the files ('idflow events list --local')")
-    if workflow_issues:
-        raise RefusedError(f"{len(workflow_issues)} local workflow file(s) could not be read, so which workflows "
-                           "are this project's is unknown; nothing was deleted",
-                           hint="fix the workflow files ('idflow workflows list --local')")
     for name, handler in on_server.items():
         if name in wanted or name in local.mentioned:
             continue
-        reason = not_provably_ours(handler, project_workflows) or (
+        reason = ownership_doubt(name, handler, ledger) or (
             f"cannot be deleted exactly on this server: {why}" if (why := addressable(name)) else None)
         if reason:
             plan.skipped.append(HandlerSkip(name, reason))
         else:
             plan.deletions.append(HandlerDeletion(name, "orphaned", handler))
     return plan
-
-
-def not_provably_ours(handler: dict[str, Any], project_workflows: set[str]) -> str | None:
-    """Why a remote handler in no local file is not provably this project's (None: it is)."""
-    event = str(handler.get("event") or "")
-    match = CONDUCTOR_EVENT.match(event)
-    if not match or match["workflow"] not in project_workflows:
-        return (f"not provably this project's: its event {event!r} is not sent by a workflow in this project's "
-                "workflow files (delete it by name)")
-    workflows, run_time = named_workflows(handler)
-    if run_time:
-        return f"not provably this project's: it names a workflow only at run time ({run_time[0]}); delete it by name"
-    foreign = [w for w in workflows if w not in project_workflows]
-    if foreign:
-        return (f"not provably this project's: it starts workflow {foreign[0]!r}, which is in none of this "
-                "project's workflow files (delete it by name)")
-    return None

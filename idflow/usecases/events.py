@@ -1,6 +1,6 @@
 """Event handlers as code: list, diff, upload, purge (the `idflow events` commands and the sync flow).
 
-Steps: `load_local_handlers` and `fetch_event_handlers` / `fetch_project_workflows` at the
+Steps: `load_local_handlers`, `fetch_event_handlers` and `fetch_ledger` / `record_ledger` at the
 edges, `plan_event_upload` / `plan_event_purge` pure (named apart from the TaskDef steps, as the
 flows show each step by name), `write_handlers` / `delete_handlers` back up, write
 or delete, and read back once.
@@ -13,7 +13,8 @@ from typing import Any, Iterable
 from idflow.events import (DeleteResult, EventPlan, EventPurgePlan, LocalHandlers, WriteResult, apply_upload,
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
-from idflow.errors import IdflowError, EventFilesInvalid
+from idflow.errors import IdflowError, EventFilesInvalid, NotFound
+from idflow.events.ledger import Ledger, ledger_name, read_ledger
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 
@@ -28,18 +29,26 @@ def fetch_event_handlers(session: Session) -> list[dict[str, Any]]:
     return session.client.list_event_handlers()
 
 
-@dataclass
-class ProjectWorkflows:
-    names: set[str]
-    issues: list[Any]                        # FileIssue: workflow files that could not be read
+def fetch_ledger(session: Session) -> Ledger | None:
+    """This project's record of the handlers it uploaded (None: no identity, so nothing is provably ours)."""
+    project = session.config.project_name
+    if not project:
+        return None
+    try:
+        return read_ledger(project, session.client.get_taskdef(ledger_name(project)))
+    except NotFound:
+        return Ledger(project)
 
 
-def fetch_project_workflows(config: Any) -> ProjectWorkflows:
-    """This project's workflows: the names its workflow files define (what `--orphaned` may claim)."""
-    from idflow.workflowdefs.files import load_workflow_files
-
-    workflows, issues = load_workflow_files(config.resolve(config.workflows_dir))
-    return ProjectWorkflows({w.definition["name"] for w in workflows}, issues)
+def record_ledger(session: Session, ledger: Ledger) -> str | None:
+    """Write the ledger; a failure is reported, never raised: the handlers are written either way, and a
+    handler the ledger misses is only ever kept (why on failure, None on success)."""
+    try:
+        session.client.upsert_taskdefs([ledger.taskdef()])
+    except IdflowError as exc:
+        return f"the ledger of this project's handlers could not be written ({exc.message}): handlers it misses " \
+               "are kept by 'events purge --orphaned' until the next upload records them"
+    return None
 
 
 def plan_event_upload(local: LocalHandlers, remote: list[dict[str, Any]], *,
@@ -47,9 +56,9 @@ def plan_event_upload(local: LocalHandlers, remote: list[dict[str, Any]], *,
     return plan_upload(local, remote, names=names)
 
 
-def plan_event_purge(local: LocalHandlers, remote: list[dict[str, Any]], project_workflows: set[str],
+def plan_event_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledger | None,
                      **kw: Any) -> EventPurgePlan:
-    return plan_purge(local, remote, project_workflows, **kw)
+    return plan_purge(local, remote, ledger, **kw)
 
 
 def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
@@ -114,6 +123,7 @@ class EventUploadOutcome:
     plan: EventPlan
     result: WriteResult | None = None        # None: dry run, or nothing to write
     dry_run: bool = False
+    ledger_problem: str | None = None        # the handlers were written but not recorded as this project's
 
     @property
     def ok(self) -> bool:
@@ -130,7 +140,8 @@ class EventUploadOutcome:
         result = self.result or WriteResult()
         return {**result.to_json(), "dry_run": self.dry_run,
                 "would_write": self.plan.names("create", "update") if self.dry_run else [],
-                "unchanged": self.plan.names("same"), "plan": self.plan.to_json()}
+                "unchanged": self.plan.names("same"), "plan": self.plan.to_json(),
+                "ledger_problem": self.ledger_problem}
 
 
 
@@ -148,7 +159,13 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
     plan.items = [i for i in plan.items if i.action != "remote_only"]
     if dry_run or not plan.to_write:
         return EventUploadOutcome(plan, dry_run=dry_run)
-    return EventUploadOutcome(plan, run(write_handlers, session, plan))
+    result = run(write_handlers, session, plan)
+    ledger = run(fetch_ledger, session) if result.written else None
+    if ledger is None:
+        return EventUploadOutcome(plan, result)
+    desired = {i.name: i.desired for i in plan.to_write if i.desired is not None}
+    recorded = ledger.recorded({name: desired[name] for name in result.written if name in desired})
+    return EventUploadOutcome(plan, result, ledger_problem=run(record_ledger, session, recorded))
 
 
 # ---- purge ------------------------------------------------------------------------------------------------
@@ -178,11 +195,13 @@ def events_purge(session: Session, *, names: Iterable[str] = (), orphaned: bool 
     """`events purge NAME...|--orphaned`: plan, show and ask (confirm), back up, delete, read back."""
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
-    workflows = run(fetch_project_workflows, session.config) if orphaned else ProjectWorkflows(set(), [])
-    plan = run(plan_event_purge, local, remote, workflows.names, names=list(names), orphaned=orphaned,
-               workflow_issues=workflows.issues)
+    ledger = run(fetch_ledger, session)
+    plan = run(plan_event_purge, local, remote, ledger, names=list(names), orphaned=orphaned)
     if dry_run or not plan.deletions:
         return EventPurgeOutcome(plan)
     if confirm is not None:
         confirm(plan)
-    return EventPurgeOutcome(plan, run(delete_handlers, session, plan))
+    result = run(delete_handlers, session, plan)
+    if ledger is not None and set(result.deleted) & set(ledger.entries):
+        run(record_ledger, session, ledger.without(result.deleted))  # a stale entry is harmless: see the ledger
+    return EventPurgeOutcome(plan, result)

@@ -57,9 +57,12 @@ def plan_definitions(config: Any, tasks: list[Any], taskdefs: list[dict[str, Any
 
     Orphan candidates are settled against this checkout's Git history: only a definition whose
     stamped commit is behind HEAD, and whose task is gone at HEAD, stays orphaned."""
+    from idflow.events.ledger import is_ledger
+
     unique: dict[str, Any] = {}
     for task in tasks:
         unique.setdefault(task.name, task)
+    taskdefs = [d for d in taskdefs if not is_ledger(d.get("name"))]  # idflow's own records are never tasks
     plan = make_plan([t.task_def for t in unique.values()], taskdefs,
                      sources={t.name: f"{t.path}:{t.line}" for t in unique.values()},
                      provenance=provenance, force=force, server_url=config.safe_api_url,
