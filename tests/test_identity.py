@@ -167,8 +167,8 @@ def test_adopt_restamps_an_old_identity_only_when_asked(tmp_path, conductor_url,
     commit_all(root, "drop a task")
     assert actions(capsys, name) == "foreign"    # never adopted silently
 
-    refused = run_cli(capsys, "tasks", "adopt", "--from", f"{prefix}old", name, "--json")
-    assert refused.code == 3 and "-y" in refused.json["error"]["hint"]
+    shown = run_cli(capsys, "tasks", "adopt", "--from", f"{prefix}old", name, "--json")  # no terminal, no -y
+    assert shown.code == 0 and shown.json["dry_run"] is True and shown.json["would_adopt"] == [name]
     dry = run_cli(capsys, "tasks", "adopt", "--from", f"{prefix}old", name, "--dry-run", "--json").json
     assert dry["would_adopt"] == [name] and dry["to"] == f"{prefix}new"
     assert parse_provenance(client.get_taskdef(name)["description"]).project == f"{prefix}old"

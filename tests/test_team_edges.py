@@ -470,3 +470,98 @@ def _walk(node):
     elif isinstance(node, list):
         for value in node:
             yield from _walk(value)
+
+
+# ---- adopt: explicit, any remote form, unstamped projects, an exact account --------------------------
+def _stamp_as(client, name: str, project: str | None) -> None:
+    from dataclasses import replace
+
+    from idflow.provenance.trailer import parse_provenance, stamp
+
+    copy = client.get_taskdef(name)
+    copy["description"] = stamp(copy["description"], replace(parse_provenance(copy["description"]), project=project))
+    client.upsert_taskdefs([copy])
+
+
+@pytest.mark.parametrize("given", ["https://git.example.org/org/old.git", "git@git.example.org:org/old.git",
+                                   "ssh://git@git.example.org:2222/org/old", "https://git.example.org/org/old/",
+                                   "git.example.org/org/old"])
+def test_adopt_takes_the_old_remote_in_any_form(given, tmp_path, conductor_url, prefix, client, capsys, monkeypatch,
+                                                clean_env):
+    from idflow.provenance.trailer import parse_provenance
+
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}new")
+    name = f"{prefix}moved"
+    write_task(root, name)
+    commit_all(root, "t")
+    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    _stamp_as(client, name, "git.example.org/org/old")
+    shown = cli(capsys, monkeypatch, root, "tasks", "adopt", "--from", given, "--json")  # no terminal: a dry run
+    assert shown.code == 0 and shown.json["would_adopt"] == [name] and shown.json["from"] == "git.example.org/org/old"
+    assert parse_provenance(client.get_taskdef(name)["description"]).project == "git.example.org/org/old"
+    done = cli(capsys, monkeypatch, root, "tasks", "adopt", "--from", given, "-y", "--json")
+    assert done.code == 0 and done.json["adopted"] == [name]
+    assert parse_provenance(client.get_taskdef(name)["description"]).project == f"{prefix}new"
+
+
+def test_adopt_takes_definitions_stamped_without_a_project(tmp_path, conductor_url, prefix, client, capsys,
+                                                          monkeypatch, clean_env):
+    from idflow.provenance.trailer import parse_provenance
+
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}now")
+    names = [f"{prefix}a", f"{prefix}b"]
+    for name in names:
+        write_task(root, name)
+    commit_all(root, "t")
+    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    for name in names:
+        _stamp_as(client, name, None)
+    assert set(cli(capsys, monkeypatch, root, "tasks", "list", "--sync", "--json").json["in_sync"]) >= set(names)
+    usage = cli(capsys, monkeypatch, root, "tasks", "adopt", "--from", "x", "--without-project")
+    assert usage.code == 2
+    done = cli(capsys, monkeypatch, root, "tasks", "adopt", "--without-project", "-y", "--json")
+    assert done.code == 0 and sorted(done.json["adopted"]) == sorted(names)
+    assert all(parse_provenance(client.get_taskdef(n)["description"]).project == f"{prefix}now" for n in names)
+
+
+def test_an_interrupted_adopt_accounts_for_every_definition(tmp_path, conductor_url, prefix, client, monkeypatch,
+                                                           clean_env):
+    """A signal after the first batch: the rest is not attempted, and the account says so exactly."""
+    from idflow.conductor.client import ConductorClient
+    from idflow.config import load_config
+    from idflow.interrupt import Interruption
+    from idflow.provenance.trailer import parse_provenance
+    from idflow.usecases.adopt import adopt
+    from idflow.usecases.session import Session
+
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}new", extra="batch_size: 1\n")
+    names = [f"{prefix}i{n}" for n in range(3)]
+    for name in names:
+        client.upsert_taskdefs([{"name": name, "retryCount": 1, "timeoutSeconds": 0, "responseTimeoutSeconds": 10,
+                                 "description": ""}])
+        _stamp_as_new(client, name, f"{prefix}old")
+    monkeypatch.chdir(root)
+    interruption = Interruption()
+
+    class SignalAfterFirstBatch(ConductorClient):
+        def upsert_taskdefs(self, defs):
+            answer = super().upsert_taskdefs(defs)
+            interruption._event.set()   # as the SIGINT handler does, between two batches
+            return answer
+
+    with Session(load_config(), make_client=lambda c: SignalAfterFirstBatch(conductor_url),
+                 interruption=interruption) as session:
+        outcome = adopt(session, f"{prefix}old", names=names)
+    doc = outcome.to_json()
+    assert doc["adopted"] == names[:1] and doc["not_attempted"] == names[1:] and doc["failed"] == []
+    assert not outcome.ok
+    held = {n: parse_provenance(client.get_taskdef(n)["description"]).project for n in names}
+    assert held == {names[0]: f"{prefix}new", names[1]: f"{prefix}old", names[2]: f"{prefix}old"}
+
+
+def _stamp_as_new(client, name: str, project: str) -> None:
+    from idflow.provenance.trailer import Provenance, stamp
+
+    copy = client.get_taskdef(name)
+    copy["description"] = stamp("", Provenance(sha=None, dirty=False, path="x.py", hash="0", at="now", project=project))
+    client.upsert_taskdefs([copy])

@@ -120,13 +120,18 @@ class CliState:
     def progress_enabled(self) -> bool:
         return not self.json and self.err.is_terminal
 
+    @property
+    def can_prompt(self) -> bool:
+        """A terminal to ask on: stdin and stderr both a TTY."""
+        return sys.stdin.isatty() and self.err.is_terminal
+
     def confirm(self, question: str, *, yes: bool) -> None:
         """Ask before a destructive step; refuse (exit 3) without a TTY and without -y."""
         if yes:
             return
         if self._bar is not None:  # a prompt under a live bar would be redrawn over
             self._bar.hide()
-        if not (sys.stdin.isatty() and self.err.is_terminal):
+        if not self.can_prompt:
             raise RefusedError("refusing to change the server without confirmation: no terminal to ask on",
                                hint="rerun with -y to confirm, or --dry-run to only look")
         if not typer.confirm(question, default=False, err=True):

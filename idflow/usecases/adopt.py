@@ -11,7 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from idflow.errors import RefusedError
+from idflow.errors import ConductorError, RefusedError
+from idflow.interrupt import requested, writing
 from idflow.identity import require_identity
 from idflow.provenance.trailer import parse_provenance, stamp
 from idflow.usecases.session import Session
@@ -19,9 +20,25 @@ from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import fetch_taskdefs
 
 
+UNSTAMPED = None   # `from_project` for definitions idflow stamped without any project
+
+
+def adoption_source(value: str | None) -> str | None:
+    """What `--from` names, as stamps spell it: a remote URL in any form (https, ssh, scp-like, with or
+    without .git) becomes the identity idflow derives from it; any other value is a `project:` as given."""
+    from idflow.identity import _scp_like, normalise_remote
+
+    if value is None:
+        return UNSTAMPED
+    text = value.strip()
+    if "://" in text or _scp_like(text):
+        return normalise_remote(text) or text
+    return text
+
+
 @dataclass(frozen=True)
 class AdoptPlan:
-    from_project: str
+    from_project: str | None                      # None: stamped without a project
     to_project: str
     names: tuple[str, ...]                        # stamped by from_project: these are re-stamped
     skipped: tuple[tuple[str, str], ...] = ()     # (name, why not) for names asked for that cannot be
@@ -41,10 +58,11 @@ class AdoptResult:
     adopted: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)   # name, error: not stamped `to` on read back
     backup: str | None = None
+    not_attempted: list[str] = field(default_factory=list)       # a signal stopped the writes before these
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.not_attempted
 
 
 def plan_adopt(taskdefs: list[dict[str, Any]], from_project: str, to_project: str,
@@ -63,7 +81,8 @@ def plan_adopt(taskdefs: list[dict[str, Any]], from_project: str, to_project: st
             skipped.append((name, "not stamped by idflow"))
         elif found.project != from_project:
             if names:
-                skipped.append((name, f"stamped by project {found.project!r}, not {from_project!r}"))
+                expected = repr(from_project) if from_project else "without a project"
+                skipped.append((name, f"stamped by project {found.project!r}, not {expected}"))
         else:
             chosen.append(name)
     return AdoptPlan(from_project, to_project, tuple(chosen), tuple(skipped))
@@ -81,13 +100,24 @@ def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, An
         old = parse_provenance(copy.get("description"))
         restamped.append({**copy, "description": stamp(copy.get("description"),
                                                        dataclasses.replace(old, project=plan.to_project))})
-    for start in range(0, len(restamped), config.batch_size):
-        session.client.upsert_taskdefs(restamped[start:start + config.batch_size])
+    sent: list[str] = []
+    with writing(session.interruption):
+        for start in range(0, len(restamped), config.batch_size):
+            if requested(session.interruption):  # a signal: no new batch starts; the read-back accounts
+                break
+            batch = restamped[start:start + config.batch_size]
+            sent += [d["name"] for d in batch]
+            try:
+                session.client.upsert_taskdefs(batch)
+            except ConductorError:
+                continue  # the read-back says what the server holds
     after = {d.get("name"): parse_provenance(d.get("description")) for d in session.client.list_taskdefs()}
     for name in plan.names:
         found = after.get(name)
         if found is not None and found.project == plan.to_project:
             result.adopted.append(name)
+        elif name not in sent:
+            result.not_attempted.append(name)
         else:
             result.failed.append({"name": name, "error": "not stamped with the new identity on read back"})
     return result
@@ -110,22 +140,25 @@ class AdoptOutcome:
         result = self.result or AdoptResult()
         return {**self.plan.to_json(), "dry_run": self.dry_run,
                 "would_adopt": list(self.plan.names) if self.dry_run else [],
-                "adopted": result.adopted, "failed": result.failed, "backup": result.backup}
+                "adopted": result.adopted, "failed": result.failed, "not_attempted": result.not_attempted,
+                "backup": result.backup}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "AdoptOutcome":
         plan = AdoptPlan.from_json(data)
         if data.get("dry_run") or not plan.names:
             return cls(plan)
-        return cls(plan, AdoptResult(list(data["adopted"]), list(data["failed"]), data.get("backup")))
+        return cls(plan, AdoptResult(list(data["adopted"]), list(data["failed"]), data.get("backup"),
+                                     list(data.get("not_attempted") or [])))
 
 
-def adopt(session: Session, from_project: str, *, names: Iterable[str] = (), dry_run: bool = False,
+def adopt(session: Session, from_project: str | None, *, names: Iterable[str] = (), dry_run: bool = False,
           confirm: Confirm | None = None, run: StepRunner = direct) -> AdoptOutcome:
-    """`tasks adopt --from OLD [NAME...]`: plan, show (confirm), back up, re-stamp, read back."""
+    """`tasks adopt --from OLD [NAME...]` (None: those stamped without a project): plan, show (confirm),
+    back up, re-stamp, read back."""
     to_project = require_identity(session.config.identity, "tasks adopt")
     taskdefs = run(fetch_taskdefs, session)
-    plan = run(plan_adopt, taskdefs, from_project, to_project, list(names))
+    plan = run(plan_adopt, taskdefs, adoption_source(from_project), to_project, list(names))
     if dry_run or not plan.names:
         return AdoptOutcome(plan)
     if confirm is not None:

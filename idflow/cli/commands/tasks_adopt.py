@@ -11,15 +11,24 @@ from idflow.errors import EXIT_ERROR
 
 
 def adopt(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these definitions."),
-          from_project: str = typer.Option(..., "--from", help="The old identity their stamp names (e.g. an old "
+          from_project: Optional[str] = typer.Option(None, "--from", help="The old identity their stamp names (e.g. an old "
                                            "directory name; `idflow tasks list --sync -v` shows stamps)."),
+          without_project: bool = typer.Option(False, "--without-project",
+                                               help="Adopt definitions idflow stamped without any project."),
           yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
           json_: bool = JSON_OPTION) -> None:
-    """Take over definitions stamped under an older project identity (a dry run first; asks, or -y)."""
+    """Take over definitions stamped under an older project identity (a dry run first; asks, or -y).
+
+    --from takes a `project:` value or a remote URL in any form (https, ssh, scp-like, .git or not).
+    Without -y and without a terminal it only shows what it would re-stamp."""
     from idflow.cli.render.adopt import render_adopt_outcome, render_adopt_plan
     from idflow.usecases.adopt import adopt as adopt_definitions
 
     cli = state(ctx, json_)
+    if (from_project is None) == (not without_project):
+        raise typer.BadParameter("name the old identity with --from OLD, or pass --without-project (not both)")
+    if not yes and not cli.can_prompt:  # the README's promise: a dry run unless -y
+        dry_run = True
 
     def confirm(plan) -> None:
         render_adopt_plan(cli.err, plan)  # on stderr: seen before the question, even with --json

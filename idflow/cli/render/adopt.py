@@ -8,7 +8,7 @@ from rich.markup import escape
 
 
 def render_adopt_plan(console: Console, plan: Any) -> None:
-    console.print(f"adopt from project [bold]{escape(plan.from_project)}[/] "
+    console.print(f"adopt from project [bold]{escape(plan.from_project or '(no project)')}[/] "
                   f"to [bold]{escape(plan.to_project)}[/]: {len(plan.names)} definition(s)")
     for name in plan.names:
         console.print(f"  re-stamp  {escape(name)}")
