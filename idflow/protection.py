@@ -36,6 +36,30 @@ def protected_write_problems(config: Any, *, confirmed: bool) -> list[str]:
         shown = sorted(state.dirty_paths)
         problems.append(f"the Git tree is not clean ({len(shown)} uncommitted path(s): {', '.join(shown[:5])}"
                         + (", ..." if len(shown) > 5 else "") + ")")
+    return problems + outside_layer_problems(config, state.root)
+
+
+def outside_layer_problems(config: Any, root: Path | None) -> list[str]:
+    """Every task layer counts: one outside the repository must be a clean Git checkout of its own,
+    whose commit the upload then records in each stamp."""
+    from idflow.discovery.layers import task_layers
+    from idflow.provenance.trailer import git_state
+
+    if root is None:
+        return []  # not a repository at all: said already
+    problems = []
+    for layer in task_layers(config):
+        if layer.resolve().is_relative_to(root.resolve()):
+            continue  # inside the repository: its own status above covers it (submodules included)
+        if not layer.exists():
+            continue  # a missing layer is discovery's error, or an allowed optional one
+        own = git_state(layer)
+        if not own.available:
+            problems.append(f"task layer {layer} is outside the repository and not a Git checkout, so no commit "
+                            "records what it holds")
+        elif own.dirty_paths:
+            problems.append(f"task layer {layer} (outside the repository) has {len(own.dirty_paths)} uncommitted "
+                            "path(s)")
     return problems
 
 

@@ -565,3 +565,46 @@ def _stamp_as_new(client, name: str, project: str) -> None:
     copy = client.get_taskdef(name)
     copy["description"] = stamp("", Provenance(sha=None, dirty=False, path="x.py", hash="0", at="now", project=project))
     client.upsert_taskdefs([copy])
+
+
+# ---- a layer outside the repository, on a protected environment --------------------------------------
+def _outside_plain(layer: Path) -> None:
+    pass
+
+
+def _outside_dirty_checkout(layer: Path) -> None:
+    init_repo(layer)
+    commit_all(layer, "vendor")
+    (layer / "wip.txt").write_text("uncommitted\n")
+
+
+def _outside_clean_checkout(layer: Path) -> None:
+    init_repo(layer)
+    commit_all(layer, "vendor")
+
+
+@pytest.mark.parametrize("shape,allowed", [(_outside_plain, False), (_outside_dirty_checkout, False),
+                                           (_outside_clean_checkout, True)], ids=["plain_dir", "dirty_checkout",
+                                                                                  "clean_checkout"])
+def test_a_layer_outside_the_repository_counts_on_a_protected_environment(shape, allowed, tmp_path, conductor_url,
+                                                                          prefix, client, capsys, monkeypatch,
+                                                                          clean_env):
+    from idflow.provenance.trailer import parse_provenance
+
+    layer = tmp_path / "shared-tasks"
+    name = f"{prefix}outside"
+    (layer / name).mkdir(parents=True)
+    (layer / name / f"{name}.py").write_text(task_source(name, retry_count=1))
+    shape(layer)
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}team",
+                        extra=f"tasks_dirs: [{layer}, idflow/tasks]\n" + PROTECTED_CONFIG.format(
+                            url=conductor_url, dev_url="http://127.0.0.1:9/api"))
+    done = cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--yes", "--json")
+    if not allowed:
+        assert done.code == 3 and str(layer) in done.json["error"]["message"]
+        assert not on_server(client, name)
+        return
+    assert done.code == 0, done.err
+    stamp = parse_provenance(client.get_taskdef(name)["description"])
+    assert stamp.sha == git(layer, "rev-parse", "HEAD") and stamp.dirty is False
+    assert stamp.path == f"{name}/{name}.py"

@@ -134,17 +134,37 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
             base = None
     dirty_dirs = {parent for p in state.dirty_paths for parent in _ancestors(p)}
     outside = _outside_repository(state.root)
+    layer_states: dict[str, GitState] = {}
     result = {}
     for task in tasks:
-        rel, rel_dir = task.path, None
+        rel, rel_dir, sha = task.path, None, state.sha
         if base is not None and not posixpath.isabs(task.path):
             rel = posixpath.normpath(posixpath.join(base, task.path))
             rel_dir = posixpath.normpath(posixpath.join(base, task.task_dir))
-        # Files reached through a symlink out of the repository are in no commit: never "clean".
+        # Files reached through a symlink out of the repository are in no commit: never "clean"...
         dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or outside(task)
-        result[task.name] = Provenance(sha=state.sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
+        if outside(task):  # ...unless they lie in a clean checkout of their own, whose commit the stamp records
+            own = layer_state(getattr(task, "layer", "") or task.task_dir, layer_states)
+            inside = own.root is not None and _relative(task.path, own.root)
+            if own.available and not own.dirty_paths and inside:
+                rel, sha, dirty = inside, own.sha, False
+        result[task.name] = Provenance(sha=sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
                                        project=project, fields=optional_fields(task.task_def))
     return result
+
+
+def layer_state(layer: str, cache: dict[str, GitState]) -> GitState:
+    """The Git state of the repository holding a task layer outside the project's (one read per layer)."""
+    if layer not in cache:
+        cache[layer] = git_state(Path(layer))
+    return cache[layer]
+
+
+def _relative(path: str, root: Path) -> str | None:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def outside_repository(tasks: Iterable[Any], state: GitState) -> list[str]:
