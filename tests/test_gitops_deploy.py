@@ -66,7 +66,7 @@ def test_gitops_sync_applies_the_pushed_commit_not_the_workers_checkout(prefect_
     timings["deploy"] = time.monotonic() - started
     pull = inspect(env, "idflow-sync/idflow-gitops-sync")["pull_steps"]
     assert pull[0]["prefect.deployments.steps.git_clone"] == {"id": "clone", "repository": remote.as_uri(),
-                                                             "branch": "main"}
+                                                             "branch": "main", "include_submodules": True}
     _pause_schedules(env["PREFECT_API_URL"])  # only our run below, never a scheduled one, reaches the worker
 
     path.write_text(path.read_text().replace("retry_count=1", "retry_count=5"))

@@ -608,3 +608,18 @@ def test_a_layer_outside_the_repository_counts_on_a_protected_environment(shape,
     stamp = parse_provenance(client.get_taskdef(name)["description"])
     assert stamp.sha == git(layer, "rev-parse", "HEAD") and stamp.dirty is False
     assert stamp.path == f"{name}/{name}.py"
+
+
+def test_an_orphan_edited_on_the_server_since_upload_is_uncertain(tmp_path, conductor_url, prefix, client, capsys,
+                                                                  monkeypatch, clean_env):
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}team")
+    name = f"{prefix}edited_orphan"
+    write_task(root, name)
+    commit_all(root, "add")
+    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    _edit_on_server(client, name, "retryCount", 8)
+    drop_task(root, name)
+    commit_all(root, "drop")
+    doc = purge_orphaned(capsys, monkeypatch, root)
+    assert doc["deleted"] == [] and "edited on the server" in skipped(doc, name)
+    assert on_server(client, name)

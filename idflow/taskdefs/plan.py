@@ -264,8 +264,10 @@ def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]
         have = remote[name]
         stamp = parse_provenance(have.get("description"))
         ours = stamp is not None and (project is None or stamp.project == project)
-        items.append(PlanItem(name, ORPHANED if ours else FOREIGN, actual=have, seen=fingerprint(have),
-                              provenance=stamp, owner=_other_project(stamp, project)))
+        edited = ours and edited_since_stamped(have, stamp)
+        items.append(PlanItem(name, UNCERTAIN if edited else ORPHANED if ours else FOREIGN, actual=have,
+                              seen=fingerprint(have), provenance=stamp, owner=_other_project(stamp, project),
+                              reason=EDITED_ORPHAN if edited else ""))
     return Plan(tuple(items), server_url=server_url, forced=force, overwrite_server_edits=overwrite_server_edits,
                 take_over=take_over)
 
@@ -284,6 +286,21 @@ def three_way(desired: dict[str, Any], server_copy: dict[str, Any], base: Proven
     if not server_moved:
         return UPDATE
     return CONFLICT if code_moved else EDITED
+
+
+EDITED_ORPHAN = "edited on the server since this project uploaded it: someone may still want it (delete it by name)"
+
+
+def edited_since_stamped(server_copy: dict[str, Any], stamp: Provenance) -> bool:
+    """The server copy no longer hashes to what idflow wrote (an older stamp without a hash: unknown, so yes)."""
+    if not stamp.hash:
+        return True
+    if stamp.fields is not None:
+        return content_hash(server_copy, base_fields(stamp, server_copy)) != stamp.hash
+    # An older stamp does not say which optional fields it covered: any subset of those present may be it.
+    optional = [f for f in taskdef.owned_fields(server_copy) if f not in taskdef.ALWAYS_OWNED]
+    subsets = (tuple(f for i, f in enumerate(optional) if mask >> i & 1) for mask in range(1 << len(optional)))
+    return all(content_hash(server_copy, taskdef.ALWAYS_OWNED + subset) != stamp.hash for subset in subsets)
 
 
 def _other_project(stamp: Provenance | None, project: str | None) -> str | None:
