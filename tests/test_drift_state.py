@@ -93,3 +93,19 @@ def test_orphans_alone_are_drift_exactly_when_the_cli_says_so(prefect_harness, p
     assert (state.name == "Drift") is (cli.code == 4)
     expected = "Drift: 0 to create, 0 to update, 1 orphaned" if cli.code == 4 else "In sync (1 orphaned)"
     assert (state.message if cli.code == 4 else drift_summary(cli.json["counts"], drift=False)) == expected
+
+
+def test_a_server_edit_is_drift_the_flow_names_and_the_artifact_shows(prefect_harness, project, prefix, client,
+                                                                      prefect_client, capsys):
+    name = prefix + "edited"
+    write(project, name, retry_count=1)
+    assert run_cli(capsys, "tasks", "upload", "--all", "--json").code == 0
+    copy = client.get_taskdef(name)
+    copy["retryCount"] = 6
+    client.upsert_taskdefs([copy])
+    state = flows.diff(return_state=True)
+    assert state.name == "Drift" and "1 edited on the server" in state.message
+    artifact = plan_artifact(prefect_client, state)
+    assert "edited_on_server" in artifact.data and "retryCount: 6" in artifact.data
+    upload = flows.upload(return_state=True)
+    assert upload.is_failed() and client.get_taskdef(name)["retryCount"] == 6

@@ -18,9 +18,12 @@ MAX_NAMES = 100         # names listed inline (unchanged tasks)
 WHY = {
     "create": "not on the server",
     "unchanged": "the server matches the task file",
-    "orphaned": "uploaded by idflow; its task file is gone",
-    "foreign": "on the server only; not uploaded by idflow",
+    "orphaned": "uploaded by this project; its task is gone at HEAD",
+    "foreign": "on the server only; not uploaded by this project",
 }
+EDITS = {"edited_on_server": "edited on the server since idflow uploaded it; not reverted without "
+                             "overwrite_server_edits",
+         "conflict": "changed on the server and in the code since idflow uploaded it"}
 
 
 def cell(value: Any) -> str:
@@ -80,14 +83,25 @@ def plan_markdown(plan: dict[str, Any], *, title: str = "idflow plan", dirty: li
              f"Server: `{safe_url(plan.get('server_url', ''))}` · planned at {plan.get('created_at', '?')}"
              + (" · **forced** (unchanged definitions are rewritten)" if plan.get("forced") else ""), "",
              f"**{counts.get('create', 0)} to create, {counts.get('update', 0)} to update**, "
-             f"{counts.get('unchanged', 0)} unchanged, {counts.get('orphaned', 0)} orphaned, "
-             f"{counts.get('foreign', 0)} foreign", ""]
+             + "".join(f"**{counts[key]} {key.replace('_', ' ')}**, " for key in EDITS if counts.get(key))
+             + f"{counts.get('unchanged', 0)} unchanged, {counts.get('orphaned', 0)} orphaned, "
+             + (f"{counts['uncertain']} uncertain (kept), " if counts.get("uncertain") else "")
+             + f"{counts.get('foreign', 0)} foreign", ""]
     rows = []
     for item in items:
         action = item["action"]
         if action == "unchanged":
             continue
-        why = _changes(item) if action == "update" else WHY.get(action, "")
+        if action == "update":
+            why = _changes(item)
+        elif action in EDITS:
+            why = f"{EDITS[action]}: {_changes(item)} (server -> code)"
+        elif action == "uncertain":
+            why = f"kept: {item.get('reason') or ''}"
+        elif action == "foreign" and item.get("owner"):
+            why = f"uploaded by idflow project {item['owner']}"
+        else:
+            why = WHY.get(action, "")
         rows.append([item["name"], action, why, item.get("source") or ""])
     if rows:
         lines += [table(["Task", "Action", "Why", "Source"], rows), ""]
