@@ -6,12 +6,13 @@ import sys
 
 from idflow.flows import artifacts
 from idflow.taskdefs.plan import make_plan
-from idflow.provenance.trailer import Provenance, stamp
+from idflow.provenance.trailer import Provenance, content_hash, stamp
 from idflow.taskdefs import fields as taskdef
 
 
 def plan_doc():
-    ours = Provenance("a" * 40, False, "idflow/tasks/gone/gone.py", "h", "t", project="p")
+    ours = Provenance("a" * 40, False, "idflow/tasks/gone/gone.py", content_hash(taskdef.build("gone", {})), "t",
+                      project="p")
     desired = [taskdef.build("new", {}), taskdef.build("changed", {"retry_count": 4}), taskdef.build("same", {})]
     actual = [taskdef.build("changed", {"retry_count": 1}), taskdef.build("same", {}),
               dict(taskdef.build("gone", {}), description=stamp("", ours)), taskdef.build("theirs", {})]

@@ -41,6 +41,17 @@ def taskdef(name: str, description: str = "exact-delete test") -> dict:
             "responseTimeoutSeconds": 10, "ownerEmail": "test@example.com"}
 
 
+def stamped_as(name: str, description: str) -> dict:
+    """taskdef(name) carrying the stamp in `description`, re-hashed for this body."""
+    from dataclasses import replace
+
+    from idflow.provenance.trailer import base_fields, content_hash, parse_provenance, stamp
+
+    body = taskdef(name, "")
+    prov = parse_provenance(description)
+    return {**body, "description": stamp("", replace(prov, hash=content_hash(body, base_fields(prov, body))))}
+
+
 def workflow(name: str, version: int = 1) -> dict:
     return {"name": name, "version": version, "schemaVersion": 2, "ownerEmail": "test@example.com",
             "tasks": [{"name": "set", "taskReferenceName": "set", "type": "SET_VARIABLE",
@@ -193,8 +204,8 @@ def test_orphaned_purge_keeps_an_unaddressable_orphan_with_its_reason_and_delete
     project.write_task(orphan, task_source(orphan))
     assert run_cli(capsys, "tasks", "upload", orphan).code == 0
     shutil.rmtree(project.tasks_dir / orphan)
-    stamped = client.get_taskdef(orphan)["description"]  # this project's stamp: the fixed names become its orphans
-    client.upsert_taskdefs([taskdef(n, stamped) for n in UNADDRESSABLE.values()])
+    # This project's stamp, with each one's own hash: the fixed names become its orphans, unedited since.
+    client.upsert_taskdefs([stamped_as(n, client.get_taskdef(orphan)["description"]) for n in UNADDRESSABLE.values()])
     result = run_cli(capsys, "tasks", "purge", "--orphaned", *FORCE, "-y", "--json")
     assert result.code == 0, result.err
     assert result.json["deleted"] == [orphan] and result.json["still_present"] == []

@@ -17,7 +17,7 @@ import pytest
 
 from idflow.config import load_config
 from idflow.taskdefs.plan import make_plan
-from idflow.provenance.trailer import Provenance, stamp
+from idflow.provenance.trailer import Provenance, content_hash, stamp
 from idflow.taskdefs.purge import MAX_DOUBTS_SHOWN, plan_purge
 from idflow.taskdefs.usage import build_usage_index
 from tests.clihelp import run_cli
@@ -81,10 +81,10 @@ def project_identity(project) -> str:
 
 def orphan_on_server(client, project, name: str) -> dict:
     """A definition stamped as this project's upload with no task file: an orphan, as a deleted file leaves it."""
-    prov = Provenance(None, False, f"idflow/tasks/{name}/{name}.py", "0" * 16, "2026-01-01T00:00:00+00:00",
-                      project=project_identity(project))
-    client.upsert_taskdefs([{"name": name, "timeoutSeconds": 60, "responseTimeoutSeconds": 30,
-                             "description": stamp("gone", prov)}])
+    body = {"name": name, "timeoutSeconds": 60, "responseTimeoutSeconds": 30, "description": "gone"}
+    prov = Provenance(None, False, f"idflow/tasks/{name}/{name}.py", content_hash(body), "2026-01-01T00:00:00+00:00",
+                      project=project_identity(project))  # the hash of what it holds: not edited since
+    client.upsert_taskdefs([{**body, "description": stamp("gone", prov)}])
     return client.get_taskdef(name)
 
 
@@ -135,8 +135,12 @@ def test_purge_keeps_a_definition_a_workflow_can_use_until_forced(project, prefi
 # ---- the planning itself (pure) ---------------------------------------------------------------
 
 def _server_copies(names: list[str], project: str) -> list[dict]:
-    prov = Provenance(None, False, "gone.py", "0" * 16, "2026-01-01T00:00:00+00:00", project=project)
-    return [{"name": n, "timeoutSeconds": 60, "description": stamp("", prov)} for n in names]
+    def copy(name: str) -> dict:
+        body = {"name": name, "timeoutSeconds": 60, "description": ""}
+        prov = Provenance(None, False, "gone.py", content_hash(body), "2026-01-01T00:00:00+00:00", project=project)
+        return {**body, "description": stamp("", prov)}
+
+    return [copy(n) for n in names]
 
 
 def _dynamic_workflow(name: str) -> dict:
@@ -171,7 +175,7 @@ def test_a_used_definition_is_kept_even_when_usage_is_also_uncertain():
 
 
 def test_candidates_keep_their_first_reason_and_order():
-    copies = _server_copies(["b_orphan", "a_orphan"], "p") + _server_copies(["foreign"], "other")
+    copies = _server_copies(["b_orphan", "a_orphan"], "p") + [{"name": "foreign", "timeoutSeconds": 60}]
     plan = make_plan([], copies, project="p")
     purge = plan_purge(plan, build_usage_index([]), names=["b_orphan", "missing", "b_orphan"], orphaned=True,
                        include_foreign=True)

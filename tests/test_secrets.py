@@ -110,6 +110,8 @@ def test_every_command_keeps_the_key_to_the_header(secret_project, prefix, clien
     watch.run("tasks", "new", prefix + "scaffolded", server=False, variants=[()])
     watch.run("tasks", "new", prefix + "scaffolded", server=False, codes=(3,))  # exists: refused
     watch.run("tasks", "list", "--local", server=False)
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-q", "-m", "scaffolded")  # committed work: its orphan can be proven later
     watch.run("tasks", "diff", "--out", "plan.json", codes=(4,))
     watch.run("tasks", "upload", "--all")
     watch.run("tasks", "list", "--remote")
@@ -126,7 +128,9 @@ def test_every_command_keeps_the_key_to_the_header(secret_project, prefix, clien
     watch.run("tasks", "backups", server=False)
     watch.run("tasks", "restore", "snapshot.json", "-y")
     watch.run("tasks", "upload", "--all", variants=[()])
-    shutil.rmtree(project.tasks_dir / (prefix + "scaffolded"))  # now an orphan on the server
+    shutil.rmtree(project.tasks_dir / (prefix + "scaffolded"))  # now an orphan on the server, once committed
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-q", "-m", "drop scaffolded")
     watch.run("tasks", "purge", "--orphaned", "-y")
     watch.run("tasks", "sync", "--prune", "-y")
     watch.run("workflows", "list", "--local", server=False)

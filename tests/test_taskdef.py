@@ -90,7 +90,8 @@ def test_keyword_type_errors_name_keyword_and_type():
 
 
 def test_plan_sorts_every_task_into_one_category():
-    mine = Provenance("a" * 40, False, "idflow/tasks/old/old.py", "h", "2026-01-01T00:00:00+00:00")
+    mine = Provenance("a" * 40, False, "idflow/tasks/old/old.py", content_hash(taskdef.build("old", {})),
+                      "2026-01-01T00:00:00+00:00")
     desired = [taskdef.build("new", {}), taskdef.build("same", {}), taskdef.build("changed", {"retry_count": 9})]
     actual = [dict(taskdef.build("same", {}), createTime=1), taskdef.build("changed", {}),
               dict(taskdef.build("old", {}), description=stamp("", mine)), taskdef.build("theirs", {})]
@@ -149,7 +150,7 @@ def test_content_hash_ignores_provenance_and_tracks_owned_fields():
 
 def test_a_definition_stamped_by_another_project_is_foreign_not_orphaned():
     theirs = Provenance("a" * 40, False, "p.py", "h", "t", project="billing")
-    ours = Provenance("a" * 40, False, "p.py", "h", "t", project="orders")
+    ours = Provenance("a" * 40, False, "p.py", content_hash(taskdef.build("y", {})), "t", project="orders")
     actual = [dict(taskdef.build("x", {}), description=stamp("", theirs)),
               dict(taskdef.build("y", {}), description=stamp("", ours))]
     plan = make_plan([], actual, project="orders")

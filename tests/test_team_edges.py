@@ -172,7 +172,7 @@ def test_uploading_over_another_projects_definition_is_refused_then_taken_over(
     stamp = parse_provenance(client.get_taskdef(name)["description"])
     assert stamp.project == f"{prefix}first" and client.get_taskdef(name)["retryCount"] == 1
     listed = cli(capsys, monkeypatch, second, "tasks", "list", "--sync", "--json").json
-    assert listed["other_projects"] == {name: f"{prefix}first"}
+    assert listed["other_projects"][name] == f"{prefix}first"
     forced = cli(capsys, monkeypatch, second, "tasks", "upload", *args, "--force", "--json")
     assert forced.code == 3  # --force keeps its meaning: it never takes a definition over
     taken = cli(capsys, monkeypatch, second, "tasks", "upload", *args, "--take-over", "--json")

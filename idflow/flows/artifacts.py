@@ -18,8 +18,8 @@ MAX_NAMES = 100         # names listed inline (unchanged tasks)
 WHY = {
     "create": "not on the server",
     "unchanged": "the server matches the task file",
-    "orphaned": "uploaded by this project; its task is gone at HEAD",
-    "foreign": "on the server only; not uploaded by this project",
+    "orphaned": "uploaded by this project; its task file is gone (at HEAD too)",
+    "foreign": "on the server only; not uploaded by idflow",
 }
 EDITS = {"edited_on_server": "edited on the server since idflow uploaded it; not reverted without "
                              "overwrite_server_edits",
