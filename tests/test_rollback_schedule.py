@@ -174,9 +174,12 @@ def test_a_protected_rollback_is_refused_before_anything_is_paused(rolled, proje
         path = project.tasks_dir / name / f"{name}.py"
         path.write_text(path.read_text() + "\n# wip\n")
     _, deployment_id = deployment()
+    before = [(s.active, s.updated) for s in prefect_client.read_deployment_schedules(deployment_id)]
     refused = run_cli(capsys, "tasks", "rollback", name, "--to", v1, "-y", "--pause-schedules", "--json")
     assert refused.code == 3 and "protected" in refused.err
-    assert [s.active for s in prefect_client.read_deployment_schedules(deployment_id)] == [True]
+    # Never paused, not even for a moment (a pause and a resume would leave `updated` moved).
+    assert [(s.active, s.updated) for s in prefect_client.read_deployment_schedules(deployment_id)] == before
+    assert before[0][0] is True
     assert client.get_taskdef(name)["retryCount"] == 3
 
 
