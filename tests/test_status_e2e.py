@@ -167,6 +167,17 @@ def test_a_queue_built_up_while_no_worker_runs_is_unserved(scene, capsys):
     assert done.code == 4 and done.json["attention"] == ["unserved"]
 
 
+def test_doctor_says_how_many_of_the_projects_tasks_are_served_and_unserved(scene, worker):
+    if not scene.status()["queued"]["queue"]:  # run alone: build the queue the test before built
+        scene.start("queued")
+        assert wait_until(lambda: scene.status()["queued"]["queue"], timeout=60)
+    done = _cli("doctor", "--json")
+    [check] = [c for c in json.loads(done.out)["checks"] if c["name"] == "workers"]
+    # ok and boom have a worker; queued has work waiting (the test before) and none; stopped is idle.
+    assert check["ok"] and check["detail"].startswith("2 of 4 local task(s) have a polling worker; 1 unserved")
+    assert scene.name("queued") in check["fix"]
+
+
 def test_a_task_whose_worker_stopped_is_unserved_after_the_threshold(scene):
     with WorkerProcess(scene.root, scene.name("stopped")) as process:
         process.wait_for("polling", timeout=90)
