@@ -197,3 +197,40 @@ def test_a_task_whose_worker_stopped_is_unserved_after_the_threshold(scene):
     assert cells[4] == f"0 live / {len(stopped['pollers'])} seen" and cells[-1] == "unserved"
     # With a long threshold the same worker still counts as live: the threshold is what decides.
     assert scene.status("--unserved-after", "1h")["stopped"]["attention"] == []
+
+
+def test_watch_redraws_in_place_until_ctrl_c(scene, worker, monkeypatch):
+    """--watch: rich Live redraws the table each interval; Ctrl-C ends it without a traceback."""
+    import io
+    import time
+
+    import typer
+    from rich.console import Console
+
+    from idflow.cli.commands.tasks_status import _watch
+    from idflow.cli.state import CliState
+    from idflow.monitoring.report import Thresholds
+
+    screen = io.StringIO()
+    cli = CliState()
+    cli._out = Console(file=screen, force_terminal=True, width=220, color_system=None)
+    rounds = []
+
+    def sleep(seconds):
+        rounds.append(seconds)
+        if len(rounds) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    with pytest.raises(typer.Exit) as stopped:
+        _watch(cli, [scene.name("ok")], Thresholds(), 3.0)
+    assert stopped.value.exit_code == 0 and rounds == [3.0, 3.0]
+    shown = screen.getvalue()
+    assert shown.count("Task status (window 1h") >= 2 and shown.count("every 3s; Ctrl-C stops") >= 2
+    assert "\x1b[" in shown and scene.name("ok") in shown  # cursor movement: redrawn in place, not appended
+
+
+@pytest.mark.parametrize("argv", [["--watch", "--json"], ["--since", "soon"], ["--fail-on", "slow"],
+                                  ["--failing-above", "200%"], ["--watch", "--interval", "0s"]])
+def test_bad_options_are_usage_errors(scene, argv):
+    assert _cli("tasks", "status", *argv).code == 2
