@@ -220,10 +220,9 @@ def status_markdown(doc: dict[str, Any]) -> str:
         lines += [f"> Note: {report.search_note}", ""]
     ordered = sorted(report.tasks, key=lambda task: (not task.attention, task.name))
     rows = []
-    for task in ordered:
+    for task in ordered:  # attention second: the UI scrolls a wide table, and this column matters most
         row = cells(task)
-        if task.attention:
-            row[-1] = "**" + row[-1] + "**"
-        rows.append(row)
-    lines.append(table(list(HEADERS), rows) if rows else "No task types: nothing local, on the server, polled or queued.")
+        rows.append([row[0], "**" + row[-1] + "**" if task.attention else "", *row[1:-1]])
+    headers = [HEADERS[0], HEADERS[-1], *HEADERS[1:-1]]
+    lines.append(table(headers, rows) if rows else "No task types: nothing local, on the server, polled or queued.")
     return "\n".join(lines) + "\n"
