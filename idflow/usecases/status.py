@@ -35,14 +35,19 @@ def _pages(client: Any, query: str, sort: str | None, limit: int) -> tuple[list[
     return results, True
 
 
-def fetch_observed(session: Session, since_ms: int) -> Observed:
-    """Queues, poll data and (where the server indexes them) executions since `since_ms`."""
+def fetch_observed(session: Session, since_ms: int, names: Iterable[str] = ()) -> Observed:
+    """Queues, poll data and (where the server indexes them) executions since `since_ms`.
+
+    A server without the all-types poll data endpoint is asked once per name in `names`."""
     client = session.client
     try:
         queues: dict[str, int] | None = client.queue_sizes()
     except NotFound:
         queues = None
-    polls = client.poll_data()
+    try:
+        polls = client.poll_data()
+    except NotFound:
+        polls = [p for name in sorted(set(names)) for p in client.poll_data(name)]
     busy = bool(polls) or any(size > 0 for name, size in (queues or {}).items() if not name.startswith("_"))
     try:
         probe = client.search_tasks("", size=1)
@@ -68,11 +73,12 @@ def task_status(session: Session, *, names: Iterable[str] | None = None, thresho
     taskdefs = run(fetch_taskdefs, session)
     workflows = run(fetch_workflows, session)
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    observed = run(fetch_observed, session, now_ms - thresholds.window_seconds * 1000)
-    plan = plan_definitions(session.config, discovery.tasks, taskdefs)
-    index = build_usage_index(workflows.server, workflows.local)
     local = [t.name for t in discovery.tasks]
     remote = [str(d.get("name")) for d in taskdefs]
+    observed = run(fetch_observed, session, now_ms - thresholds.window_seconds * 1000,
+                   list(names or []) or sorted(set(local) | set(remote)))
+    plan = plan_definitions(session.config, discovery.tasks, taskdefs)
+    index = build_usage_index(workflows.server, workflows.local)
     report = build_report(local=local, remote=remote, actions={i.name: i.action for i in plan.items},
                           used=[n for n in set(local) | set(remote) if index.uses_of(n)], observed=observed,
                           now_ms=now_ms, thresholds=thresholds, names=list(names or []))
