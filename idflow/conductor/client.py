@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from idflow.conductor.auth import Auth
+from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
 from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
@@ -59,7 +60,7 @@ class RequestStats:
         return sum(n for m, n in self.by_method.items() if m != "GET")
 
 
-class ConductorClient:
+class ConductorClient(MonitoringReads):
     def __init__(self, api_url: str, *, auth: Auth | None = None, timeout: float = 10.0,
                  retry: RetryPolicy | None = None, verify: bool = True,
                  transport: httpx.BaseTransport | None = None,
@@ -178,28 +179,6 @@ class ConductorClient:
             raise ServerError(f"GET /metadata/workflow/names-and-versions: not a JSON object ({_describe(body)})")
         return {str(name): sorted(int(v.get("version") or 1) for v in versions if isinstance(v, dict))
                 for name, versions in body.items() if isinstance(versions, list)}
-
-    # ---- monitoring (read only) -------------------------------------------------------
-    def queue_sizes(self) -> dict[str, int]:
-        """Pending tasks by queue (task type, `domain:type`, and the server's own `_...` queues)."""
-        body = self._request("GET", "/tasks/queue/all")
-        return {str(k): int(v) for k, v in body.items() if isinstance(v, int)} if isinstance(body, dict) else {}
-
-    def poll_data(self, task_type: str | None = None) -> list[dict[str, Any]]:
-        """Who polled what, and when (epoch ms): every task type at once, or one."""
-        body = (self._request("GET", "/tasks/queue/polldata/all") if task_type is None else
-                self._request("GET", "/tasks/queue/polldata", params={"taskType": task_type}))
-        return [p for p in body if isinstance(p, dict)] if isinstance(body, list) else []
-
-    def search_tasks(self, query: str = "", *, start: int = 0, size: int = 1000,
-                     sort: str | None = None) -> dict[str, Any]:
-        """`GET /tasks/search`: {totalHits, results}; empty where the server indexes nothing."""
-        params = {"start": start, "size": size, "freeText": "*", **({"query": query} if query else {}),
-                  **({"sort": sort} if sort else {})}
-        body = self._request("GET", "/tasks/search", params=params)
-        if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
-            raise ServerError(f"GET /tasks/search: the answer is not a search result ({_describe(body)})")
-        return body
 
     # ---- server -------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
