@@ -37,15 +37,32 @@ def workflow(name: str, task: str) -> dict:
 class Scene:
     def __init__(self, root: Path, prefix: str, conductor_url: str) -> None:
         self.root, self.prefix, self.url = root, prefix, conductor_url
+        self.started = []
 
     def name(self, key: str) -> str:
         return self.prefix + key
+
+    started: list[str]
 
     def start(self, key: str, times: int = 1) -> list[str]:
         from idflow.conductor.client import ConductorClient
 
         with ConductorClient(self.url) as client:
-            return [client.start_workflow(self.name(key) + "_wf", {}) for _ in range(times)]
+            ids = [client.start_workflow(self.name(key) + "_wf", {}) for _ in range(times)]
+        self.started += ids
+        return ids
+
+    def end_runs(self) -> None:
+        """Terminate what is still running: no queue is left on the shared server."""
+        from idflow.conductor.client import ConductorClient
+        from idflow.errors import ConductorError
+
+        with ConductorClient(self.url) as client:
+            for workflow_id in self.started:
+                try:
+                    client.terminate_workflow(workflow_id, "test done")
+                except ConductorError:
+                    pass  # it had ended (409)
 
     def finished(self, ids: list[str]) -> bool:
         from idflow.conductor.client import ConductorClient
@@ -95,7 +112,9 @@ def scene(conductor_url: str, tmp_path_factory) -> Iterator[Scene]:
             for command in (("tasks", "upload", "--all", "--json"), ("workflows", "upload", "--all", "--json")):
                 done = _cli(*command)
                 assert done.code == 0, (command, done.out, done.err)
-            yield Scene(root, prefix, conductor_url)
+            scene = Scene(root, prefix, conductor_url)
+            yield scene
+            scene.end_runs()
         finally:
             _cleanup(conductor_url, prefix)
 

@@ -27,6 +27,27 @@ def artifact(prefect_client, state, key="idflow-status"):
     return found[0]
 
 
+@pytest.fixture(autouse=True)
+def runs_ended(client, monkeypatch):
+    """Every workflow a test starts is terminated afterwards: no queue is left on the shared server."""
+    started: list[str] = []
+    start = client.start_workflow
+
+    def recording(*args, **kwargs):
+        started.append(start(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(client, "start_workflow", recording)
+    yield
+    from idflow.errors import ConductorError
+
+    for workflow_id in started:
+        try:
+            client.terminate_workflow(workflow_id, "test done")
+        except ConductorError:
+            pass  # it had ended (409)
+
+
 def uploaded(project, capsys, *names):
     """Task files and one workflow per task, uploaded."""
     for name in names:
