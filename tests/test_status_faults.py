@@ -3,7 +3,6 @@ no search index, no queue endpoint, no all-types poll data. What it cannot know 
 never 0; what the other endpoints give is still shown."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
