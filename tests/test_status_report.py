@@ -184,3 +184,12 @@ def test_the_table_shows_counts_rates_and_times_from_an_index():
     line = next(l for l in text.splitlines() if l.strip().startswith("a "))
     assert "1 live / 1 seen" in line and "3s ago" in line and "25%" in line and "40 ms" in line and "2.5 s" in line
     assert "failing" in line and "note:" not in text
+
+
+@pytest.mark.parametrize("action, label", [("unchanged", "in sync"), ("update", "changed"), ("create", "only in code"),
+                                           ("foreign", "only on server"), ("edited_on_server", "edited on the server"),
+                                           ("some_new_state", "some new state"), (None, "no definition")])
+def test_every_plan_action_has_a_label_and_a_new_one_is_still_shown(action, label):
+    from idflow.monitoring.assemble import sync_label
+
+    assert sync_label(action) == label

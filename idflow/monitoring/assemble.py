@@ -27,7 +27,8 @@ COMPLETED = ("COMPLETED", "COMPLETED_WITH_ERRORS")
 FAILED = ("FAILED", "FAILED_WITH_TERMINAL_ERROR", "TIMED_OUT")
 RUNNING = ("IN_PROGRESS",)
 SYNC_LABELS = {"unchanged": "in sync", "update": "changed", "create": "only in code",
-               "orphaned": "only on server", "foreign": "only on server"}
+               "orphaned": "only on server", "foreign": "only on server", "uncertain": "only on server",
+               "edited_on_server": "edited on the server", "conflict": "conflict"}
 NO_DEFINITION = "no definition"
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?", re.I)
@@ -193,7 +194,7 @@ def build_report(*, local: Iterable[str], remote: Iterable[str], actions: Mappin
         seen = pollers.get(name, [])
         live = sum(1 for p in seen if p.age_seconds <= thresholds.unserved_after_seconds)
         row = TaskStatus(name=name, local=name in local, remote=name in remote,
-                         sync=SYNC_LABELS.get(actions.get(name, ""), NO_DEFINITION), used=name in used,
+                         sync=sync_label(actions.get(name)), used=name in used,
                          queue=None if queues is None else queues.get(name, 0), pollers=seen, live_workers=live,
                          last_poll_age=seen[0].age_seconds if seen else None)
         if stats is not None:
@@ -207,6 +208,13 @@ def build_report(*, local: Iterable[str], remote: Iterable[str], actions: Mappin
     return StatusReport(generated_at_ms=now_ms, thresholds=thresholds, search=observed.search,
                         search_note=search_note(observed.search, observed.busy), tasks=tasks,
                         truncated=observed.truncated)
+
+
+def sync_label(action: str | None) -> str:
+    """How the code and the server compare, in the words of `tasks list` (a plan action; none: no definition)."""
+    if not action:
+        return NO_DEFINITION
+    return SYNC_LABELS.get(action, action.replace("_", " "))
 
 
 def attention(row: TaskStatus, thresholds: Thresholds) -> list[str]:

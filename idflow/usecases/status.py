@@ -20,6 +20,7 @@ from idflow.usecases.tasks import discover, fetch_taskdefs, plan_definitions
 
 PAGE = 1000                 # search results per request
 MAX_EXECUTIONS = 20_000     # finished executions read per report; beyond, `truncated` says so
+INTERNAL = "_idflow_"       # idflow's own bookkeeping definitions (a ledger) are no task type
 
 
 def _pages(client: Any, query: str, sort: str | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
@@ -74,7 +75,7 @@ def task_status(session: Session, *, names: Iterable[str] | None = None, thresho
     workflows = run(fetch_workflows, session)
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     local = [t.name for t in discovery.tasks]
-    remote = [str(d.get("name")) for d in taskdefs]
+    remote = [str(d.get("name")) for d in taskdefs if not str(d.get("name")).startswith(INTERNAL)]
     observed = run(fetch_observed, session, now_ms - thresholds.window_seconds * 1000,
                    list(names or []) or sorted(set(local) | set(remote)))
     plan = plan_definitions(session.config, discovery.tasks, taskdefs)
