@@ -39,10 +39,21 @@ def wait_healthy(api_url: str, server: subprocess.Popen, timeout: float = 90.0) 
 @pytest.fixture(scope="module")
 def prefect_server():
     """A real Prefect server on a free 127.0.0.1 port, PREFECT_HOME in a temp dir; yields its environment."""
+    yield from _server(ui=False)
+
+
+@pytest.fixture(scope="module")
+def prefect_server_ui():
+    """The same, serving its UI at the API URL without `/api` (for the browser tests)."""
+    yield from _server(ui=True)
+
+
+def _server(ui: bool):
     home = Path(tempfile.mkdtemp(prefix="idflow-prefect-server-"))
     port = free_port()
     env = {**os.environ, **QUIET, "PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port)}
+           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+           "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false"}
     log = open(home / "server.log", "wb")
     server = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

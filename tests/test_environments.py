@@ -116,7 +116,7 @@ def test_every_client_method_is_classified_as_read_or_write():
     from idflow.conductor.client import ConductorClient
     from idflow.protection import READ_METHODS, WRITE_METHODS
 
-    public = {n for n in vars(ConductorClient) if not n.startswith("_") and callable(getattr(ConductorClient, n))}
+    public = {n for n in dir(ConductorClient) if not n.startswith("_") and callable(getattr(ConductorClient, n))}
     assert public - READ_METHODS - WRITE_METHODS == set()
 
 

@@ -60,7 +60,8 @@ def test_prefect_yaml_deploys_the_installed_flows_by_module(repo, capsys):
     assert entrypoints == {"idflow-drift-report": "idflow.flows.definitions:diff",
                            "idflow-sync": "idflow.flows.definitions:sync",
                            "idflow-upload": "idflow.flows.definitions:upload",
-                           "idflow-purge-orphaned": "idflow.flows.definitions:purge_orphaned"}
+                           "idflow-purge-orphaned": "idflow.flows.definitions:purge_orphaned",
+                           "idflow-task-status": "idflow.flows.definitions:status"}
     from prefect.flows import Flow
     from prefect.utilities.importtools import import_object
 

@@ -52,7 +52,9 @@ def test_deploy_all_creates_the_four_deployments(prefect_server, project):
     prefect(env, "--no-prompt", "deploy", "--all", cwd=project.root)
     shown = {name: prefect(env, "deployment", "inspect", name).stdout  # fails if missing
              for name in ("idflow-diff/idflow-drift-report", "idflow-sync/idflow-sync",
-                          "idflow-upload/idflow-upload", "idflow-purge-orphaned/idflow-purge-orphaned")}
+                          "idflow-upload/idflow-upload", "idflow-purge-orphaned/idflow-purge-orphaned",
+                          "idflow-status/idflow-task-status")}
+    assert "*/10 * * * *" in shown["idflow-status/idflow-task-status"]
     assert "0 * * * *" in shown["idflow-diff/idflow-drift-report"]
     sync = shown["idflow-sync/idflow-sync"]
     assert "*/15 * * * *" in sync and "'collision_strategy': 'ENQUEUE'" in sync and "'prune': False" in sync

@@ -116,6 +116,7 @@ def test_every_command_keeps_the_key_to_the_header(secret_project, prefix, clien
     watch.run("tasks", "upload", "--all")
     watch.run("tasks", "list", "--remote")
     watch.run("tasks", "list", "--sync")
+    watch.run("tasks", "status")
     project.write_task(b, task_source(b, retry_count=3))
     watch.run("tasks", "diff", "--out", "plan.json", codes=(4,), variants=[()])
     watch.run("tasks", "apply", "plan.json", variants=[("-v",)])  # writes a backup first
@@ -154,7 +155,7 @@ def test_failing_paths_keep_the_key_out_too(secret_project, prefix, client, cond
     watch.proxy.add_rule(path="/", action="status", status=401, body=echo, times=None)
     for argv in (("doctor",), ("tasks", "list", "--remote"), ("tasks", "upload", "--all"),
                  ("tasks", "purge", "--orphaned", "-y"), ("tasks", "history", a), ("tasks", "backup"),
-                 ("workflows", "upload", "--all"), ("workflow", "run", flow)):
+                 ("workflows", "upload", "--all"), ("workflow", "run", flow), ("tasks", "status")):
         watch.run(*argv, codes=(1,))
     watch.proxy.clear()
 

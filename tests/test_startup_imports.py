@@ -68,11 +68,18 @@ def test_a_local_command_imports_nothing_it_does_not_use(project, argv, never):
         assert "Usage: idflow" in out and "╭" not in out  # click's plain layout, not rich panels
 
 
-def test_the_sync_listing_against_the_server_needs_no_prefect_pydantic_or_rendering(project):
-    code, modules, out = run_probe(project.root, "tasks", "list", "--sync", "--json")
-    assert code == 0 and isinstance(json.loads(out), dict)
+# `tasks status` takes NAME... (a List[str] argument, like `tasks diff`): typer checks that with pydantic.
+@pytest.mark.parametrize("argv, never", [
+    (["tasks", "list", "--sync", "--json"], {"prefect", "pydantic", "rich", "pygments", "click"}),
+    (["tasks", "status", "--json"], {"prefect", "rich", "pygments", "click"}),
+    (["tasks", "status"], {"prefect", "pygments", "click"}),
+], ids=["list-sync", "status-json", "status-table"])
+def test_server_reads_need_no_prefect_or_what_they_do_not_print(project, argv, never):
+    code, modules, out = run_probe(project.root, *argv)
+    assert code == 0
+    assert json.loads(out) if argv[-1] == "--json" else "Task status" in out or "no task types" in out
     assert "httpx" in modules  # it did talk to the server
-    assert not modules & {"prefect", "pydantic", "rich", "pygments", "click"}, sorted(modules)
+    assert not modules & never, sorted(modules)
 
 
 @pytest.mark.parametrize("argv", [["workflow", "run", "x", "--version", "abc"], ["workflow", "run", "x", "--version", "0"],

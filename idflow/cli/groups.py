@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - older typer
 from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import init as init_cmd
 from idflow.cli.commands import (tasks_backup, tasks_git, tasks_list, tasks_new, tasks_plan, tasks_purge, tasks_show,
-                                 worker)
+                                 tasks_status, worker)
 from idflow.cli.commands import workflow_backups, workflows
 from idflow.cli.commands import events as events_cmd
 from idflow.cli.commands import tasks_adopt
@@ -30,7 +30,8 @@ for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff)
                       ("sync", tasks_purge.sync),
                       ("history", tasks_git.history), ("rollback", tasks_git.rollback),
                       ("backup", tasks_backup.backup), ("backups", tasks_backup.backups),
-                      ("restore", tasks_backup.restore), ("new", tasks_new.new_task)):
+                      ("restore", tasks_backup.restore), ("new", tasks_new.new_task),
+                      ("status", tasks_status.status)):
     tasks_app.command(name)(command)
 tasks_app.command("adopt")(tasks_adopt.adopt)
 

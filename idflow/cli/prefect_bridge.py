@@ -14,7 +14,7 @@ from typing import Any, Iterator, Mapping
 
 from idflow.errors import IdflowError
 
-FLOW_NAMES = ("discover", "diff", "upload", "purge_orphaned", "sync")
+FLOW_NAMES = ("discover", "diff", "upload", "purge_orphaned", "sync", "status")
 SERVER_HINT = ("start one with 'prefect server start', then "
                "'prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api' (see docs/prefect.md); "
                "or drop --prefect to run in-process")

@@ -82,7 +82,7 @@ class CliState:
             from idflow.cli.prefect_bridge import run_for_cli
             from idflow.protection import check_protected_write
 
-            if flow_name not in ("diff", "discover") and not (flow_params or {}).get("dry_run"):
+            if flow_name not in ("diff", "discover", "status") and not (flow_params or {}).get("dry_run"):
                 check_protected_write(self.config(), confirmed=self.yes_given())  # the flow cannot ask for --yes
 
             doc = run_for_cli(self, flow_name, **(flow_params or {}))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from idflow.conductor.auth import Auth
+from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
 from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
@@ -59,7 +60,7 @@ class RequestStats:
         return sum(n for m, n in self.by_method.items() if m != "GET")
 
 
-class ConductorClient:
+class ConductorClient(MonitoringReads):
     def __init__(self, api_url: str, *, auth: Auth | None = None, timeout: float = 10.0,
                  retry: RetryPolicy | None = None, verify: bool = True,
                  transport: httpx.BaseTransport | None = None,

@@ -219,3 +219,27 @@ def refusal_markdown(kind: str, message: str, hint: str | None = None, issues: l
     if issues:
         lines += [problems_table(list(issues)), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def status_markdown(doc: dict[str, Any]) -> str:
+    """`tasks status` as the `idflow-status` artifact: the summary as title, then the same columns
+    as the terminal table (`n/a` where the server gave nothing, never 0), rows needing attention first."""
+    from idflow.monitoring.format import HEADERS, cells, window
+    from idflow.monitoring.report import StatusReport
+
+    report = StatusReport.from_json(doc)
+    t = report.thresholds
+    lines = [f"# {report.summary()}", "",
+             f"Window {window(t.window_seconds)}; unserved: queued work and no poll for "
+             f"{window(t.unserved_after_seconds)}; failing: over {t.failing_above * 100:g}% failed; "
+             f"execution search: {report.search}.", ""]
+    if report.search_note:
+        lines += [f"> Note: {report.search_note}", ""]
+    ordered = sorted(report.tasks, key=lambda task: (not task.attention, task.name))
+    rows = []
+    for task in ordered:  # attention second: the UI scrolls a wide table, and this column matters most
+        row = cells(task)
+        rows.append([row[0], "**" + row[-1] + "**" if task.attention else "", *row[1:-1]])
+    headers = [HEADERS[0], HEADERS[-1], *HEADERS[1:-1]]
+    lines.append(table(headers, rows) if rows else "No task types: nothing local, on the server, polled or queued.")
+    return "\n".join(lines) + "\n"

@@ -181,4 +181,36 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     return _finish(doc, problems)
 
 
-FLOWS = {"discover": discover, "diff": diff, "upload": upload, "purge_orphaned": purge_orphaned, "sync": sync}
+# State names a status run ends in, the most urgent first (issue 27): the Prefect UI lists them like Drift.
+STATUS_STATES = {"unserved": "Unserved", "failing": "Failing"}
+
+
+@flow(name="idflow-status", flow_run_name=_run_name("status"), persist_result=False)
+def status(task_names: list[str] | None = None, since: str = "1h", unserved_after: str = "60s",
+           failing_above: str = "10%", fail_on_attention: bool = False, config_path: str | None = None,
+           environment: str | None = None) -> Any:
+    """Is every task served, and how is it doing (read only)? Queued work with no polling worker ends the
+    run in a state named Unserved, a failure rate over failing_above in one named Failing (with
+    fail_on_attention: failed); the table is the idflow-status artifact."""
+    from idflow.monitoring.assemble import parse_duration, parse_rate
+    from idflow.monitoring.report import Thresholds
+
+    try:
+        thresholds = Thresholds(parse_duration(since), parse_duration(unserved_after), parse_rate(failing_above))
+    except ValueError as exc:
+        raise IdflowError(str(exc), hint="since and unserved_after take 30s, 5m, 1h; failing_above 10% or 0.1") from None
+    with open_session(config_path, environment) as session:
+        report = usecases.task_status(session, names=task_names, thresholds=thresholds, run=prefect_steps)
+    doc = report.to_json()
+    summary = report.summary()
+    _publish("idflow-status", artifacts.status_markdown(doc), summary)
+    named = next((STATUS_STATES[k] for k in report.needs_attention() if k in STATUS_STATES), None)
+    if named is None:
+        return Completed(message=summary, data=doc)
+    if fail_on_attention:
+        return Failed(name=named, message=summary, data=doc)
+    return Completed(name=named, message=summary, data=doc)
+
+
+FLOWS = {"discover": discover, "diff": diff, "upload": upload, "purge_orphaned": purge_orphaned, "sync": sync,
+         "status": status}

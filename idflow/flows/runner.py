@@ -50,7 +50,8 @@ _TASKS: dict[Callable[..., Any], Any] = {}
 # What each step's task run is called in the Prefect UI.
 LABELS = {"discover": "discover local tasks", "fetch_taskdefs": "fetch task definitions",
           "fetch_workflows": "fetch workflow definitions", "plan_upload": "plan upload", "plan_purge": "plan purge",
-          "apply_upload": "apply writes", "execute_purge": "delete definitions"}
+          "apply_upload": "apply writes", "execute_purge": "delete definitions",
+          "fetch_observed": "fetch queues, pollers and executions"}
 
 
 def as_task(step: Callable[..., Any]) -> Any:

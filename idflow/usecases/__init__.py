@@ -20,6 +20,7 @@ _MODULES = {
     "idflow.usecases.purging": ("PurgeOutcome", "SyncOutcome", "WorkflowSources", "execute_purge", "fetch_workflows",
                               "purge", "plan_purge", "sync"),
     "idflow.usecases.session": ("Session", "state_dir"),
+    "idflow.usecases.status": ("task_status",),
     "idflow.usecases.steps": ("Confirm", "StepRunner", "direct"),
     "idflow.usecases.tasks": ("Listing", "UploadOutcome", "UploadPlan", "apply_saved_plan", "apply_upload", "diff",
                                "fetch_taskdefs", "list_sync", "plan_definitions", "plan_upload", "select_tasks",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from idflow.usecases.purging import (PurgeOutcome, SyncOutcome, WorkflowSources, execute_purge, fetch_workflows,
                                        plan_purge, purge, sync)
     from idflow.usecases.session import Session, state_dir
+    from idflow.usecases.status import task_status
     from idflow.usecases.steps import Confirm, StepRunner, direct
     from idflow.usecases.tasks import (Listing, UploadOutcome, UploadPlan, apply_saved_plan, apply_upload, diff,
                                         fetch_taskdefs, list_sync, plan_definitions, plan_upload, select_tasks,

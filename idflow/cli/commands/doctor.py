@@ -47,6 +47,7 @@ def run_checks(cli) -> list[Check]:
             try:
                 count = len(client.list_taskdefs())
                 checks.append(Check("auth", True, f"accepted ({auth.mode}); {count} task definitions visible"))
+                checks.append(workers_check(config, client))
             except AuthFailed as exc:
                 checks.append(Check("auth", False, exc.message, exc.hint or ""))
             except ConductorError as exc:
@@ -58,6 +59,22 @@ def run_checks(cli) -> list[Check]:
         checks.append(Check("tasks dir", False, f"{config.tasks_dir} not found (from {tasks_dir})",
                             "run idflow from the project root, set tasks_dir, or 'idflow tasks new NAME'"))
     return checks
+
+
+def workers_check(config, client) -> Check:
+    """One line of `tasks status`: how many of this project's tasks have a polling worker, how many are unserved."""
+    from idflow.usecases import Session, task_status
+
+    try:
+        report = task_status(Session(config, make_client=lambda _config: client))
+    except ConductorError as exc:
+        return Check("workers", True, f"unknown: {exc.message}")
+    counts = report.counts
+    unserved = [t.name for t in report.of("unserved") if t.local]   # this project's tasks only
+    detail = (f"{counts['served']} of {counts['local']} local task(s) have a polling worker; "
+              f"{len(unserved)} unserved (queued work, no poll for {report.thresholds.unserved_after_seconds}s)")
+    fix = f"start a worker: 'idflow worker start {' '.join(unserved[:5])}'; see 'idflow tasks status'" if unserved else ""
+    return Check("workers", True, detail, fix)
 
 
 def context_checks(config) -> list[Check]:

@@ -38,9 +38,18 @@ def show_table(console: Console, title: str, columns: Sequence[Column], rows: Se
     if len(rows) > FAST_ROWS:
         _plain_table(console, title, columns, rows)
         return
+    table, hidden = make_table(console.width, title, columns, rows)
+    console.print(table)
+    if hidden:
+        console.print(hidden_note(hidden))
+
+
+def make_table(width: int, title: str, columns: Sequence[Column],
+               rows: Sequence[Sequence[Cell]]) -> tuple[Table, list[str]]:
+    """The rich Table of the columns that fit in `width`, and the headers left out (for a live view)."""
     cells = [[Text(plain(text), style=style) for text, style in row] for row in rows]
     widths = [max([len(c.header)] + [r[i].cell_len for r in cells]) for i, c in enumerate(columns)]
-    shown = _fitting(columns, widths, console.width)
+    shown = _fitting(columns, widths, width)
     table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
     for index in shown:
         column = columns[index]
@@ -49,11 +58,12 @@ def show_table(console: Console, title: str, columns: Sequence[Column], rows: Se
                          min_width=widths[index] if column.essential else None)
     for row in cells:
         table.add_row(*(row[i] for i in shown))
-    console.print(table)
-    hidden = [columns[i].header for i in range(len(columns)) if i not in shown]
-    if hidden:
-        console.print(f"[dim]{len(hidden)} column(s) left out at this width ({', '.join(hidden)}): "
-                      "a wider terminal, or --json[/]")
+    return table, [columns[i].header for i in range(len(columns)) if i not in shown]
+
+
+def hidden_note(hidden: Sequence[str]) -> str:
+    return (f"[dim]{len(hidden)} column(s) left out at this width ({', '.join(hidden)}): "
+            "a wider terminal, or --json[/]")
 
 
 def _fitting(columns: Sequence[Column], widths: list[int], available: int) -> list[int]:
