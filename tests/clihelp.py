@@ -17,6 +17,11 @@ class Run:
         return json.loads(self.out)
 
 
+# Environment variables that beat a test project's own config/idflow.yml: every project test clears them.
+PROJECT_ENV = ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR", "IDFLOW_ENV",
+               "CONDUCTOR_SERVER_URL", "CONDUCTOR_API_KEY", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET")
+
+
 def run_cli(capsys, *argv: str) -> Run:
     from idflow.cli.app import main
 

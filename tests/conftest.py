@@ -151,8 +151,9 @@ def project(tmp_path: Path, conductor_url: str, monkeypatch: pytest.MonkeyPatch)
                            f"workflows_dir: idflow/workflows\nproject: test-{uuid.uuid4().hex[:8]}\n",
                            encoding="utf-8")
     # The project's own file decides: CI exports CONDUCTOR_SERVER_URL, which would beat it.
-    for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR",
-                 "CONDUCTOR_SERVER_URL", "CONDUCTOR_API_KEY", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"):
+    from tests.clihelp import PROJECT_ENV
+
+    for name in PROJECT_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     return Project(root, tasks_dir, workflows_dir, config_path)

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.clihelp import run_cli
+from tests.clihelp import PROJECT_ENV, run_cli
 from tests.test_worker import WorkerProcess, wait_until
 from tests.test_worker_contract_e2e import _cleanup, _cli
 
@@ -104,8 +104,7 @@ def scene(conductor_url: str, tmp_path_factory) -> Iterator[Scene]:
         (tasks_dir / name / f"{name}.py").write_text(WORKER_TASK.format(name=name, func=name, body=body))
         (workflows_dir / f"{name}.json").write_text(json.dumps(workflow(name + "_wf", name)))
     with pytest.MonkeyPatch.context() as mp:
-        for env in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR",
-                    "CONDUCTOR_SERVER_URL", "CONDUCTOR_API_KEY", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"):
+        for env in PROJECT_ENV:
             mp.delenv(env, raising=False)
         mp.chdir(root)
         try:

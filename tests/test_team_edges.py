@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clihelp import run_cli, task_source
+from tests.clihelp import PROJECT_ENV, run_cli, task_source
 from tests.gitrepo import clone, commit_all, git, init_repo
 
 pytestmark = pytest.mark.server
@@ -21,8 +21,7 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR", "IDFLOW_ENV",
-                 "CONDUCTOR_SERVER_URL", "CONDUCTOR_API_KEY", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"):
+    for name in PROJECT_ENV:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -42,6 +41,13 @@ def write_task(root: Path, name: str, **keywords) -> None:
     folder = root / "idflow" / "tasks" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.py").write_text(task_source(name, **(keywords or {"retry_count": 2})), encoding="utf-8")
+
+
+def ship(capsys, monkeypatch, root: Path, name: str, **keywords) -> None:
+    """The everyday path: write the task, commit it, upload everything."""
+    write_task(root, name, **keywords)
+    commit_all(root, f"add {name}")
+    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
 
 
 def drop_task(root: Path, name: str) -> None:
@@ -126,9 +132,7 @@ def test_an_uncommitted_deletion_is_uncertain_until_committed(tmp_path, conducto
                                                              monkeypatch, clean_env):
     root = make_project(tmp_path / "a", conductor_url, f"{prefix}team")
     name = f"{prefix}x"
-    write_task(root, name)
-    commit_all(root, "add")
-    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    ship(capsys, monkeypatch, root, name)
     drop_task(root, name)
     doc = purge_orphaned(capsys, monkeypatch, root)
     assert doc["deleted"] == [] and "not committed" in skipped(doc, name)
@@ -614,9 +618,7 @@ def test_an_orphan_edited_on_the_server_since_upload_is_uncertain(tmp_path, cond
                                                                   monkeypatch, clean_env):
     root = make_project(tmp_path / "p", conductor_url, f"{prefix}team")
     name = f"{prefix}edited_orphan"
-    write_task(root, name)
-    commit_all(root, "add")
-    assert cli(capsys, monkeypatch, root, "tasks", "upload", "--all", "--json").code == 0
+    ship(capsys, monkeypatch, root, name)
     _edit_on_server(client, name, "retryCount", 8)
     drop_task(root, name)
     commit_all(root, "drop")

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.clihelp import run_cli, task_source
+from tests.clihelp import PROJECT_ENV, run_cli, task_source
 from tests.gitrepo import clone, commit_all, git, init_repo
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -214,7 +214,7 @@ EXAMPLES = int(os.environ.get("IDFLOW_HISTORY_EXAMPLES", "12"))
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=st.lists(ACTIONS, min_size=6, max_size=18))
 def test_purge_never_deletes_what_is_someones(history, conductor_url, client, capsys, monkeypatch):
-    for variable in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_ENV", "CONDUCTOR_SERVER_URL"):
+    for variable in PROJECT_ENV:
         monkeypatch.delenv(variable, raising=False)
     world = _make_world(conductor_url)
     try:

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.clihelp import run_cli
+from tests.clihelp import PROJECT_ENV, run_cli
 from tests.test_worker import WorkerProcess
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,8 +129,7 @@ def running(conductor_url: str, tmp_path_factory) -> Iterator[Running]:
         (folder / f"{name}.py").write_text(source)
         (workflows_dir / f"{name}.json").write_text(json.dumps(workflow(name + "_wf", name, given)))
     with pytest.MonkeyPatch.context() as mp:
-        for env in ("IDFLOW_CONFIG", "IDFLOW_TASKS_DIR", "IDFLOW_WORKFLOWS_DIR", "IDFLOW_STATE_DIR",
-                    "CONDUCTOR_SERVER_URL", "CONDUCTOR_API_KEY", "CONDUCTOR_AUTH_KEY", "CONDUCTOR_AUTH_SECRET"):
+        for env in PROJECT_ENV:
             mp.delenv(env, raising=False)
         mp.chdir(root)
         try:
