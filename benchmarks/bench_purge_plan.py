@@ -18,6 +18,9 @@ show how it grows.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import tempfile
 import gc
 import resource
 import sys
@@ -28,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from idflow.config import Config  # noqa: E402
-from idflow.provenance.trailer import Provenance, stamp  # noqa: E402
+from idflow.provenance.trailer import Provenance, content_hash, optional_fields, stamp  # noqa: E402
 from idflow.taskdefs.purge import plan_purge as decide_purge  # noqa: E402
 from idflow.taskdefs.usage import build_usage_index  # noqa: E402
 from idflow.usecases.purging import WorkflowSources, plan_purge  # noqa: E402
@@ -45,12 +48,18 @@ class FakeTask:
     path: str
     line: int
     task_def: dict[str, Any]
+    layer: str = "idflow/tasks"
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass
 class FakeDiscovery:
     tasks: list[FakeTask]
     errors: list[Any]
+
+    @property
+    def issues(self) -> list[Any]:
+        return self.errors
 
 
 def owned(name: str) -> dict[str, Any]:
@@ -60,10 +69,14 @@ def owned(name: str) -> dict[str, Any]:
             "description": f"Task {name}."}
 
 
+HEAD = [""]  # the commit the stamps name: set in main()
+
+
 def server_copy(name: str, i: int) -> dict[str, Any]:
     """A task definition as GET /metadata/taskdefs returns it: owned fields, stamp, server defaults."""
-    prov = Provenance("0" * 40, False, f"idflow/tasks/{name}/{name}.py", f"{i:016x}",
-                      "2026-01-01T00:00:00+00:00", project=PROJECT)
+    body = owned(name)
+    prov = Provenance(HEAD[0], False, f"idflow/tasks/{name}/{name}.py", content_hash(body),
+                      "2026-01-01T00:00:00+00:00", project=PROJECT, fields=optional_fields(body))
     return {**owned(name), "description": stamp(f"Task {name}.", prov), "createTime": 1767225600000 + i,
             "updateTime": 1767225600000 + i, "createdBy": "", "updatedBy": "", "ownerApp": "",
             "inputKeys": [], "outputKeys": [], "pollTimeoutSeconds": 3600, "totalTimeoutSeconds": 0,
@@ -135,6 +148,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="", help="also time the decision alone for these orphan counts")
     args = parser.parse_args(argv)
 
+    # The stamps name a commit of a real repository, as after a team deleted the tasks and committed:
+    # the purge plan reads that repository's Git history (idflow.provenance.lineage) like the CLI does.
+    checkout = Path(tempfile.mkdtemp(prefix="idflow-bench-purge-"))
+    git = ["git", "-c", "user.name=b", "-c", "user.email=b@b"]
+    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "tasks deleted"], cwd=checkout, check=True)
+    HEAD[0] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    os.chdir(checkout)
     taskdefs, discovery, workflows = generate(args.defs, args.workflow_versions, args.local, args.dynamic)
     config = replace(Config(), project=PROJECT)
     sources = WorkflowSources(workflows, [], [])

@@ -18,6 +18,7 @@ from idflow.provenance.trailer import Provenance
 
 # Up to this many distinct commits are checked one `merge-base` each; more, and one rev-list of HEAD.
 MERGE_BASE_CALLS = 8
+PATHSPECS = 200
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,11 @@ def _ancestors(root: str, known: frozenset[str], head: str) -> frozenset[str]:
 
 def _dirty(root: str, paths: list[str]) -> frozenset[str]:
     """Which of `paths` differ from HEAD in the index or the working tree (deleted ones included)."""
-    answer = _git(root, "status", "--porcelain", "-z", "--untracked-files=no", "--", *paths, strip=False) if paths else ""
+    if not paths:
+        return frozenset()
+    # A few paths are named (fast in a large tree); many would make a command line of megabytes.
+    named = ("--", *paths) if len(paths) <= PATHSPECS else ()
+    answer = _git(root, "status", "--porcelain", "-z", "--untracked-files=no", *named, strip=False)
     entries = (answer or "").split("\0")
     return frozenset(e[3:] for e in entries if len(e) > 3) & frozenset(paths)
 
