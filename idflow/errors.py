@@ -33,6 +33,16 @@ class ConfigError(IdflowError):
     """The configuration file or an override is wrong (names file, key and line)."""
 
 
+class InputFileError(IdflowError):
+    """A file idflow reads (definitions, backup, plan, config, input) cannot be used: names the file,
+    the line where one is known, and the problem. Raised by `idflow.reading`, before anything is written."""
+
+    def __init__(self, path: Any, problem: str, *, line: int = 0, what: str = "file",
+                 hint: str | None = None) -> None:
+        self.path, self.line, self.problem = str(path), line, problem
+        super().__init__(f"{what} {path}{f':{line}' if line else ''}: {problem}", hint=hint)
+
+
 class RefusedError(IdflowError):
     """idflow refused to act for safety; nothing was changed."""
 

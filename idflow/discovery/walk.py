@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any, Union
 
 from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
+from idflow.errors import InputFileError
+from idflow.reading import Limits, read_json
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
 CACHE_VERSION = 2  # 2: decorated functions nested in a function are no tasks
 MAX_CACHE_ENTRIES = 200_000
+CACHE_LIMITS = Limits(max_bytes=1 << 30)
 
 Problem = tuple[int, str]            # (line, message) of an error
 Content = Union[bytes, Problem]      # a file's bytes, or why they could not be read
@@ -164,10 +167,10 @@ class ParseCache:
         self.dirty = False
         if self.path is not None:
             try:
-                data = json.loads(self.path.read_bytes())
+                data = read_json(self.path, limits=CACHE_LIMITS, what="parse cache") if self.path.exists() else None
                 if isinstance(data, dict) and isinstance(data.get("entries"), dict):
                     self.entries = data["entries"]
-            except (OSError, ValueError):
+            except InputFileError:  # a cache that cannot be read is only slower: it is rebuilt
                 self.entries = {}
 
     def parse(self, content: bytes) -> dict[str, Any]:
