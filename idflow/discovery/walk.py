@@ -22,7 +22,7 @@ from idflow.reading import Limits, read_json
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
-CACHE_VERSION = 2  # 2: decorated functions nested in a function are no tasks
+CACHE_VERSION = 3  # 2: decorated functions nested in a function are no tasks; 3: generators are refused
 MAX_CACHE_ENTRIES = 200_000
 CACHE_LIMITS = Limits(max_bytes=1 << 30)
 
