@@ -203,3 +203,9 @@ class InvalidWorkflowName(IdflowError):
     """The NAME given to `idflow workflows new` cannot be a workflow file name."""
 
     exit_code = EXIT_USAGE
+
+
+class InvalidExecutionId(IdflowError):
+    """The ID given to `idflow workflow status|terminate|retry` cannot be a workflow run's id."""
+
+    exit_code = EXIT_USAGE
