@@ -42,19 +42,27 @@ DEFINITIONS = Limits()
 CONFIG = Limits(max_bytes=1 << 20, max_nodes=10_000)
 BACKUP = Limits(max_bytes=1 << 30)   # a backup of 10,000 workflows is ~250 MB (conductor-oss #844)
 
+VIRTUAL_ROOTS = ("/proc", "/sys")   # made up by the kernel: endless, changing, links back to /
 MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map",
                                                   "timestamp", "merge")}
 _NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|(-?(?:Infinity|NaN)|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)')
 
 
-def _what_it_is(mode: int) -> str:
+def what_it_is(mode: int) -> str:
+    """A file type in words: 'a directory', 'a FIFO (named pipe)', ..."""
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                        (stat.S_ISSOCK, "a socket")):
         if test(mode):
             return name
     return "not a regular file"
+
+
+def virtual_root(path: str | Path) -> str | None:
+    """The kernel file system (/proc, /sys) `path` really is in, if any."""
+    real = os.path.realpath(path)
+    return next((v for v in VIRTUAL_ROOTS if real == v or real.startswith(v + "/")), None)
 
 
 def read_bytes(path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "file") -> bytes:
@@ -67,7 +75,7 @@ def read_bytes(path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "f
                                           else str(exc.strerror or exc))
         raise InputFileError(path, problem, what=what) from None
     if not stat.S_ISREG(st.st_mode):
-        raise InputFileError(path, f"is {_what_it_is(st.st_mode)}, not a regular file; nothing was read",
+        raise InputFileError(path, f"is {what_it_is(st.st_mode)}, not a regular file; nothing was read",
                              what=what, hint="name a file")
     too_big = InputFileError(path, f"is larger than {_size(limits.max_bytes)}; nothing was read", what=what,
                              hint="check that the path names the right file")

@@ -18,7 +18,7 @@ from typing import Any, Union
 
 from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
 from idflow.errors import InputFileError
-from idflow.reading import Limits, read_json
+from idflow.reading import Limits, read_json, virtual_root
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
@@ -102,6 +102,11 @@ def walk_tasks_dir(root: Path) -> Walk:
             except OSError as exc:
                 walk.issues.append((rel, 0, f"cannot read directory: {exc.strerror}; fix or remove it", "error"))
                 continue
+            virtual = virtual_root(entry.path) if entry.is_symlink() else None
+            if virtual:  # /proc/self/root is /: never walk the kernel's file systems
+                walk.issues.append((rel, 0, f"is a link into {virtual}, a file system the kernel makes up: it is "
+                                            "not read; remove the link", "error"))
+                continue
             key = (st.st_dev, st.st_ino)
             if key in chain:
                 walk.issues.append((rel, 0, f"symbolic link loop: {rel} points back to "
@@ -139,7 +144,10 @@ def _special(entry: os.DirEntry, rel: str, walk: Walk) -> None:
         walk.issues.append((rel, 0, f"symbolic link loop: {rel} points (through links) to itself; remove the link",
                             "error"))
     elif looks_ours:
-        target = os.readlink(entry.path)
+        try:
+            target = os.readlink(entry.path)
+        except OSError:  # gone since it was listed (in /proc, say)
+            target = "?"
         walk.issues.append((rel, 0, f"broken symbolic link to {target}: the target does not exist; fix or remove "
                                     "the link", "error"))
 
