@@ -92,6 +92,8 @@ def _parse_input(value: Optional[str]) -> dict[str, Any]:
     if value.startswith("@"):
         path = Path(value[1:])
         text = decode(read_bytes(path, what="input file"), path, what="input file")
+        if not text.strip():
+            raise InputFileError(path, "empty file: expected a JSON object (the workflow input)", what="input file")
         if path.suffix.lower() in (".yaml", ".yml"):
             documents = yaml_documents(text, path, what="input file", single=True)
             data = documents[0][0] if documents else None
