@@ -207,26 +207,20 @@ def read_json(path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "fi
 
 
 # ---- YAML --------------------------------------------------------------------------------------
+def _fast_loader() -> type:
+    """libyaml's parser and composer when PyYAML has them (ten times faster), else the pure-Python ones."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=None)
 def bounded_loader() -> type:
-    """A SafeLoader that refuses duplicate keys (naming both lines), reads every scalar key and every
-    timestamp as the text written (JSON has neither), and builds nothing but JSON values."""
+    """A safe loader that reads every scalar key and every timestamp as the text written (JSON has neither)
+    and builds nothing but JSON values; `_check_nodes` refuses the rest before construction."""
     import yaml
-    from yaml.composer import ComposerError
 
-    class BoundedLoader(yaml.SafeLoader):
-        def compose_mapping_node(self, anchor):  # type: ignore[override]
-            node = super().compose_mapping_node(anchor)
-            seen: dict[str, int] = {}
-            for key, _ in node.value:
-                if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
-                    continue
-                if key.value in seen:
-                    raise ComposerError(None, None, f"duplicate key {key.value[:60]!r} (first on line "
-                                        f"{seen[key.value]}); the later one would silently win", key.start_mark)
-                seen[key.value] = key.start_mark.line + 1
-            return node
-
+    class BoundedLoader(_fast_loader()):  # type: ignore[misc, valid-type]
         def construct_mapping(self, node, deep=False):  # type: ignore[override]
             self.flatten_mapping(node)
             mapping = {}
@@ -243,8 +237,9 @@ def yaml_documents(text: str, path: str | Path, *, limits: Limits = DEFINITIONS,
     """Each non-empty document of a YAML stream with its root node (one at most when `single`)."""
     import yaml
 
-    loader = bounded_loader()(text)
     documents: list[tuple[Any, yaml.Node]] = []
+    _check_event_depth(text, path, limits, what)
+    loader = bounded_loader()(text)
     try:
         if single:
             node = loader.get_single_node()
@@ -269,6 +264,25 @@ def yaml_documents(text: str, path: str | Path, *, limits: Limits = DEFINITIONS,
     finally:
         loader.dispose()
     return documents
+
+
+def _check_event_depth(text: str, path: str | Path, limits: Limits, what: str) -> None:
+    """Refuse deep nesting on the parser's events (an iterative pass) before the recursive composer runs:
+    3,000 nested brackets would otherwise cost seconds of recursion before a RecursionError."""
+    import yaml
+
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_fast_loader()):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > limits.max_depth:
+                    raise InputFileError(path, f"invalid YAML: nested too deeply (more than {limits.max_depth} "
+                                               "levels)", line=event.start_mark.line + 1, what=what)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the full read reports it, with its line
 
 
 def read_yaml(path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "file",
@@ -320,9 +334,16 @@ def _check_nodes(root: "yaml.Node", path: str | Path, limits: Limits, what: str,
             raise refuse(node, f"the tag {node.tag[:60]} makes a value JSON does not have; "
                                "only mappings, lists, strings, numbers, true/false and null are read")
         if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for key_node, _ in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise refuse(key_node, "a mapping key that is a list or a mapping; keys must be text")
+                if key_node.tag == MERGE_TAG:
+                    continue
+                if key_node.value in seen:
+                    raise refuse(key_node, f"duplicate key {key_node.value[:60]!r} (first on line "
+                                           f"{seen[key_node.value]}); the later one would silently win")
+                seen[key_node.value] = key_node.start_mark.line + 1
         elif isinstance(node, yaml.ScalarNode):
             _check_scalar(node, loader, refuse, limits)
         visiting.add(key)
