@@ -1,6 +1,7 @@
 """`idflow workflows list|upload|new` and `idflow workflow run|status|terminate|retry`."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -91,6 +92,8 @@ def _parse_input(value: Optional[str]) -> dict[str, Any]:
         return {}
     if value.startswith("@"):
         path = Path(value[1:])
+        if not os.path.lexists(path):  # naming no file is a usage error (2); a bad file is bad input (1)
+            raise typer.BadParameter(f"{path} does not exist", param_hint="--input")
         text = decode(read_bytes(path, what="input file"), path, what="input file")
         if not text.strip():
             raise InputFileError(path, "empty file: expected a JSON object (the workflow input)", what="input file")
