@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from idflow.config import without_userinfo
-from idflow.errors import IdflowError, FileWriteError
+from idflow.errors import FileWriteError, IdflowError, InputFileError
+from idflow.reading import BACKUP, read_json
 
 BACKUP_FORMAT = 1
+_ONE = {"taskdefs": "task", "workflows": "workflow", "event_handlers": "event handler"}
 SERVER_TIMESTAMPS = ("createTime", "updateTime", "createdBy", "updatedBy")
 
 
@@ -92,18 +94,22 @@ def write_json_file(path: Path, document: Any, *, make_parents: bool = False, **
 
 
 def read_backup(path: Path, kind: str = "taskdefs") -> dict[str, Any]:
-    """A backup document holding a `kind` list ("taskdefs", "workflows", "event_handlers")."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise IdflowError(f"cannot read backup {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise IdflowError(f"backup {path} is not valid JSON: {exc}") from None
+    """A backup document holding a `kind` list ("taskdefs", "workflows", "event_handlers") of objects,
+    each with a non-empty string `name`; read by the bounded reader, so any other file is an InputFileError."""
+    document = read_json(path, limits=BACKUP, what="backup")
     if not isinstance(document, dict) or not isinstance(document.get(kind), list):
         held = [k for k in ("taskdefs", "workflows", "event_handlers") if isinstance(document, dict)
                 and isinstance(document.get(k), list)]
-        raise IdflowError(f"{path} is not an idflow backup of {kind} (no {kind!r} list)"
-                          + (f"; it holds {held[0]}" if held else ""))
+        raise InputFileError(path, f"not an idflow backup of {kind} (no {kind!r} list)"
+                             + (f"; it holds {held[0]}" if held else ""), what="backup")
+    for index, entry in enumerate(document[kind]):
+        if not isinstance(entry, dict):
+            raise InputFileError(path, f"entry {index} is not a {_ONE.get(kind, kind)} definition (a JSON object), "
+                                       f"got {type(entry).__name__}", what="backup")
+        if not isinstance(entry.get("name"), str) or not entry["name"]:
+            raise InputFileError(path, f"entry {index} is not a {_ONE.get(kind, kind)} definition (no name, "
+                                       "a non-empty string)",
+                                 what="backup", hint="restore from another backup, or fix this one by hand")
     return document
 
 
@@ -113,7 +119,7 @@ def list_backups(state_dir: Path, kind: str = "taskdefs") -> list[BackupInfo]:
     for path in sorted(folder.glob("*.json")):
         try:
             doc = read_backup(path, kind)
-        except Exception:
+        except IdflowError:  # not a backup of this kind: not listed
             continue
         result.append(BackupInfo(path, doc.get("reason", "?"), doc.get("created_at", "?"),
                                  doc.get("server_url", ""), len(doc[kind])))

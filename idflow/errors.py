@@ -33,6 +33,16 @@ class ConfigError(IdflowError):
     """The configuration file or an override is wrong (names file, key and line)."""
 
 
+class InputFileError(IdflowError):
+    """A file idflow reads (definitions, backup, plan, config, input) cannot be used: names the file,
+    the line where one is known, and the problem. Raised by `idflow.reading`, before anything is written."""
+
+    def __init__(self, path: Any, problem: str, *, line: int = 0, what: str = "file",
+                 hint: str | None = None) -> None:
+        self.path, self.line, self.problem = str(path), line, problem
+        super().__init__(f"{what} {path}{f':{line}' if line else ''}: {problem}", hint=hint)
+
+
 class RefusedError(IdflowError):
     """idflow refused to act for safety; nothing was changed."""
 
@@ -191,5 +201,11 @@ class InvalidTaskName(IdflowError):
 
 class InvalidWorkflowName(IdflowError):
     """The NAME given to `idflow workflows new` cannot be a workflow file name."""
+
+    exit_code = EXIT_USAGE
+
+
+class InvalidExecutionId(IdflowError):
+    """The ID given to `idflow workflow status|terminate|retry` cannot be a workflow run's id."""
 
     exit_code = EXIT_USAGE

@@ -4,13 +4,15 @@ The templates are package data (idflow/templates); the example task is `idflow t
 """
 from __future__ import annotations
 
+import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from idflow.config import DEFAULT_SERVER_URL
-from idflow.errors import RefusedError
+from idflow.errors import FileWriteError, RefusedError
 
 CONFIG_PATH = "config/idflow.yml"
 PREFECT_PATH = "prefect.yaml"
@@ -23,10 +25,11 @@ class InitResult:
     project_kept: bool        # an existing config's identity, kept on --force
     created: list[str]
     overwritten: list[str]
+    backups: dict[str, str] = field(default_factory=dict)   # each overwritten file -> where the old one is now
 
     def to_json(self) -> dict:
         return {"project": self.project, "project_kept": self.project_kept, "created": self.created,
-                "overwritten": self.overwritten}
+                "overwritten": self.overwritten, "backups": self.backups}
 
 
 def new_project_id(root: Path) -> str:
@@ -35,19 +38,24 @@ def new_project_id(root: Path) -> str:
     return f"{base}-{uuid.uuid4().hex[:8]}"
 
 
-def existing_project_id(root: Path) -> str | None:
-    """The `project:` of an existing config/idflow.yml, if it can be read; a re-init keeps it."""
+def existing_config(root: Path) -> dict:
+    """An existing config/idflow.yml's mapping, if it can be read (else {}): a re-init keeps its identity and URL."""
+    from idflow.config_yaml import read_yaml
+    from idflow.errors import ConfigError
+
     path = root / CONFIG_PATH
     if not path.is_file():
-        return None
-    from idflow.config_yaml import read_yaml
-
+        return {}
     try:
         data = read_yaml(path).data
-    except Exception:  # unreadable: --force replaces it, with a fresh identity
-        return None
-    value = data.get("project") if isinstance(data, dict) else None
-    return value if isinstance(value, str) and value.strip() else None
+    except ConfigError:  # unreadable: --force replaces it (backed up), with a fresh identity
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def existing_project_id(root: Path) -> str | None:
+    """The `project:` of an existing config/idflow.yml, if it can be read; a re-init keeps it."""
+    return _text(existing_config(root).get("project"))
 
 
 def template(name: str) -> str:
@@ -71,18 +79,58 @@ def render(project: str, *, task: str = DEFAULT_TASK, server_url: str = DEFAULT_
 
 def init_project(root: Path, *, task: str = DEFAULT_TASK, server_url: str | None = None,
                  force: bool = False) -> InitResult:
-    """Write the files; without `force`, refuse (nothing written) when any of them exists."""
-    kept = existing_project_id(root) if force else None
+    """Write the files; without `force`, refuse (nothing written) when any of them exists.
+
+    With `force`, every file it replaces is first renamed to `<name>.<time>.bak` beside it (a rename, so
+    even a FIFO is never read), and the old config's project identity and server URL are kept.
+    """
+    old = existing_config(root) if force else {}
+    kept = _text(old.get("project"))
     project = kept or new_project_id(root)
+    nested = old.get("conductor") if isinstance(old.get("conductor"), dict) else {}
+    server_url = server_url or _text(old.get("conductor_server_url")) or _text(nested.get("server_url"))
     files = render(project, task=task, server_url=server_url or DEFAULT_SERVER_URL)
+    blocked = _blocked(root, files)
+    if blocked:
+        raise FileWriteError(f"cannot write {'; '.join(blocked)}; nothing was written",
+                             hint="move that file or folder away, then run `idflow init` again")
     present = [rel for rel in files if (root / rel).exists() or (root / rel).is_symlink()]
     if present and not force:
         raise RefusedError(f"{len(present)} file(s) already exist: {', '.join(present)}; nothing was written",
-                           hint="pass --force to overwrite them (config/idflow.yml keeps its project identity)")
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink():
-            path.unlink()  # write a file here, never through a link to somewhere else
-        path.write_text(content, encoding="utf-8")
-    return InitResult(project, kept is not None, [r for r in files if r not in present], present)
+                           hint="pass --force to overwrite them (the old ones are kept as .bak files; "
+                                "config/idflow.yml keeps its project identity)")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    backups: dict[str, str] = {}
+    try:
+        for rel in present:
+            backup = f"{rel}.{stamp}.bak"
+            os.replace(root / rel, root / backup)  # a link is moved as a link: nothing is written through it
+            backups[rel] = backup
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise FileWriteError(f"cannot write {exc.filename or root}: {exc.strerror or exc}"
+                             + (f"; the old files are kept as {', '.join(backups.values())}" if backups else ""),
+                             hint="check that the folder is writable") from None
+    return InitResult(project, kept is not None, [r for r in files if r not in present], present, backups)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _blocked(root: Path, files: dict[str, str]) -> list[str]:
+    """Why a file cannot be written where it goes: a folder on its path is a file, or it is a directory."""
+    problems: list[str] = []
+    for rel in files:
+        for parent in reversed(Path(rel).parents[:-1]):
+            folder = root / parent
+            if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+                problems.append(f"{rel}: {parent.as_posix()} is a file, not a folder")
+                break
+        else:
+            if (root / rel).is_dir():
+                problems.append(f"{rel}: it is a directory, not a file")
+    return list(dict.fromkeys(problems))

@@ -15,9 +15,14 @@ One rule, read from the function's signature once, when the worker starts:
   the JSON gave them (no conversion of `int`, `str`...);
 - `async def` functions are awaited on the SDK's background event loop.
 
-Output: a dict is the output as it is; None is an empty output; a list or a
-scalar is `{"result": value}` (the SDK's rule); a `TaskResult` or `TaskInProgress`
-is handed to the SDK unchanged.
+Output: a dict is the output; None is an empty output; a list or a scalar is
+`{"result": value}` (the SDK's rule); a `TaskResult` or `TaskInProgress` is handed
+to the SDK with its output converted. Every output is made JSON by the rule of
+`idflow.worker_output` (datetime to ISO 8601, a set to a sorted list; NaN, bytes and
+other objects refused: the task ends FAILED with a reason naming the key).
+
+A generator or async generator function is refused when the worker starts (and by
+discovery): the SDK would report the generator object, never running the body.
 
 The decorated function itself is never changed, so it stays directly callable
 (`my_task({'input': 'test'})`): the adapter is made here, when the worker starts.
@@ -33,6 +38,8 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from idflow.worker_output import check_size, json_output
 
 log = logging.getLogger("idflow.worker")
 WHOLE_INPUT, TASK, KEY = "input", "task", "key"
@@ -100,6 +107,11 @@ def contract_of(func: Callable[..., Any]) -> Contract:
         else:
             build = annotation if isinstance(annotation, type) and dataclasses.is_dataclass(annotation) else None
             params.append(Param(parameter.name, KEY, build=build, **common))
+    plain = inspect.unwrap(func)
+    if inspect.isgeneratorfunction(plain) or inspect.isasyncgenfunction(plain):
+        kind = "an async generator" if inspect.isasyncgenfunction(plain) else "a generator"
+        raise ContractError(f"{name} is {kind} function (it uses yield): idflow does not run generators; "
+                            "return the output (a dict) instead")
     if sum(p.source == TASK for p in params) > 1:
         raise ContractError(f"{name}: more than one parameter is annotated Task; keep one")
     return Contract(name, tuple(params), extra, inspect.iscoroutinefunction(inspect.unwrap(func)))
@@ -170,9 +182,23 @@ def _build(cls: type, value: dict[str, Any]) -> Any:
     return cls(**{k: v for k, v in value.items() if k in fields})
 
 
-def to_output(value: Any) -> Any:
-    """What the SDK gets back: None becomes {}; everything else its own rule handles (dict as is, else result)."""
-    return {} if value is None else value
+def to_output(value: Any, function: str = "task") -> Any:
+    """What the SDK gets back: None becomes {}, a dict its JSON form, anything else `{"result": ...}` (the SDK's
+    rule); a TaskResult or TaskInProgress is handed on with its output converted. The conversion is
+    `idflow.worker_output`'s: OutputRefused (the task ends FAILED) names what cannot be JSON."""
+    kind = type(value).__name__
+    if value is None:
+        return {}
+    if kind in ("TaskResult", "TaskInProgress"):
+        attribute = "output_data" if kind == "TaskResult" else "output"
+        data = getattr(value, attribute, None)
+        if data is not None:
+            setattr(value, attribute, json_output(data))
+            check_size(getattr(value, attribute), function)
+        return value
+    output = json_output(value) if isinstance(value, dict) else {"result": json_output(value, "result")}
+    check_size(output, function)
+    return output
 
 
 def adapt(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -194,9 +220,9 @@ def adapt(func: Callable[..., Any]) -> Callable[..., Any]:
             raise NonRetryableException(str(exc)) from None
         with _logged_failure(task, started):
             result = func(*args, **kwargs)
-        if inspect.iscoroutine(result):
-            return _awaited(result, task, started)
-        output = to_output(result)
+            if inspect.iscoroutine(result):
+                return _awaited(result, task, started, contract.function)
+            output = to_output(result, contract.function)
         log_execution(task, outcome_of(output), started)
         return output
 
@@ -209,9 +235,9 @@ def adapt(func: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-async def _awaited(coroutine: Any, task: Any, started: float) -> Any:
+async def _awaited(coroutine: Any, task: Any, started: float, function: str) -> Any:
     with _logged_failure(task, started):
-        output = to_output(await coroutine)
+        output = to_output(await coroutine, function)
     log_execution(task, outcome_of(output), started)
     return output
 

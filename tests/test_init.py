@@ -94,3 +94,55 @@ def test_a_task_name_idflow_would_reject_is_a_usage_error(repo, capsys):
     done = run_cli(capsys, "init", "--task", "not a name")
     assert done.code == 2
     assert list(repo.iterdir()) == []
+
+
+OWN_CONFIG = """project: team-app-1234
+conductor_server_url: http://conductor.internal:8080/api
+default_environment: staging
+environments:
+  staging: {conductor_server_url: "http://staging:8080/api"}
+  prod: {conductor_server_url: "http://prod:8080/api", protected: true}
+"""
+
+
+@pytest.mark.parametrize("extra", [[], ["--task", "other"]], ids=["same-task", "other-task"])
+def test_force_keeps_the_old_files_as_backups_and_the_server_url(repo, capsys, extra):
+    (repo / "config").mkdir()
+    (repo / "config" / "idflow.yml").write_text(OWN_CONFIG)
+    (repo / "prefect.yaml").write_text("# mine\n")
+    done = run_cli(capsys, "init", "--force", "--json", *extra)
+    assert done.code == 0, done.err
+    backups = done.json["backups"]
+    assert sorted(backups) == sorted(done.json["overwritten"]) == ["config/idflow.yml", "prefect.yaml"]
+    assert (repo / backups["config/idflow.yml"]).read_text() == OWN_CONFIG   # environments: and protected: kept
+    assert (repo / backups["prefect.yaml"]).read_text() == "# mine\n"
+    new = yaml.safe_load((repo / "config" / "idflow.yml").read_text())
+    assert new["project"] == "team-app-1234" and new["conductor_server_url"] == "http://conductor.internal:8080/api"
+    shown = run_cli(capsys, "init", "--force")
+    assert shown.code == 0 and "the old one is now config/idflow.yml." in " ".join(shown.err.split() + shown.out.split())
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda r: (r / "config").write_text("x"), "config is a file, not a folder"),
+    (lambda r: (r / "config" / "idflow.yml").mkdir(parents=True), "it is a directory, not a file"),
+    (lambda r: (r / "idflow").write_text("x"), "idflow is a file, not a folder"),
+    (lambda r: (r / "prefect.yaml").mkdir(), "prefect.yaml: it is a directory"),
+], ids=["config-is-a-file", "idflow.yml-is-a-dir", "idflow-is-a-file", "prefect.yaml-is-a-dir"])
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
+def test_a_path_in_the_way_is_a_clear_error_and_nothing_is_written(repo, capsys, make, fragment, force):
+    make(repo)
+    before = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*"))
+    done = run_cli(capsys, "init", "--json", *force)
+    assert done.code == 1 and fragment in done.json["error"]["message"], done.out + done.err
+    assert done.json["error"]["type"] == "FileWriteError"
+    assert sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*")) == before
+
+
+def test_force_over_a_fifo_config_moves_it_aside_without_reading_it(repo, capsys):
+    import os
+
+    (repo / "config").mkdir()
+    os.mkfifo(repo / "config" / "idflow.yml")
+    done = run_cli(capsys, "init", "--force", "--json")  # reading the FIFO would block forever
+    assert done.code == 0, done.err
+    assert (repo / done.json["backups"]["config/idflow.yml"]).is_fifo()

@@ -73,13 +73,28 @@ def test_status_terminate_and_retry_a_run(project, prefix, client, runs, capsys)
     assert statuses == ["CANCELED", "SCHEDULED"]   # the task runs again, from where it stopped
 
 
+RUN_COMMANDS = [("status",), ("terminate", "-y"), ("retry",)]
+
+
 @pytest.mark.server
-@pytest.mark.parametrize("command", [("status",), ("terminate", "-y"), ("retry",)])
-def test_an_unknown_run_id_is_an_error(project, command, capsys):
-    unknown = str(uuid.uuid4())
+@pytest.mark.parametrize("command", RUN_COMMANDS)
+@pytest.mark.parametrize("unknown", [str(uuid.uuid4()), "abc", "..", "abc?x=1", "a%2Fb", "ünï"])
+def test_an_unknown_run_id_is_an_error(project, command, unknown, capsys):
     result = run_cli(capsys, "workflow", command[0], unknown, *command[1:], "--json")
     assert result.code == 1
-    assert result.json["error"]["message"] == f"no workflow run with id {unknown} on the server"
+    assert result.json["error"]["message"] == f"execution id {unknown!r} not found: no workflow run has it on the server"
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("command", RUN_COMMANDS)
+@pytest.mark.parametrize("bad, why", [("abc/def", "a slash"), ("a\\b", "a backslash"), ("x" * 5000, "bytes long")])
+def test_a_malformed_run_id_is_a_usage_error_about_the_execution_id(project, command, bad, why, capsys, fault_proxy):
+    proxy = fault_proxy()
+    result = run_cli(capsys, "--server-url", proxy.url, "workflow", command[0], bad, *command[1:], "--json")
+    message = result.json["error"]["message"]
+    assert result.code == 2 and message.startswith("invalid execution id") and why in message
+    assert "definition" not in message and "written" not in message
+    assert proxy.requests == []   # nothing asked, nothing changed
 
 
 @pytest.mark.server

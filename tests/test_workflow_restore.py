@@ -152,7 +152,7 @@ def test_a_signal_during_restore_stops_between_batches_with_the_account(project,
 @pytest.mark.parametrize("content,expected", [
     ('{"format": 1, "taskdefs": []}', "it holds taskdefs"),
     ('{"format": 1, "workflows": [{"version": 1}]}', "not a workflow definition"),
-    ("not json", "not valid JSON"),
+    ("not json", "invalid JSON"),
 ], ids=["taskdefs-backup", "nameless-entry", "not-json"])
 def test_a_file_that_is_no_workflow_backup_is_a_clear_error(project, client, capsys, content, expected):
     path = project.root / "bad.json"

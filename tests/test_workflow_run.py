@@ -116,3 +116,10 @@ def test_input_must_be_a_json_object(tmp_path):
     for bad in ("[1, 2]", "{not json", f"@{tmp_path / 'missing.json'}"):
         with pytest.raises(typer.BadParameter):
             _parse_input(bad)
+    from idflow.errors import InputFileError
+
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "nan.json").write_text('{"a": NaN}')
+    for bad in ("list.json", "nan.json"):   # a file that is there but no JSON object: bad input, exit 1
+        with pytest.raises(InputFileError, match=bad):
+            _parse_input(f"@{tmp_path / bad}")

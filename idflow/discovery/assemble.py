@@ -10,8 +10,10 @@ An `Issue` with line 0 concerns a whole file or directory.
 """
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
@@ -19,6 +21,7 @@ from typing import Any, Callable, Iterable
 from idflow.taskdefs import fields as taskdef
 from idflow.discovery.parse import NESTED_TASK
 from idflow.discovery.walk import ParseCache, display_path, walk_tasks_dir
+from idflow.reading import virtual_root, what_it_is
 from idflow.taskdefs.validation import keyword_type_errors, validate
 
 REQUIREMENTS = "requirements.txt"
@@ -141,11 +144,12 @@ def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None, cache: Par
     """Read every task under `tasks_dir` (never imports it); problems become issues."""
     root = Path(tasks_dir)
     root_display = display_path(root)
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
-        return Discovery([], [Issue(root_display, 0, f"tasks dir {root_display} {what}: create it "
-                                    "(`idflow tasks new NAME` scaffolds a task) or point tasks_dir in "
-                                    "config/idflow.yml (or --tasks-dir) at your task files", "error")])
+    what = _not_a_tasks_dir(root)
+    if what:
+        fix = "create it (`idflow tasks new NAME` scaffolds a task) or " if what == "does not exist" else ""
+        return Discovery([], [Issue(root_display, 0, f"tasks dir {root_display} {what}: {fix}point tasks_dir "
+                                    "(or tasks_dirs) in config/idflow.yml (or --tasks-dir) at your task files",
+                                    "error")])
     walk = walk_tasks_dir(root)
     issues = [Issue(f"{root_display}/{rel}" if rel else root_display, line, message, severity)
               for rel, line, message, severity in walk.issues]
@@ -162,6 +166,21 @@ def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None, cache: Par
     is_package = _package_test(package_dirs, root_display)
     task_dirs = [_join(root_display, rel) for rel in walk.task_dirs]
     return _assemble(root_display, sources, requirements, task_dirs, is_package, issues)
+
+
+def _not_a_tasks_dir(root: Path) -> str | None:
+    """Why `root` cannot be walked as a tasks dir (None: it can)."""
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        return ("is a loop of symbolic links" if exc.errno == errno.ELOOP else "does not exist"
+                if exc.errno == errno.ENOENT else f"cannot be read ({exc.strerror or exc})")
+    if not stat.S_ISDIR(st.st_mode):
+        return f"is {what_it_is(st.st_mode)}, not a directory"
+    virtual = virtual_root(root)
+    if virtual:
+        return f"is in {virtual}, a file system the kernel makes up, not a folder of task files"
+    return None
 
 
 def discover_sources(files: Iterable[tuple[str, bytes]], *, tasks_dir: str | None = None,

@@ -9,6 +9,7 @@ else raises `NotStatic`, whose message says what to write instead.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +131,7 @@ def evaluate(node: ast.expr, scope: Scope, line: int, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise NotStatic(node, "the expression is nested too deeply to read; simplify it")
     if isinstance(node, ast.Constant):
-        return node.value
+        return _bounded(node, node.value)
     if isinstance(node, ast.Name):
         return _lookup(node, scope, line, depth)
     if isinstance(node, ast.UnaryOp):
@@ -202,14 +203,21 @@ def _binop(node: ast.BinOp, left: Any, right: Any) -> Any:
             result = op(left, right)
         except (ZeroDivisionError, OverflowError) as exc:
             raise NotStatic(node, f"it fails: {exc}") from None
-        if isinstance(result, int) and abs(result) > MAX_INT:
-            raise NotStatic(node, "the number is too large")
-        return result
+        return _bounded(node, result)
     if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, list)):
         if len(left) + len(right) > MAX_STR:
             raise NotStatic(node, "the value is too long")
         return left + right
     raise NotStatic(node, f"cannot compute {type(left).__name__} {_symbol(node.op)} {type(right).__name__} statically")
+
+
+def _bounded(node: ast.AST, value: Any) -> Any:
+    """A number every later step can print and send: an int within 2**63, a finite float."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise NotStatic(node, "the number is too large (over 2**63): no TaskDef field holds it")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NotStatic(node, f"{value} is not a finite number: JSON and Conductor have no NaN or Infinity")
+    return value
 
 
 def _symbol(op: ast.operator) -> str:

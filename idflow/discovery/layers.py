@@ -7,12 +7,13 @@ task of a later layer replaces the same-named tasks of earlier layers, and says 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.discovery.assemble import Discovery, DiscoveredTask, discover
-from idflow.discovery.walk import ParseCache
+from idflow.discovery.assemble import Discovery, DiscoveredTask, Issue, discover
+from idflow.discovery.walk import ParseCache, display_path
 
 
 def task_layers(config: Any) -> list[Path]:
@@ -62,10 +63,17 @@ def empty_layers(config: Any, discovery: Discovery) -> list[str]:
 
 
 def discover_layers(dirs: Iterable[str | Path], *, cache_dir: Path | None = None) -> Discovery:
-    """Discovery over several task dirs; a later dir's task overrides an earlier one's of the same name."""
+    """Discovery over several task dirs; a later dir's task overrides an earlier one's of the same name.
+
+    A directory listed twice (by another spelling, or through a symbolic link) is read once, where it
+    is first listed, and a warning says so: it cannot override itself.
+    """
     cache = ParseCache(cache_dir)
-    found = [discover(d, cache=cache) for d in dirs]
+    layers, repeated = _distinct(dirs)
+    found = [discover(d, cache=cache) for d in layers]
     cache.save()
+    if repeated:
+        found[0].issues.extend(repeated)
     if len(found) == 1:
         return found[0]
     tasks: list[DiscoveredTask] = []
@@ -80,6 +88,29 @@ def discover_layers(dirs: Iterable[str | Path], *, cache_dir: Path | None = None
         tasks = kept
     # Layer order, not path order: the worker imports in this order, so a later layer's decorator registers last.
     return Discovery(tasks, issues)
+
+
+def _distinct(dirs: Iterable[str | Path]) -> tuple[list[str | Path], list[Issue]]:
+    """Each directory once, in the order first listed; a repeat becomes a warning."""
+    first: dict[tuple[int, int], str] = {}
+    kept: list[str | Path] = []
+    repeated: list[Issue] = []
+    for folder in dirs:
+        try:
+            st = os.stat(folder)
+        except OSError:  # discover() says what is wrong with it
+            kept.append(folder)
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in first:
+            shown = display_path(folder)
+            repeated.append(Issue(shown, 0, f"{shown} is the same directory as {first[key]}, listed before it "
+                                            "(tasks_dirs, then tasks_dir): it is read once, where it comes first; "
+                                            "list it once", "warning"))
+            continue
+        first[key] = display_path(folder)
+        kept.append(folder)
+    return kept, repeated
 
 
 def _earlier(shadowed: list[DiscoveredTask], name: str) -> tuple[str, ...]:

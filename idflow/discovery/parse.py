@@ -202,11 +202,28 @@ def _read_decorator(func: ast.FunctionDef | ast.AsyncFunctionDef, line: int, cal
         # Without a name there is no task to list: its problems become file errors.
         issues.extend([ln, msg, "error"] for ln, msg in problems)
         return None
+    yielded = _yield_line(func)
+    if yielded is not None:
+        kind = "an async generator" if isinstance(func, ast.AsyncFunctionDef) else "a generator"
+        problems.append([yielded, f"{func.name} is {kind} (it uses yield): the worker would report its generator "
+                                  "object, never running the body; return the output (a dict) instead"])
     if taskdef_name is not None and taskdef_name != name:
         issues.append([line, f"TaskDef(name={taskdef_name!r}) differs from task_definition_name {name!r}; "
                              f"{name!r} is used: drop name= from TaskDef", "warning"])
     return {"name": name, "function": func.name, "line": line, "form": form, "keywords": keywords,
             "worker_options": options, "docstring": ast.get_docstring(func), "problems": problems}
+
+
+def _yield_line(func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """The line of a `yield` in the function's own body (not in a nested function or class)."""
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return node.lineno
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return None
 
 
 def _arguments(call: ast.Call, params: tuple[str, ...], scope: Scope, line: int,

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any, Union
 
 from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
+from idflow.errors import InputFileError
+from idflow.reading import Limits, read_json, virtual_root
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
-CACHE_VERSION = 2  # 2: decorated functions nested in a function are no tasks
+CACHE_VERSION = 3  # 2: decorated functions nested in a function are no tasks; 3: generators are refused
 MAX_CACHE_ENTRIES = 200_000
+CACHE_LIMITS = Limits(max_bytes=1 << 30)
 
 Problem = tuple[int, str]            # (line, message) of an error
 Content = Union[bytes, Problem]      # a file's bytes, or why they could not be read
@@ -99,6 +102,11 @@ def walk_tasks_dir(root: Path) -> Walk:
             except OSError as exc:
                 walk.issues.append((rel, 0, f"cannot read directory: {exc.strerror}; fix or remove it", "error"))
                 continue
+            virtual = virtual_root(entry.path) if entry.is_symlink() else None
+            if virtual:  # /proc/self/root is /: never walk the kernel's file systems
+                walk.issues.append((rel, 0, f"is a link into {virtual}, a file system the kernel makes up: it is "
+                                            "not read; remove the link", "error"))
+                continue
             key = (st.st_dev, st.st_ino)
             if key in chain:
                 walk.issues.append((rel, 0, f"symbolic link loop: {rel} points back to "
@@ -136,7 +144,10 @@ def _special(entry: os.DirEntry, rel: str, walk: Walk) -> None:
         walk.issues.append((rel, 0, f"symbolic link loop: {rel} points (through links) to itself; remove the link",
                             "error"))
     elif looks_ours:
-        target = os.readlink(entry.path)
+        try:
+            target = os.readlink(entry.path)
+        except OSError:  # gone since it was listed (in /proc, say)
+            target = "?"
         walk.issues.append((rel, 0, f"broken symbolic link to {target}: the target does not exist; fix or remove "
                                     "the link", "error"))
 
@@ -164,10 +175,10 @@ class ParseCache:
         self.dirty = False
         if self.path is not None:
             try:
-                data = json.loads(self.path.read_bytes())
+                data = read_json(self.path, limits=CACHE_LIMITS, what="parse cache") if self.path.exists() else None
                 if isinstance(data, dict) and isinstance(data.get("entries"), dict):
                     self.entries = data["entries"]
-            except (OSError, ValueError):
+            except InputFileError:  # a cache that cannot be read is only slower: it is rebuilt
                 self.entries = {}
 
     def parse(self, content: bytes) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Local `event_handlers.json` files: every one under the workflows directory, read without ever raising.
 
-A file that cannot be read, is not JSON, or holds something that is not a list of
+Each file goes through the bounded reader (`idflow.reading`). A file that cannot be read, is not JSON, or holds something that is not a list of
 handlers becomes a `FileIssue` with its path and, where known, the line. A handler
 name defined twice is an error naming both places, and neither definition is used.
 """
@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from idflow.errors import InputFileError
 from idflow.events.model import definition_problems
-from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents, find_files
+from idflow.reading import decode, read_bytes
+from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents, find_files, issue_of
 
 
 @dataclass(frozen=True)
@@ -71,14 +73,9 @@ def load_event_handler_files(workflows_dir: Path) -> LocalHandlers:
 def _load(path: Path, result: LocalHandlers) -> list[LocalHandler]:
     where = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        result.issues.append(FileIssue(where, 0, f"cannot read file: {exc.strerror or exc}"))
-        return []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.issues.append(FileIssue(where, raw[:exc.start].count(b"\n") + 1, "not UTF-8 text"))
+        text = decode(read_bytes(path), where)
+    except InputFileError as exc:
+        result.issues.append(issue_of(exc))
         return []
     if not text.strip():
         result.issues.append(FileIssue(where, 0, "empty file: expected a JSON list of event handlers"))

@@ -148,17 +148,15 @@ class Plan:
 
 
 def read_plan_document(path: Any) -> dict[str, Any]:
-    """The JSON object in a saved plan file; any file that is not one is an InvalidPlan, never a crash."""
-    from pathlib import Path
+    """The JSON object in a saved plan file, read by the bounded reader; any other file is an InvalidPlan."""
+    from idflow.errors import InputFileError
+    from idflow.reading import read_json
 
     try:
-        data = json.loads(Path(path).read_bytes())
-    except OSError as exc:
-        raise InvalidPlan(f"cannot read plan {path}: {exc.strerror or exc}") from None
-    except RecursionError:
-        raise InvalidPlan(f"plan {path} is not an idflow plan: nested too deeply") from None
-    except ValueError as exc:  # bad JSON, bad UTF-8, an int of more than 4300 digits
-        raise InvalidPlan(f"plan {path} is not valid JSON: {str(exc)[:200]}") from None
+        data = read_json(path, what="plan")
+    except InputFileError as exc:
+        raise InvalidPlan(f"{exc.message}; it is not an idflow plan, so nothing was written",
+                          hint="make a fresh plan with 'idflow tasks diff --out plan.json'") from None
     if not isinstance(data, dict):
         raise InvalidPlan(f"{path} is not an idflow plan (not a JSON object)")
     return data

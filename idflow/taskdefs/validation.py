@@ -53,6 +53,19 @@ def wire_type_errors(wire: dict[str, Any]) -> list[str]:
     return problems + keyword_type_errors(keywords)
 
 
+def backup_entry_problems(wire: dict[str, Any]) -> list[str]:
+    """Why a backed-up server copy cannot be written back: a field of the wrong type or over the
+    server's range. Fields idflow does not know are the server's own and pass unchecked."""
+    keywords = {FIELDS_BY_WIRE[k].keyword: v for k, v in wire.items() if k in FIELDS_BY_WIRE}
+    problems = keyword_type_errors(keywords)
+    for field, maximum in INT_MAXIMUM.items():
+        value = wire.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and not -maximum - 1 <= value <= maximum:
+            problems.append(f"{field} must be within the server's {'long' if maximum > 2**31 else 'int'} range, "
+                            f"got {_number(value)}")
+    return problems
+
+
 def keyword_type_errors(keywords: dict[str, Any]) -> list[str]:
     """Type problems of decorator keywords, one message each."""
     problems = []

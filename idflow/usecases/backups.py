@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.errors import ConductorError, IdflowError
+from idflow.errors import ConductorError, IdflowError, InputFileError
 from idflow.interrupt import requested, writing
 from idflow.usecases.session import Session
 from idflow.progress import READING, RESTORING, Report, counted, phase
@@ -76,6 +76,7 @@ class RestoreOutcome:
 
 def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[str, Any]]) -> RestorePlan:
     from idflow.backups import read_backup, restorable
+    from idflow.taskdefs.validation import backup_entry_problems
 
     document = read_backup(path)
     wanted = list(names or [])
@@ -85,6 +86,11 @@ def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[st
         raise IdflowError(f"not in backup {path}: {', '.join(missing)}")
     current = {d["name"]: d for d in taskdefs}
     bodies = [restorable(d) for d in chosen]
+    problems = [f"{b['name'][:80]!r}: {p}" for b in bodies for p in backup_entry_problems(b)]
+    if problems:
+        raise InputFileError(path, f"{len(problems)} problem(s), so nothing was written: " + "; ".join(problems[:10])
+                             + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""), what="backup",
+                             hint="restore only the other definitions (name them), or fix the backup by hand")
     return RestorePlan(str(path), bodies, {b["name"]: current[b["name"]] for b in bodies if b["name"] in current})
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
-from idflow.errors import InvalidDefinitions, NoSuchTask, RefusedError
+from idflow.errors import InvalidDefinitions, InvalidPlan, NoSuchTask, RefusedError
 from idflow.identity import NOBODY
 from idflow.taskdefs.guards import refuse_other_projects, refuse_unseen_reverts
 from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan, settle_orphans
@@ -103,8 +103,12 @@ class UploadPlan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "UploadPlan":
+        dirty = data.get("dirty") or []
+        if not isinstance(dirty, list) or not all(isinstance(d, str) for d in dirty):
+            raise InvalidPlan("the plan's dirty is not a list of file names, so nothing was written",
+                              hint="make a fresh plan with 'idflow tasks diff --out plan.json'; never edit one by hand")
         tree = data.get("tree_dirty")
-        return cls(Plan.from_json(data), tuple(data.get("dirty") or ()), bool(data.get("provenance_missing")),
+        return cls(Plan.from_json(data), tuple(dirty), data.get("provenance_missing") is True,
                    tuple(str(p) for p in tree) if isinstance(tree, list) else None)
 
 

@@ -162,13 +162,19 @@ def status(session: Session, workflow_id: str) -> Any:
 
 
 def _execution(session: Session, workflow_id: str) -> dict[str, Any]:
-    from idflow.errors import NotFound
+    from idflow.conductor.paths import addressable
+    from idflow.errors import InvalidExecutionId, NotFound
 
+    hint = "ids are printed by 'idflow workflow run'; the Conductor UI lists them too"
+    reason = addressable(workflow_id)
+    if reason:  # checked here, so the message speaks of an execution id, not of a definition name
+        raise InvalidExecutionId(f"invalid execution id {workflow_id[:80]!r}: {reason.replace('the name', 'it')}; "
+                                 "nothing was read or changed", hint=hint)
     try:
         return session.client.get_execution(workflow_id)
     except NotFound:
-        raise IdflowError(f"no workflow run with id {workflow_id} on the server",
-                          hint="ids are printed by 'idflow workflow run'; the Conductor UI lists them too") from None
+        raise IdflowError(f"execution id {workflow_id[:80]!r} not found: no workflow run has it on the server",
+                          hint=hint) from None
 
 
 @dataclass

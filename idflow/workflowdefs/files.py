@@ -6,13 +6,13 @@ the line, and the other files are still loaded.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
+from idflow.errors import InputFileError
+from idflow.reading import decode, json_item_lines, load_json, read_bytes, yaml_documents
 
 SUFFIXES = (".json", ".yaml", ".yml")
 # ID Flow keeps Conductor event handlers beside its workflows: a list of handlers, not workflows.
@@ -105,14 +105,9 @@ def _is_workflow_file(name: str) -> bool:
 def _load_file(path: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
     where = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [], [FileIssue(where, 0, f"cannot read file: {exc.strerror or exc}")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        return [], [FileIssue(where, line, "not UTF-8 text")]
+        text = decode(read_bytes(path), where)
+    except InputFileError as exc:
+        return [], [issue_of(exc)]
     if path.suffix.lower() == ".json":
         documents, issues = _json_documents(text, where)
     else:
@@ -133,69 +128,40 @@ def _load_file(path: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
     return workflows, issues
 
 
+def issue_of(exc: InputFileError) -> FileIssue:
+    return FileIssue(exc.path, exc.line, exc.problem)
+
+
 # A document and its line: for a top-level list, one line per item.
 _Document = tuple[Any, "int | list[int]"]
 
 
 def _json_documents(text: str, where: str) -> tuple[list[_Document], list[FileIssue]]:
+    if not text.strip():
+        return [], []
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [], [FileIssue(where, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")]
-    except RecursionError:
-        return [], [FileIssue(where, 0, "invalid JSON: nested too deeply")]
+        data = load_json(text, where)
+    except InputFileError as exc:
+        return [], [issue_of(exc)]
     if isinstance(data, list):
-        return [(data, _json_item_lines(text, len(data)))], []
-    return [(data, _first_content_line(text))], []
-
-
-def _json_item_lines(text: str, count: int) -> list[int]:
-    """The line each element of a (valid) top-level JSON array starts on."""
-    decoder = json.JSONDecoder()
-    lines: list[int] = []
-    pos, line = text.index("[") + 1, text.count("\n", 0, text.index("[")) + 1
-    for _ in range(count):
-        start = _skip(text, pos, " \t\r\n,")
-        line += text.count("\n", pos, start)
-        lines.append(line)
-        _, end = decoder.raw_decode(text, start)
-        line += text.count("\n", start, end)
-        pos = end
-    return lines
-
-
-def _skip(text: str, pos: int, chars: str) -> int:
-    while pos < len(text) and text[pos] in chars:
-        pos += 1
-    return pos
-
-
-def _first_content_line(text: str) -> int:
+        return [(data, json_item_lines(text, len(data)))], []
     stripped = text.lstrip()
-    return text.count("\n", 0, len(text) - len(stripped)) + 1 if stripped else 1
+    return [(data, text.count("\n", 0, len(text) - len(stripped)) + 1)], []
 
 
 def _yaml_documents(text: str, where: str) -> tuple[list[_Document], list[FileIssue]]:
-    documents: list[_Document] = []
-    loader = yaml.SafeLoader(text)
+    import yaml
+
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            data = loader.construct_document(node)
-            if data is None:
-                continue
-            if isinstance(node, yaml.SequenceNode):
-                documents.append((data, [item.start_mark.line + 1 for item in node.value]))
-            else:
-                documents.append((data, node.start_mark.line + 1))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        return documents, [FileIssue(where, mark.line + 1 if mark else 0, f"invalid YAML: {problem}")]
-    except RecursionError:
-        return documents, [FileIssue(where, 0, "invalid YAML: nested too deeply")]
-    finally:
-        loader.dispose()
+        found = yaml_documents(text, where)
+    except InputFileError as exc:
+        return [], [issue_of(exc)]
+    documents: list[_Document] = []
+    for data, node in found:
+        if isinstance(node, yaml.SequenceNode):
+            documents.append((data, [item.start_mark.line + 1 for item in node.value]))
+        else:
+            documents.append((data, node.start_mark.line + 1))
     return documents, []
 
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from idflow.backups import read_backup, write_backup
 from idflow.conductor.paths import addressable
-from idflow.errors import IdflowError, UnaddressableName
+from idflow.errors import IdflowError, InputFileError, UnaddressableName
 from idflow.interrupt import Interruption
 from idflow.workflowdefs.sync import MANAGED, differences, version_of
 from idflow.workflowdefs.write import BACKUP_KIND, Key, WorkflowWrites, failure_json, key_of, label, write_workflows
@@ -89,6 +89,13 @@ def _backed_up(path: Path) -> list[dict[str, Any]]:
     for index, entry in enumerate(document[BACKUP_KIND]):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
             raise IdflowError(f"backup {path}: entry {index} is not a workflow definition (no name)")
+        version = entry.get("version", 1)
+        if not isinstance(version, int) or isinstance(version, bool) or not 0 < version <= 2**31 - 1:
+            raise InputFileError(path, f"entry {index} ({entry['name'][:80]!r}) has version {repr(version)[:40]}: "
+                                       "a workflow version is a whole number from 1", what="backup")
+        if not isinstance(entry.get("tasks", []), list):
+            raise InputFileError(path, f"entry {index} ({entry['name'][:80]!r}) has tasks that are not a list",
+                                 what="backup")
         key = key_of(entry)
         if key in found and differences(found[key], entry):
             raise IdflowError(f"backup {path} holds {label(key)} twice, differently: restore one by hand")

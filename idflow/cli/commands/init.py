@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def init(ctx: typer.Context,
          task: str = typer.Option(DEFAULT_TASK, "--task", help="Name of the example task to write."),
-         force: bool = typer.Option(False, "--force", help="Overwrite files that exist (the project identity is kept)."),
+         force: bool = typer.Option(False, "--force", help="Overwrite files that exist; each old one is kept as NAME.TIME.bak "
+                                                     "(the project identity and server URL are kept)."),
          json_: bool = JSON_OPTION) -> None:
     """Write config/idflow.yml (with this project's identity), idflow/tasks/TASK/ and prefect.yaml here."""
     from idflow.scaffold import check_name
@@ -35,7 +36,7 @@ def init(ctx: typer.Context,
         for rel in result.created:
             console.print(f"  created     {escape(rel)}")
         for rel in result.overwritten:
-            console.print(f"  overwritten {escape(rel)}")
+            console.print(f"  overwritten {escape(rel)} (the old one is now {escape(result.backups.get(rel, '?'))})")
         console.print("[dim]next: `idflow doctor`, then `idflow tasks upload --all`; commit config/idflow.yml[/]")
 
     cli.emit(result.to_json(), render)

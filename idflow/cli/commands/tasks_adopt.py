@@ -12,7 +12,8 @@ from idflow.errors import EXIT_ERROR
 
 def adopt(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these definitions."),
           from_project: Optional[str] = typer.Option(None, "--from", help="The old identity their stamp names (e.g. an old "
-                                           "directory name; `idflow tasks list --sync -v` shows stamps)."),
+                                           "directory name; `idflow tasks list --sync -v` shows each stamp's "
+                                           "project)."),
           without_project: bool = typer.Option(False, "--without-project",
                                                help="Adopt definitions idflow stamped without any project."),
           yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),

@@ -1,7 +1,7 @@
 """`idflow workflows list|upload|new` and `idflow workflow run|status|terminate|retry`."""
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -83,27 +83,35 @@ def _refuse(cli: CliState, exc) -> None:
 
 
 def _parse_input(value: Optional[str]) -> dict[str, Any]:
+    """The workflow input: JSON text (a bad one is a usage error), or @file read by the bounded reader
+    (a bad file is an InputFileError, exit 1)."""
+    from idflow.errors import InputFileError
+    from idflow.reading import decode, load_json, read_bytes, yaml_documents
+
     if value is None:
         return {}
-    text, source = value, "--input"
     if value.startswith("@"):
         path = Path(value[1:])
-        try:
-            text, source = path.read_text(encoding="utf-8-sig"), str(path)
-        except OSError as exc:
-            raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--input") from None
-    try:
-        if source.endswith((".yaml", ".yml")):
-            import yaml
-
-            data = yaml.safe_load(text)
+        if not os.path.lexists(path):  # naming no file is a usage error (2); a bad file is bad input (1)
+            raise typer.BadParameter(f"{path} does not exist", param_hint="--input")
+        text = decode(read_bytes(path, what="input file"), path, what="input file")
+        if not text.strip():
+            raise InputFileError(path, "empty file: expected a JSON object (the workflow input)", what="input file")
+        if path.suffix.lower() in (".yaml", ".yml"):
+            documents = yaml_documents(text, path, what="input file", single=True)
+            data = documents[0][0] if documents else None
         else:
-            data = json.loads(text)
-    except (ValueError, Exception) as exc:  # json.JSONDecodeError, yaml.YAMLError
-        raise typer.BadParameter(f"{source} is not valid {'YAML' if source.endswith(('.yaml', '.yml')) else 'JSON'}: "
-                                 f"{exc}", param_hint="--input") from None
+            data = load_json(text, path, what="input file")
+        if not isinstance(data, dict):
+            raise InputFileError(path, f"must hold a JSON object (the workflow input), got {type(data).__name__}",
+                                 what="input file")
+        return data
+    try:
+        data = load_json(value, "--input", what="the value of")
+    except InputFileError as exc:
+        raise typer.BadParameter(f"not valid JSON: {exc.problem}", param_hint="--input") from None
     if not isinstance(data, dict):
-        raise typer.BadParameter(f"{source} must be a JSON object (the workflow input), got {type(data).__name__}",
+        raise typer.BadParameter(f"must be a JSON object (the workflow input), got {type(data).__name__}",
                                  param_hint="--input")
     return data
 

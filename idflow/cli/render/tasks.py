@@ -39,6 +39,8 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bo
     from idflow.provenance.trailer import parse_provenance
 
     columns = [Column("task", essential=True), Column("status", essential=True), Column("on server from")]
+    if verbose:  # the identity a stamp names: what `tasks adopt --from` takes
+        columns.append(Column("stamped by project"))
     if wide:
         columns += [Column("local source"), Column("uses", justify="right")]
     rows = []
@@ -53,6 +55,10 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bo
             seen = parse_provenance(item.actual.get("description"))
             remote = seen.short if seen else "not stamped"
         row = [cell(item.name, "bold"), cell(label, colour), cell(remote, "dim")]
+        if verbose:
+            stamp = (item.provenance if item.action in (ORPHANED, FOREIGN)
+                     else parse_provenance(item.actual.get("description")) if item.actual is not None else None)
+            row.append(cell(stamp.project or "" if stamp else "", "dim"))
         if wide:
             row += [cell(item.source or "", "dim"), cell(_uses(usage, item.name) if item.actual else "")]
         rows.append(row)
