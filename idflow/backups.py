@@ -31,6 +31,11 @@ class BackupInfo:
     created_at: str
     server_url: str
     count: int
+    problem: str | None = None     # a file in the backups folder that cannot be read as a backup: listed, with why
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "reason": self.reason, "created_at": self.created_at,
+                "server_url": self.server_url, "count": self.count, "problem": self.problem}
 
 
 def write_backup(state_dir: Path, reason: str, definitions: list[dict[str, Any]], *, server_url: str = "",
@@ -119,7 +124,8 @@ def list_backups(state_dir: Path, kind: str = "taskdefs") -> list[BackupInfo]:
     for path in sorted(folder.glob("*.json")):
         try:
             doc = read_backup(path, kind)
-        except IdflowError:  # not a backup of this kind: not listed
+        except IdflowError as exc:  # said, never skipped: a restore from it would fail the same way
+            result.append(BackupInfo(path, "?", "?", "", 0, problem=exc.message))
             continue
         result.append(BackupInfo(path, doc.get("reason", "?"), doc.get("created_at", "?"),
                                  doc.get("server_url", ""), len(doc[kind])))

@@ -51,6 +51,9 @@ TARGETS = [
            '{"format": 1, "workflows": [{"name": "hb", "version": 1, "tasks": [], "timeoutSeconds": @V@}]}'),
     Target("tasks backups (a backup in state_dir)", ("tasks", "backups", "--json"), ".idflow/backups/b.json",
            '{"format": 1, "taskdefs": [{"name": "hb", "retryCount": @V@}]}'),
+    Target("workflows backups (a backup in state_dir)", ("workflows", "backups", "--json"),
+           ".idflow/backups/workflows/b.json",
+           '{"format": 1, "workflows": [{"name": "hb", "version": 1, "tasks": [], "timeoutSeconds": @V@}]}'),
     Target("tasks apply PLAN", ("tasks", "apply", "plan.json", "--json"), "plan.json",
            '{"format": 1, "items": [], "x": @V@}'),
     Target("workflow run --input @FILE.json", ("workflow", "run", "hw", "--input", "@input.json", "--json"),
@@ -138,7 +141,7 @@ def message_of(code: int, out: str, err: str) -> str:
 
 
 EMPTY_IS_FINE = {"config", "init --force (existing config)", "tasks upload (task file)",
-                 "tasks backups (a backup in state_dir)", "tasks purge --orphaned (reads workflows)"}
+                 "tasks purge --orphaned (reads workflows)"}
 
 
 @pytest.mark.server
@@ -159,7 +162,7 @@ def test_every_reader_on_every_hostile_file(tmp_path, monkeypatch, fault_proxy, 
     directory_is_a_folder = kind == "directory" and not target.path.endswith(
         ("backup.json", "plan.json", "input.json", "input.yaml", "idflow.yml"))
     if (kind == "empty file" and target.key in EMPTY_IS_FINE) or directory_is_a_folder or (
-            target.key.startswith("init") or target.key.startswith("tasks backups")):
+            target.key.startswith("init")):
         assert code in (0, 1, 2, 3), text                 # nothing to read there, or a clear refusal
         return
     # purge refuses for safety (3): a workflow file it cannot read may use any definition

@@ -18,9 +18,9 @@ def backups(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
 
     cli = state(ctx, json_)
     found = list_workflow_backups(cli.session())
-    cli.emit({"backups": [{"path": str(b.path), "reason": b.reason, "created_at": b.created_at,
-                           "server_url": b.server_url, "count": b.count} for b in found]},
-             lambda c: render_workflow_backups(c, found))
+    cli.emit({"backups": [b.to_json() for b in found]}, lambda c: render_workflow_backups(c, found))
+    if any(b.problem for b in found):  # listed, and still bad input: exit 1
+        raise typer.Exit(EXIT_ERROR)
 
 
 def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A workflow backup file."),

@@ -11,7 +11,10 @@ from rich.table import Table
 def render_backups(console: Console, found: list[Any]) -> None:
     table = Table("file", "reason", "created", "definitions", title=f"Backups ({len(found)})", title_justify="left")
     for b in found:
-        table.add_row(safe(str(b.path)), safe(b.reason), safe(b.created_at), safe(b.count))
+        if b.problem:
+            table.add_row(safe(str(b.path)), f"[red]unreadable: {safe(b.problem)}[/]", "", "-")
+        else:
+            table.add_row(safe(str(b.path)), safe(b.reason), safe(b.created_at), safe(b.count))
     console.print(table)
 
 

@@ -17,7 +17,10 @@ def render_workflow_backups(console: Console, found: list[Any]) -> None:
     table = Table("file", "reason", "created", "workflow versions", title=f"Workflow backups ({len(found)})",
                   title_justify="left")
     for b in found:
-        table.add_row(safe(b.path), safe(b.reason), safe(b.created_at), str(b.count))
+        if b.problem:
+            table.add_row(safe(b.path), f"[red]unreadable: {safe(b.problem)}[/]", "", "-")
+        else:
+            table.add_row(safe(b.path), safe(b.reason), safe(b.created_at), str(b.count))
     console.print(table)
 
 
