@@ -19,7 +19,7 @@ from idflow.cli.commands import (tasks_backup, tasks_git, tasks_list, tasks_new,
                                  tasks_status, worker)
 from idflow.cli.commands import workflow_backups, workflows
 from idflow.cli.commands import events as events_cmd
-from idflow.cli.commands import tasks_adopt
+from idflow.cli.commands import tasks_adopt, tasks_pull
 
 doctor = doctor_cmd.doctor
 init = init_cmd.init
@@ -34,6 +34,7 @@ for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff)
                       ("status", tasks_status.status)):
     tasks_app.command(name)(command)
 tasks_app.command("adopt")(tasks_adopt.adopt)
+tasks_app.command("pull")(tasks_pull.pull)
 
 class _SiblingGroup(TyperGroup):
     """A group whose unknown command may be a command of its sibling (`workflows run` -> `workflow run`)."""

@@ -1,0 +1,37 @@
+"""`idflow tasks pull NAME...|--all`: edits made on the server come back into the task files."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION
+from idflow.cli.state import state
+from idflow.errors import EXIT_ERROR
+
+
+def pull(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to pull."),
+         all_: bool = typer.Option(False, "--all", help="Every task edited on the server."),
+         dry_run: bool = typer.Option(False, "--dry-run", help="Show which keywords would change, write nothing."),
+         yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
+    """Rewrite the decorator keywords of tasks edited on the server (every other byte kept), then
+    stamp the pulled state as the base. A conflict or a keyword that is not a literal is refused."""
+    from idflow.cli.render.text import safe
+    from idflow.usecases.pull import pull as pull_edits
+
+    cli = state(ctx, json_)
+    if bool(names) == all_:
+        raise typer.BadParameter("name the tasks to pull, or pass --all (not both)")
+    outcome = pull_edits(cli.session(), names=None if all_ else names, dry_run=dry_run)
+
+    def render(console) -> None:
+        if not outcome.pulls:
+            console.print("[green]Nothing edited on the server: nothing to pull.[/]")
+        for item in outcome.pulls:
+            verb = "would set" if outcome.dry_run else "set"
+            values = ", ".join(f"{e.keyword}={e.value!r}" for e in item.edits)
+            console.print(f"[yellow]{verb}[/] {safe(values)} in {safe(item.path)} ({safe(item.name)})")
+
+    cli.emit(outcome.to_json(), render)
+    if not outcome.ok:
+        raise typer.Exit(EXIT_ERROR)
