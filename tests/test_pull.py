@@ -92,3 +92,70 @@ def test_a_conflict_is_refused(tmp_path, conductor_url, prefix, client, capsys, 
     refused = cli(capsys, monkeypatch, root, "tasks", "pull", "--all", "--json")
     assert refused.code == 3 and "both on the server and in the code" in refused.json["error"]["message"]
     assert path.read_text() == before
+
+
+# ---- tasks import: server-only definitions become task files ------------------------------------------------
+def corpus(prefix: str) -> list[dict]:
+    """Definitions that together set every owned field, in several shapes; names that are no identifiers too."""
+    return [
+        {"name": f"{prefix}every-field.v2", "retryCount": 7, "timeoutSeconds": 1200, "timeoutPolicy": "RETRY",
+         "retryLogic": "EXPONENTIAL_BACKOFF", "retryDelaySeconds": 15, "responseTimeoutSeconds": 300,
+         "concurrentExecLimit": 4, "rateLimitFrequencyInSeconds": 10, "rateLimitPerFrequency": 20,
+         "backoffScaleFactor": 3, "totalTimeoutSeconds": 7200, "pollTimeoutSeconds": 90,
+         "ownerEmail": "ops@example.org", "inputKeys": ["order", "customer"], "outputKeys": ["receipt"],
+         "description": "Charges the card.\n\nTwo paragraphs, \"quotes\" and a \\ backslash.",
+         "inputTemplate": {"region": "eu"}},
+        {"name": f"{prefix}defaults_only", "timeoutSeconds": 0, "responseTimeoutSeconds": 3600},
+        {"name": f"{prefix}linear", "retryLogic": "LINEAR_BACKOFF", "timeoutPolicy": "ALERT_ONLY", "retryCount": 0,
+         "timeoutSeconds": 60, "responseTimeoutSeconds": 60},
+        {"name": f"{prefix}2nd:class", "retryCount": 1, "timeoutSeconds": 30, "responseTimeoutSeconds": 10,
+         "description": "a name with a space and a leading digit after the prefix"},
+    ]
+
+
+def test_import_then_diff_shows_nothing_to_change_for_every_owned_field(tmp_path, conductor_url, prefix, client,
+                                                                        capsys, monkeypatch, clean_env):
+    from idflow.provenance.trailer import parse_provenance
+
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}team")
+    definitions = corpus(prefix)
+    client.upsert_taskdefs(definitions)
+    names = [d["name"] for d in definitions]
+    looked = cli(capsys, monkeypatch, root, "tasks", "import", *names, "--dry-run", "--json")
+    assert looked.code == 0 and [i["name"] for i in looked.json["would_write"]] == names
+    assert not any(root.joinpath("idflow", "tasks").glob(f"{prefix}*"))
+    done = cli(capsys, monkeypatch, root, "tasks", "import", *names, "--json")
+    assert done.code == 0, done.err
+    for item in done.json["written"]:
+        text = open(item["path"]).read()
+        compile(text, item["path"], "exec")
+        assert "NotImplementedError" in text and "imported from the Conductor server" in text
+    diff = cli(capsys, monkeypatch, root, "tasks", "diff", *names, "--json")
+    assert diff.code == 0 and {i["action"] for i in diff.json["items"]} == {"unchanged"}
+    held = {d["name"]: d for d in client.list_taskdefs()}
+    assert all(parse_provenance(held[n]["description"]).project == f"{prefix}team" for n in names)
+    assert held[names[0]]["inputTemplate"] == {"region": "eu"}          # fields idflow does not own stay
+    again = cli(capsys, monkeypatch, root, "tasks", "import", *names, "--json")
+    assert again.code == 3   # already task files: never written over
+
+
+def test_import_all_unmanaged_leaves_other_projects_and_our_own_alone(tmp_path, conductor_url, prefix, client,
+                                                                      capsys, monkeypatch, clean_env):
+    from tests.test_team_edges import ship
+
+    root = make_project(tmp_path / "p", conductor_url, f"{prefix}team")
+    other = make_project(tmp_path / "o", conductor_url, f"{prefix}other")
+    ship(capsys, monkeypatch, other, f"{prefix}theirs")
+    ship(capsys, monkeypatch, root, f"{prefix}ours")
+    client.upsert_taskdefs([{"name": f"{prefix}by_hand", "retryCount": 1, "timeoutSeconds": 60,
+                             "responseTimeoutSeconds": 30}])
+    doc = cli(capsys, monkeypatch, root, "tasks", "import", "--all-unmanaged", "--dry-run", "--json").json
+    planned = [i["name"] for i in doc["would_write"]]
+    assert f"{prefix}by_hand" in planned and f"{prefix}theirs" not in planned and f"{prefix}ours" not in planned
+    reasons = {s["name"]: s["reason"] for s in doc["skipped"]}
+    assert "--take-over" in reasons[f"{prefix}theirs"]
+    client.upsert_taskdefs([{"name": f"{prefix}with space", "retryCount": 1}])   # the server takes it, idflow can't
+    doc = cli(capsys, monkeypatch, root, "tasks", "import", "--all-unmanaged", "--dry-run", "--json").json
+    assert "cannot manage this name" in {s["name"]: s["reason"] for s in doc["skipped"]}[f"{prefix}with space"]
+    refused = cli(capsys, monkeypatch, root, "tasks", "import", f"{prefix}theirs", "--json")
+    assert refused.code == 3 and f"{prefix}other" in refused.json["error"]["message"]

@@ -35,6 +35,7 @@ for name, command in (("list", tasks_list.list_tasks), ("diff", tasks_plan.diff)
     tasks_app.command(name)(command)
 tasks_app.command("adopt")(tasks_adopt.adopt)
 tasks_app.command("pull")(tasks_pull.pull)
+tasks_app.command("import")(tasks_pull.import_)
 
 class _SiblingGroup(TyperGroup):
     """A group whose unknown command may be a command of its sibling (`workflows run` -> `workflow run`)."""

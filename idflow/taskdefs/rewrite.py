@@ -148,7 +148,7 @@ class _Rewriter(cst.CSTTransformer):
         for index, arg in enumerate(args):
             if arg.keyword is not None and arg.keyword.value in self.edits:
                 seen.add(arg.keyword.value)
-                value = _python(self.edits[arg.keyword.value], quote)
+                value = python_literal(self.edits[arg.keyword.value], quote)
                 args[index] = arg.with_changes(value=cst.parse_expression(value))
         missing = [k for k in self.edits if k not in seen]
         return updated_node.with_changes(args=_append(args, missing, self.edits, quote) if missing else args)
@@ -165,7 +165,7 @@ def _append(args: list[cst.Arg], keywords: list[str], values: dict[str, Any], qu
     ending = args[-1].comma if args else cst.MaybeSentinel.DEFAULT
     if args:
         args[-1] = args[-1].with_changes(comma=inner)
-    added = [cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(_python(values[k], quote)),
+    added = [cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(python_literal(values[k], quote)),
                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                            whitespace_after=cst.SimpleWhitespace("")), comma=inner)
              for k in keywords]
@@ -181,7 +181,7 @@ def _quote_style(args: list[cst.Arg]) -> str:
     return '"'
 
 
-def _python(value: Any, quote: str) -> str:
+def python_literal(value: Any, quote: str) -> str:
     """A Python literal for a JSON value, strings in the call's own quote."""
     if isinstance(value, str):
         text = repr(value)
@@ -189,5 +189,5 @@ def _python(value: Any, quote: str) -> str:
             text = '"' + text[1:-1].replace("\\'", "'") + '"'
         return text
     if isinstance(value, list):
-        return "[" + ", ".join(_python(v, quote) for v in value) + "]"
+        return "[" + ", ".join(python_literal(v, quote) for v in value) + "]"
     return repr(value)
