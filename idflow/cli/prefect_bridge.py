@@ -91,13 +91,18 @@ def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
     runnable = FLOWS[name].with_options(on_running=[announce])
     with _environment(environ):
         state = runnable(**{k: v for k, v in parameters.items() if v is not None}, return_state=True)
-    # A run that failed with an account (a partial write) carries its document as data:
-    # the caller renders and exits as the in-process command does. Any other failure re-raises.
+    # A run that failed with an account (a partial write) carries its document in the
+    # exception it ended with: the caller renders and exits as the in-process command does.
+    # Any other failure re-raises.
+    from idflow.flows.outcome import document_of
+
     result = state.result(raise_on_failure=False)
-    if isinstance(result, BaseException):
+    document = document_of(result)
+    if document is None and isinstance(result, BaseException):
         raise result
-    if not isinstance(result, dict):
+    if document is None:
         raise IdflowError(f"the {name} flow run ended {state.name} without a result")
+    result = document
     return {**result, "flow_run": {"id": str(state.state_details.flow_run_id), "name": _run_name(state),
                                    "url": flow_run_url(state.state_details.flow_run_id, api_url)}}
 
