@@ -14,7 +14,7 @@ from idflow.errors import RefusedError
 
 CONFIG_PATH = "config/idflow.yml"
 PREFECT_PATH = "prefect.yaml"
-DEFAULT_TASK = "hello"
+EXAMPLE_SUFFIX = "hello"
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,26 @@ class InitResult:
     project_kept: bool        # an existing config's identity, kept on --force
     created: list[str]
     overwritten: list[str]
+    task: str = ""            # the example task's name
 
     def to_json(self) -> dict:
-        return {"project": self.project, "project_kept": self.project_kept, "created": self.created,
-                "overwritten": self.overwritten}
+        return {"project": self.project, "project_kept": self.project_kept, "task": self.task,
+                "created": self.created, "overwritten": self.overwritten}
 
 
 def new_project_id(root: Path) -> str:
     """The directory's name, made safe, plus a random suffix: distinct even for two repos both named `app`."""
     base = re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-")[:40] or "project"
     return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+def example_task_name(project: str) -> str:
+    """The example task, named after the project identity: `my_repo_1a2b3c4d_hello`. A plain
+    `hello` would collide with the next team's `idflow init` against the same server."""
+    base = re.sub(r"[^a-z0-9]+", "_", project.lower()).strip("_") or "project"
+    if base[0].isdigit():
+        base = "p_" + base
+    return f"{base[:60]}_{EXAMPLE_SUFFIX}"
 
 
 def existing_project_id(root: Path) -> str | None:
@@ -51,12 +61,12 @@ def existing_project_id(root: Path) -> str | None:
 
 
 def template(name: str) -> str:
-    from importlib import resources  # not at import: `idflow --help` imports this module for DEFAULT_TASK
+    from importlib import resources  # not at import: kept off every command's start-up
 
     return resources.files("idflow.templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def render(project: str, *, task: str = DEFAULT_TASK, server_url: str = DEFAULT_SERVER_URL,
+def render(project: str, *, task: str | None = None, server_url: str = DEFAULT_SERVER_URL,
            tasks_dir: str = "idflow/tasks") -> dict[str, str]:
     """Path relative to the repository root -> content."""
     from idflow import scaffold
@@ -65,15 +75,18 @@ def render(project: str, *, task: str = DEFAULT_TASK, server_url: str = DEFAULT_
         return text.replace("__PROJECT__", project).replace("__SERVER_URL__", server_url)
 
     files = {CONFIG_PATH: fill(template("idflow.yml")), PREFECT_PATH: fill(template("prefect.yaml"))}
-    files.update({f"{tasks_dir}/{rel}": content for rel, content in scaffold.render(task).items()})
+    task = task or example_task_name(project)
+    files.update({f"{tasks_dir}/{rel}": content
+                  for rel, content in scaffold.render(task, description=scaffold.EXAMPLE_DESCRIPTION).items()})
     return files
 
 
-def init_project(root: Path, *, task: str = DEFAULT_TASK, server_url: str | None = None,
+def init_project(root: Path, *, task: str | None = None, server_url: str | None = None,
                  force: bool = False) -> InitResult:
     """Write the files; without `force`, refuse (nothing written) when any of them exists."""
     kept = existing_project_id(root) if force else None
     project = kept or new_project_id(root)
+    task = task or example_task_name(project)
     files = render(project, task=task, server_url=server_url or DEFAULT_SERVER_URL)
     present = [rel for rel in files if (root / rel).exists() or (root / rel).is_symlink()]
     if present and not force:
@@ -85,4 +98,4 @@ def init_project(root: Path, *, task: str = DEFAULT_TASK, server_url: str | None
         if path.is_symlink():
             path.unlink()  # write a file here, never through a link to somewhere else
         path.write_text(content, encoding="utf-8")
-    return InitResult(project, kept is not None, [r for r in files if r not in present], present)
+    return InitResult(project, kept is not None, [r for r in files if r not in present], present, task)
