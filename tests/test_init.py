@@ -88,7 +88,9 @@ def test_no_deployment_writes_on_a_schedule_that_is_on(repo, capsys):
         active = [s for s in deployment.get("schedules") or [] if s.get("active", True)]
         if deployment["entrypoint"] not in read_only:
             assert active == [], deployment["name"]
-    assert "prefect deployment schedule resume 'idflow-sync/idflow-sync' --all" in (repo / "prefect.yaml").read_text()
+    text = (repo / "prefect.yaml").read_text()
+    # How to turn it on, where the schedule is: the guide's sed edits exactly this line.
+    assert "prefect --no-prompt deploy --name idflow-sync" in text and "active: false  # writes" in text
 
 
 @pytest.mark.parametrize("directory, task", [("2024 App", "p_2024_app_"), ("---", "project_")])

@@ -20,11 +20,12 @@ from prefect.states import Completed
 
 from idflow import usecases
 from idflow.errors import IdflowError, InvalidDefinitions
-from idflow.flows import artifacts, outcome
+from idflow.flows import artifacts
+from idflow.flows import outcome as ends
 from idflow.flows.runner import prefect_steps
 from idflow.flows.session import open_session
 
-outcome.install_quiet_ends()
+ends.install_quiet_ends()
 
 
 def _run_name(kind: str):
@@ -63,7 +64,7 @@ def _name_run_after(result: str) -> None:
 
     try:
         with get_client(sync_client=True) as client:
-            client.update_flow_run(flow_run.id, name=f"{flow_run.name}: {outcome.short(result)}"[:200])
+            client.update_flow_run(flow_run.id, name=f"{flow_run.name}: {ends.short(result)}"[:200])
     except Exception as exc:  # a name is a convenience: the state and the artifacts say the same
         get_run_logger().warning("could not rename the run after its result (%s)", type(exc).__name__)
 
@@ -82,7 +83,7 @@ def _ends_cleanly(body: Callable[..., Any]) -> Callable[..., Any]:
             kind = "invalid task definitions" if isinstance(exc, InvalidDefinitions) else "refused"
             _publish("idflow-refused", artifacts.refusal_markdown(kind, exc.message, exc.hint, issues),
                      f"idflow {kind}: nothing was changed")
-            ended = outcome.refused(exc)
+            ended = ends.refused(exc)
         if getattr(ended, "is_failed", lambda: False)():
             _name_run_after(f"{ended.name}: {ended.message}" if ended.name != "Failed" else f"failed: {ended.message}")
         return ended
@@ -109,7 +110,7 @@ def _finish(doc: dict[str, Any], problems: list[str]) -> Any:
     """The document; a Failed state (the document only in the artifacts and for an in-process
     caller) when something was not done."""
     if problems:
-        return outcome.failed("; ".join(problems), doc)
+        return ends.failed("; ".join(problems), doc)
     return doc
 
 
@@ -118,7 +119,7 @@ def upload_problems(outcome: usecases.UploadOutcome) -> list[str]:
     if result is None or result.ok:
         return []
     bad = [f["name"] for f in result.failed] + result.not_attempted
-    return [f"{len(bad)} definition(s) not written or not verified: {outcome.names(bad)} "
+    return [f"{len(bad)} definition(s) not written or not verified: {ends.names(bad)} "
             "(see the idflow-result artifact; a rerun writes only what is still missing)"]
 
 
@@ -127,7 +128,7 @@ def purge_problems(outcome: usecases.PurgeOutcome) -> list[str]:
     if result is None or result.ok:
         return []
     bad = [f["name"] for f in result.failed] + result.still_present
-    return [f"{len(bad)} definition(s) not deleted: {outcome.names(bad)} (see the idflow-purge-result artifact)"]
+    return [f"{len(bad)} definition(s) not deleted: {ends.names(bad)} (see the idflow-purge-result artifact)"]
 
 
 @flow(name="idflow-discover", flow_run_name=_run_name("discover"), persist_result=False)
@@ -159,7 +160,7 @@ def diff(task_names: list[str] | None = None, config_path: str | None = None, fa
         _name_run_after(found.lower() if found.startswith("In sync") else found)
         return doc
     if fail_on_drift:  # _ends_cleanly names the run after it
-        return outcome.failed(found, doc, name="Drift")
+        return ends.failed(found, doc, name="Drift")
     _name_run_after(found)
     return Completed(name="Drift", message=found, data=doc)
 
