@@ -202,6 +202,7 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
                 "WORKER_PID": str(scratch / "worker.pid"),
                 # The worker asks for runs every second (not 10 s), and logs at INFO as a user's would.
                 "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO",
+                "COLUMNS": "200",  # a terminal's width: Prefect's tables cut names at 80 columns
                 "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
     (scratch / "guide.sh").write_text(as_script(guide_commands(GUIDE.read_text()), proxy.url))
@@ -247,7 +248,7 @@ def test_every_command_of_the_guide_runs_and_says_what_the_guide_says(deployed):
     drift_report = "prefect deployment run 'idflow-diff/idflow-drift-report' --watch"
     assert "finished successfully in 'Drift'" in ran[drift_report], ran[drift_report]   # first run: Drift
     assert "finished successfully in 'Completed'" in ran[drift_report]      # after the upload: in sync
-    listed = ran["prefect flow-run ls --flow-name idflow-diff --limit 3"]
+    listed = ran["prefect flow-run ls --flow-name idflow-diff --state Drift"]
     assert "Drift" in listed and "diff all tasks: Drift: 1 to create" in " ".join(listed.split())
     assert "Traceback" not in deployed.transcript
 
