@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.server, pytest.
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "prefect-guide.md"
 GUIDE_CONDUCTOR = "http://127.0.0.1:8080/api"   # the guide's Conductor URL, replaced by the test's
+GUIDE_WEBHOOK = "https://hooks.example.invalid/idflow-drift"   # the guide's alert URL, replaced by a receiver's
 RUN_DEADLINE = 240.0                            # seconds for one deployment run to end, on a loaded machine
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 MARK = "### idflow-guide-step: "
@@ -51,7 +52,7 @@ def guide_commands(text: str) -> list[str]:
     return commands
 
 
-def as_script(commands: list[str], conductor_url: str) -> str:
+def as_script(commands: list[str], conductor_url: str, webhook_url: str) -> str:
     """One bash script of the guide. What a user runs in a terminal of its own runs here too:
     the worker in the background (its pid kept, stopped by the test); the Prefect server is the
     module's own (on a free port: PREFECT_API_URL says which). `pip install` is the test's venv."""
@@ -66,7 +67,7 @@ def as_script(commands: list[str], conductor_url: str) -> str:
             lines.append(f'{command} > "$WORKER_LOG" 2>&1 &')
             lines.append('echo $! > "$WORKER_PID"')
         else:
-            lines.append(command.replace(GUIDE_CONDUCTOR, conductor_url) + " 2>&1")
+            lines.append(command.replace(GUIDE_CONDUCTOR, conductor_url).replace(GUIDE_WEBHOOK, webhook_url) + " 2>&1")
     return "\n".join(lines) + "\n"
 
 
@@ -79,6 +80,47 @@ def steps(transcript: str) -> dict[str, str]:
     return found
 
 
+class Webhook:
+    """A local HTTP endpoint that records every JSON body POSTed to it (the alert's target)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append(json.loads(body or b"null"))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/idflow-drift"
+
+    def start(self) -> "Webhook":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait(self, found: Callable[[list[Any]], bool], deadline: float = 120.0) -> list[Any]:
+        end = time.monotonic() + deadline
+        while not found(list(self.received)):
+            if time.monotonic() > end:
+                raise TimeoutError(f"no matching alert in {deadline:.0f}s; received: {self.received}")
+            time.sleep(0.5)
+        return list(self.received)
+
+
 @dataclass
 class Deployed:
     root: Path          # the repository the guide made
@@ -88,6 +130,7 @@ class Deployed:
     worker_log: Path
     transcript: str
     task_prefix: str    # every task of this module starts with it (the project's)
+    hook: "Webhook"     # receives what the guide's drift alert posts
 
     def worker_output(self) -> str:
         return self.worker_log.read_text(errors="replace")
@@ -205,7 +248,8 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
                 "COLUMNS": "200",  # a terminal's width: Prefect's tables cut names at 80 columns
                 "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
-    (scratch / "guide.sh").write_text(as_script(guide_commands(GUIDE.read_text()), proxy.url))
+    hook = Webhook().start()
+    (scratch / "guide.sh").write_text(as_script(guide_commands(GUIDE.read_text()), proxy.url, hook.url))
     started = time.monotonic()
     done = subprocess.run(["bash", str(scratch / "guide.sh")], cwd=scratch, env=env, capture_output=True,
                           text=True, timeout=1200, stdin=subprocess.DEVNULL)
@@ -219,7 +263,7 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
     worker_pid = (scratch / "worker.pid").read_text().strip() if (scratch / "worker.pid").exists() else None
     deployed = Deployed(root, {**env, "IDFLOW_PROJECT_DIR": str(root)}, env["PREFECT_API_URL"], proxy,
                         scratch / "worker.log", done.stdout + done.stderr,
-                        re.sub(r"[^a-z0-9]+", "_", (project or "none").lower()) + "_")
+                        re.sub(r"[^a-z0-9]+", "_", (project or "none").lower()) + "_", hook)
     try:
         assert done.returncode == 0, (f"the guide's script failed ({done.returncode}):\n{deployed.transcript[-6000:]}"
                                       f"\n--- worker:\n{deployed.worker_output()[-3000:] if worker_pid else ''}")
@@ -237,6 +281,7 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
                 if str(taskdef.get("name", "")).startswith(deployed.task_prefix):
                     client.delete_taskdef(taskdef["name"])
         proxy.stop()
+        hook.stop()
         time.sleep(0)  # the worker's runs are gone with it; the temp dir holds its log until removed
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -251,6 +296,18 @@ def test_every_command_of_the_guide_runs_and_says_what_the_guide_says(deployed):
     listed = ran["prefect flow-run ls --flow-name idflow-diff --state Drift"]
     assert "Drift" in listed and "diff all tasks: Drift: 1 to create" in " ".join(listed.split())
     assert "Traceback" not in deployed.transcript
+
+
+def test_the_guides_drift_alert_posts_what_was_found_to_the_webhook(deployed):
+    """The automation `python -m idflow.flows.alerts URL` created, on a real server: the guide's
+    first drift report (Drift: 1 to create) posts its name and message to the webhook."""
+    wanted = "idflow drift: diff all tasks: Drift: 1 to create, 0 to update, 0 orphaned"
+    posts = deployed.hook.wait(lambda got: any(wanted in str((p or {}).get("text")) for p in got))
+    [alert] = [p for p in posts if wanted in str(p.get("text"))][:1]
+    text = alert["text"]
+    assert "(flow idflow-diff, deployment idflow-drift-report)" in text and "/runs/flow-run/" in text, text
+    shown = steps(deployed.transcript)["prefect automation ls"]
+    assert "idflow: drift found" in shown
 
 
 def test_no_schedule_that_writes_is_active_after_deploy_all(deployed):
