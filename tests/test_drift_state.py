@@ -98,3 +98,19 @@ def test_orphans_alone_are_drift_exactly_when_the_cli_says_so(prefect_harness, p
     assert (state.name == "Drift") is (cli.code == 4)
     expected = "Drift: 0 to create, 0 to update, 1 orphaned" if cli.code == 4 else "In sync (1 orphaned)"
     assert (state.message if cli.code == 4 else drift_summary(cli.json["counts"], drift=False)) == expected
+
+
+def test_the_drift_alert_automation_fires_on_the_drift_event_and_says_what_was_found(capsys):
+    """Its shape (run on a real server by tests/test_prefect_guide.py); a wrong call is a usage error."""
+    import uuid
+
+    from prefect.automations import Automation
+
+    from idflow.flows import alerts
+
+    spec = alerts.automation_spec(str(uuid.uuid4()))
+    automation = Automation.model_validate(spec)
+    assert automation.trigger.expect == {"prefect.flow-run.Drift"} and automation.trigger.threshold == 1
+    assert "{{ flow_run.name }}" in automation.actions[0].subject
+    assert alerts.main([]) == 2 and alerts.main(["hooks.example.invalid"]) == 2
+    assert "usage: python -m idflow.flows.alerts WEBHOOK_URL" in capsys.readouterr().err

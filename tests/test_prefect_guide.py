@@ -24,6 +24,7 @@ import pytest
 
 from tests.faultproxy import FaultProxy
 from tests.prefect_server import prefect_server  # noqa: F401  (a module-scoped fixture)
+from tests.webhook import Webhook
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.server, pytest.mark.timeout(1500)]
 
@@ -80,47 +81,6 @@ def steps(transcript: str) -> dict[str, str]:
     return found
 
 
-class Webhook:
-    """A local HTTP endpoint that records every JSON body POSTed to it (the alert's target)."""
-
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append(json.loads(body or b"null"))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/idflow-drift"
-
-    def start(self) -> "Webhook":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def wait(self, found: Callable[[list[Any]], bool], deadline: float = 120.0) -> list[Any]:
-        end = time.monotonic() + deadline
-        while not found(list(self.received)):
-            if time.monotonic() > end:
-                raise TimeoutError(f"no matching alert in {deadline:.0f}s; received: {self.received}")
-            time.sleep(0.5)
-        return list(self.received)
-
-
 @dataclass
 class Deployed:
     root: Path          # the repository the guide made
@@ -130,7 +90,7 @@ class Deployed:
     worker_log: Path
     transcript: str
     task_prefix: str    # every task of this module starts with it (the project's)
-    hook: "Webhook"     # receives what the guide's drift alert posts
+    hook: Webhook       # receives what the guide's drift alert posts
 
     def worker_output(self) -> str:
         return self.worker_log.read_text(errors="replace")
