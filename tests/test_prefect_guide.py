@@ -32,18 +32,29 @@ REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "prefect-guide.md"
 GUIDE_CONDUCTOR = "http://127.0.0.1:8080/api"   # the guide's Conductor URL, replaced by the test's
 GUIDE_WEBHOOK = "https://hooks.example.invalid/idflow-drift"   # the guide's alert URL, replaced by a receiver's
+GUIDE_GIT = "https://git.example.invalid/you/my-repo.git"     # the guide's clone URL, replaced by the repository's path
 RUN_DEADLINE = 240.0                            # seconds for one deployment run to end, on a loaded machine
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 MARK = "### idflow-guide-step: "
 
 
 def guide_commands(text: str) -> list[str]:
-    """The commands of every ```bash block, in order (a trailing backslash continues a line)."""
+    """The commands of every ```bash block, in order (a trailing backslash continues a line; a
+    here-document, `<<'EOF'` to `EOF`, belongs to its command)."""
     commands: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
-        pending = ""
-        for line in block.splitlines():
-            line = pending + line.strip()
+        pending, heredoc = "", None
+        for raw in block.splitlines():
+            if heredoc is not None:
+                heredoc.append(raw)
+                if raw == "EOF":
+                    commands.append("\n".join(heredoc))
+                    heredoc = None
+                continue
+            if raw.rstrip().endswith("<<'EOF'"):
+                heredoc = [raw.strip()]
+                continue
+            line = pending + raw.strip()
             pending = ""
             if line.endswith("\\"):
                 pending = line[:-1] + " "
@@ -53,13 +64,13 @@ def guide_commands(text: str) -> list[str]:
     return commands
 
 
-def as_script(commands: list[str], conductor_url: str, webhook_url: str) -> str:
+def as_script(commands: list[str], conductor_url: str, webhook_url: str, git_url: str) -> str:
     """One bash script of the guide. What a user runs in a terminal of its own runs here too:
     the worker in the background (its pid kept, stopped by the test); the Prefect server is the
     module's own (on a free port: PREFECT_API_URL says which). `pip install` is the test's venv."""
     lines = ["set -euo pipefail"]
     for command in commands:
-        lines.append(f"echo {shlex.quote(MARK + command)}")
+        lines.append(f"echo {shlex.quote(MARK + command.partition(chr(10))[0])}")
         if command.startswith("pip install"):
             lines.append("idflow --version")  # installed: this test's environment
         elif command == "prefect server start":
@@ -68,7 +79,9 @@ def as_script(commands: list[str], conductor_url: str, webhook_url: str) -> str:
             lines.append(f'{command} > "$WORKER_LOG" 2>&1 &')
             lines.append('echo $! > "$WORKER_PID"')
         else:
-            lines.append(command.replace(GUIDE_CONDUCTOR, conductor_url).replace(GUIDE_WEBHOOK, webhook_url) + " 2>&1")
+            command = command.replace(GUIDE_CONDUCTOR, conductor_url).replace(GUIDE_WEBHOOK, webhook_url)
+            first, _, rest = command.replace(GUIDE_GIT, git_url).partition("\n")  # a here-document stays below
+            lines.append(first + " 2>&1" + ("\n" + rest if rest else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -209,7 +222,8 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
                 "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
                 "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
     hook = Webhook().start()
-    (scratch / "guide.sh").write_text(as_script(guide_commands(GUIDE.read_text()), proxy.url, hook.url))
+    (scratch / "guide.sh").write_text(as_script(guide_commands(GUIDE.read_text()), proxy.url, hook.url,
+                                                str(scratch / "my-repo")))
     started = time.monotonic()
     done = subprocess.run(["bash", str(scratch / "guide.sh")], cwd=scratch, env=env, capture_output=True,
                           text=True, timeout=1200, stdin=subprocess.DEVNULL)
@@ -249,13 +263,16 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
 # ---- the guide -----------------------------------------------------------------------------------
 def test_every_command_of_the_guide_runs_and_says_what_the_guide_says(deployed):
     ran = steps(deployed.transcript)
-    assert set(ran) == set(guide_commands(GUIDE.read_text())), "a command of the guide did not run"
+    assert set(ran) == {c.partition("\n")[0] for c in guide_commands(GUIDE.read_text())}, "a command did not run"
     drift_report = "prefect deployment run 'idflow-diff/idflow-drift-report' --watch"
     assert "finished successfully in 'Drift'" in ran[drift_report], ran[drift_report]   # first run: Drift
     assert "finished successfully in 'Completed'" in ran[drift_report]      # after the upload: in sync
     listed = ran["prefect flow-run ls --flow-name idflow-diff --state Drift"]
     assert "Drift" in listed and "diff all tasks: Drift: 1 to create" in " ".join(listed.split())
     assert "Traceback" not in deployed.transcript
+    # Step 9: the GitOps drift report ran on a fresh clone of main, and found it in sync.
+    gitops = ran["prefect deployment run 'idflow-diff/idflow-gitops-drift-report' --watch"]
+    assert "git_clone" in gitops and "finished successfully in 'Completed'" in gitops, gitops
 
 
 def test_the_guides_drift_alert_posts_what_was_found_to_the_webhook(deployed):
@@ -275,10 +292,12 @@ def test_no_schedule_that_writes_is_active_after_deploy_all(deployed):
     read-only drift report is scheduled; the sync's schedule exists and is paused."""
     found = httpx.post(f"{deployed.api}/deployments/filter", json={}, timeout=30).raise_for_status().json()
     by_name = {d["name"]: d for d in found}
-    assert set(by_name) == {"idflow-drift-report", "idflow-sync", "idflow-upload", "idflow-purge-orphaned"}
+    assert set(by_name) == {"idflow-drift-report", "idflow-sync", "idflow-upload", "idflow-purge-orphaned",
+                            "idflow-gitops-drift-report", "idflow-gitops-sync"}   # the last two: step 9
     active = {name for name, d in by_name.items() if any(s["active"] for s in d["schedules"])}
-    assert active == {"idflow-drift-report"}
+    assert active == {"idflow-drift-report", "idflow-gitops-drift-report"}
     assert [s["active"] for s in by_name["idflow-sync"]["schedules"]] == [False]
+    assert [s["active"] for s in by_name["idflow-gitops-sync"]["schedules"]] == [False]
     runs = httpx.post(f"{deployed.api}/flow_runs/filter", json={}, timeout=30).raise_for_status().json()
     ran = [r for r in runs if r["deployment_id"] == by_name["idflow-sync"]["id"] and r["state_type"] != "SCHEDULED"]
     assert ran == [], "a sync ran on its own"
