@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +37,7 @@ GUIDE_GIT = "https://git.example.invalid/you/my-repo.git"     # the guide's clon
 RUN_DEADLINE = 240.0                            # seconds for one deployment run to end, on a loaded machine
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 MARK = "### idflow-guide-step: "
+STARTED = "### started at "   # the epoch second each command started, the line after its MARK
 
 
 def guide_commands(text: str) -> list[str]:
@@ -71,6 +73,7 @@ def as_script(commands: list[str], conductor_url: str, webhook_url: str, git_url
     lines = ["set -euo pipefail"]
     for command in commands:
         lines.append(f"echo {shlex.quote(MARK + command.partition(chr(10))[0])}")
+        lines.append(f"echo \"{STARTED}$(date -u +%s.%N)\"")
         if command.startswith("pip install"):
             lines.append("idflow --version")  # installed: this test's environment
         elif command == "prefect server start":
@@ -212,6 +215,25 @@ def idflow_cli(deployed: Deployed, *args: str) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+def stop(pid: int, grace: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `grace` seconds (a worker may not exit on
+    SIGTERM alone while it is busy): the worker the guide started never outlives the test."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        end = time.monotonic() + grace
+        while time.monotonic() < end:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return
+            if state == "Z":  # exited; its parent (the guide's script) is gone, nobody reaps it yet
+                return
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
     """The guide, run: init, deploy --all, a worker, and the runs it shows."""
@@ -250,10 +272,7 @@ def deployed(prefect_server, conductor_url) -> Deployed:  # noqa: F811
         yield deployed
     finally:
         if worker_pid:
-            try:
-                os.kill(int(worker_pid), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            stop(int(worker_pid))
         from idflow.conductor.client import ConductorClient
 
         with ConductorClient(conductor_url) as client:
@@ -295,6 +314,9 @@ def test_the_guides_drift_alert_posts_what_was_found_to_the_webhook(deployed):
     assert "idflow: drift found" in shown
 
 
+TURN_ON = "sed -i.bak 's/active: false  # writes/active: true  # writes/' prefect.yaml && rm prefect.yaml.bak"
+
+
 def test_no_schedule_that_writes_is_active_after_deploy_all(deployed):
     """After `prefect deploy --all` of init's file (and the guide's resume-then-pause), only the
     read-only drift report is scheduled; the sync's schedule exists and is paused."""
@@ -306,8 +328,11 @@ def test_no_schedule_that_writes_is_active_after_deploy_all(deployed):
     assert active == {"idflow-drift-report", "idflow-gitops-drift-report"}
     assert [s["active"] for s in by_name["idflow-sync"]["schedules"]] == [False]
     assert [s["active"] for s in by_name["idflow-gitops-sync"]["schedules"]] == [False]
+    # Until step 7 turned it on, no sync ran (once on, a run the schedule made may still run after it is off).
+    turned_on = float(steps(deployed.transcript)[TURN_ON].split(STARTED, 1)[1].split()[0])
     runs = httpx.post(f"{deployed.api}/flow_runs/filter", json={}, timeout=30).raise_for_status().json()
-    ran = [r for r in runs if r["deployment_id"] == by_name["idflow-sync"]["id"] and r["state_type"] != "SCHEDULED"]
+    ran = [r for r in runs if r["deployment_id"] == by_name["idflow-sync"]["id"] and r["state_type"] != "SCHEDULED"
+           and datetime.fromisoformat(r["created"].replace("Z", "+00:00")).timestamp() < turned_on]
     assert ran == [], "a sync ran on its own"
     turned_on = steps(deployed.transcript)["prefect deployment schedule ls 'idflow-sync/idflow-sync'"]
     assert "True" in turned_on and "False" in turned_on  # paused, on (step 6), and paused again
