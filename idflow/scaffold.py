@@ -8,6 +8,8 @@ from idflow.errors import IdflowError, RefusedError, InvalidTaskName
 
 TASK_TEMPLATE = '''"""{name}: what this task does, in one line.
 
+The function's docstring is the definition's description on the server: say what it does.
+
 Input arrives by name: conductor-python passes each task input key to the parameter
 of the same name (keep the annotations; no `from __future__ import annotations`).
 Called directly in tests: `{name}(text="hello")`.
@@ -34,12 +36,14 @@ from idflow import worker_task
     # output_keys=["result"],
 )
 def {name}(text: str = "") -> dict:
-    """Describe the task here: this paragraph becomes the definition's description.
-
-    Input: {{"text": str}}. Output: {{"result": str}}.
-    """
+    """{description}"""
     return {{"result": text}}
 '''
+
+# The function's docstring becomes the definition's description on the server: what the code
+# does, never a placeholder. The module docstring above is where the reminder to edit it lives.
+DESCRIPTION = "Returns its input text as the result."
+EXAMPLE_DESCRIPTION = "The example task idflow init wrote: returns its input text as the result."
 
 
 
@@ -68,12 +72,12 @@ def check_name(name: str) -> None:
                           "the task definition; nothing was written", hint="e.g. `idflow tasks new send_email`")
 
 
-def render(name: str) -> dict[str, str]:
+def render(name: str, *, description: str = DESCRIPTION) -> dict[str, str]:
     """The new task's files: path relative to the tasks dir -> content."""
     check_name(name)
     return {
         f"{name}/__init__.py": f'"""The {name} task (see {name}.py)."""\n',
-        f"{name}/{name}.py": TASK_TEMPLATE.format(name=name),
+        f"{name}/{name}.py": TASK_TEMPLATE.format(name=name, description=description),
         f"{name}/requirements.txt": "",
     }
 

@@ -16,7 +16,7 @@ from idflow.errors import FileWriteError, RefusedError
 
 CONFIG_PATH = "config/idflow.yml"
 PREFECT_PATH = "prefect.yaml"
-DEFAULT_TASK = "hello"
+EXAMPLE_SUFFIX = "hello"
 
 
 @dataclass(frozen=True)
@@ -26,16 +26,26 @@ class InitResult:
     created: list[str]
     overwritten: list[str]
     backups: dict[str, str] = field(default_factory=dict)   # each overwritten file -> where the old one is now
+    task: str = ""            # the example task's name
 
     def to_json(self) -> dict:
-        return {"project": self.project, "project_kept": self.project_kept, "created": self.created,
-                "overwritten": self.overwritten, "backups": self.backups}
+        return {"project": self.project, "project_kept": self.project_kept, "task": self.task,
+                "created": self.created, "overwritten": self.overwritten, "backups": self.backups}
 
 
 def new_project_id(root: Path) -> str:
     """The directory's name, made safe, plus a random suffix: distinct even for two repos both named `app`."""
     base = re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-")[:40] or "project"
     return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+def example_task_name(project: str) -> str:
+    """The example task, named after the project identity: `my_repo_1a2b3c4d_hello`. A plain
+    `hello` would collide with the next team's `idflow init` against the same server."""
+    base = re.sub(r"[^a-z0-9]+", "_", project.lower()).strip("_") or "project"
+    if base[0].isdigit():
+        base = "p_" + base
+    return f"{base[:60]}_{EXAMPLE_SUFFIX}"
 
 
 def existing_config(root: Path) -> dict:
@@ -59,12 +69,12 @@ def existing_project_id(root: Path) -> str | None:
 
 
 def template(name: str) -> str:
-    from importlib import resources  # not at import: `idflow --help` imports this module for DEFAULT_TASK
+    from importlib import resources  # not at import: kept off every command's start-up
 
     return resources.files("idflow.templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def render(project: str, *, task: str = DEFAULT_TASK, server_url: str = DEFAULT_SERVER_URL,
+def render(project: str, *, task: str | None = None, server_url: str = DEFAULT_SERVER_URL,
            tasks_dir: str = "idflow/tasks") -> dict[str, str]:
     """Path relative to the repository root -> content."""
     from idflow import scaffold
@@ -73,11 +83,13 @@ def render(project: str, *, task: str = DEFAULT_TASK, server_url: str = DEFAULT_
         return text.replace("__PROJECT__", project).replace("__SERVER_URL__", server_url)
 
     files = {CONFIG_PATH: fill(template("idflow.yml")), PREFECT_PATH: fill(template("prefect.yaml"))}
-    files.update({f"{tasks_dir}/{rel}": content for rel, content in scaffold.render(task).items()})
+    task = task or example_task_name(project)
+    files.update({f"{tasks_dir}/{rel}": content
+                  for rel, content in scaffold.render(task, description=scaffold.EXAMPLE_DESCRIPTION).items()})
     return files
 
 
-def init_project(root: Path, *, task: str = DEFAULT_TASK, server_url: str | None = None,
+def init_project(root: Path, *, task: str | None = None, server_url: str | None = None,
                  force: bool = False) -> InitResult:
     """Write the files; without `force`, refuse (nothing written) when any of them exists.
 
@@ -89,6 +101,7 @@ def init_project(root: Path, *, task: str = DEFAULT_TASK, server_url: str | None
     project = kept or new_project_id(root)
     nested = old.get("conductor") if isinstance(old.get("conductor"), dict) else {}
     server_url = server_url or _text(old.get("conductor_server_url")) or _text(nested.get("server_url"))
+    task = task or example_task_name(project)
     files = render(project, task=task, server_url=server_url or DEFAULT_SERVER_URL)
     blocked = _blocked(root, files)
     if blocked:
@@ -114,7 +127,7 @@ def init_project(root: Path, *, task: str = DEFAULT_TASK, server_url: str | None
         raise FileWriteError(f"cannot write {exc.filename or root}: {exc.strerror or exc}"
                              + (f"; the old files are kept as {', '.join(backups.values())}" if backups else ""),
                              hint="check that the folder is writable") from None
-    return InitResult(project, kept is not None, [r for r in files if r not in present], present, backups)
+    return InitResult(project, kept is not None, [r for r in files if r not in present], present, backups, task)
 
 
 def _text(value: object) -> str | None:

@@ -11,6 +11,7 @@ from tests.clihelp import run_cli, task_source
 
 from flows import idflow_flows as flows  # noqa: E402  (after the Prefect environment is set)
 from idflow.flows.artifacts import drift_summary
+from idflow.flows.outcome import RunEnded, document_of
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
@@ -60,7 +61,11 @@ def test_a_diff_that_finds_drift_ends_in_a_state_named_drift_with_the_counts(dri
     assert state.name == "Drift"
     assert state.is_failed() is fail_on_drift and state.is_completed() is not fail_on_drift
     assert state.message == "Drift: 1 to create, 1 to update, 1 orphaned"
-    doc = state.result(raise_on_failure=False)
+    result = state.result(raise_on_failure=False)
+    # A failed state's data is an exception with the short message (what a deployment's engine
+    # resolves); the document rides along for an in-process caller only.
+    assert isinstance(result, RunEnded if fail_on_drift else dict)
+    doc = document_of(result)
     assert doc["drift"] is True and doc["counts"]["orphaned"] == 1
     cli = run_cli(capsys, "tasks", "diff", "--json")
     assert cli.code == 4 and cli.json["counts"] == doc["counts"]  # orphans counted as the CLI counts them
@@ -109,3 +114,19 @@ def test_a_server_edit_is_drift_the_flow_names_and_the_artifact_shows(prefect_ha
     assert "edited_on_server" in artifact.data and "retryCount: 6" in artifact.data
     upload = flows.upload(return_state=True)
     assert upload.is_failed() and client.get_taskdef(name)["retryCount"] == 6
+
+
+def test_the_drift_alert_automation_fires_on_the_drift_event_and_says_what_was_found(capsys):
+    """Its shape (run on a real server by tests/test_prefect_guide.py); a wrong call is a usage error."""
+    import uuid
+
+    from prefect.automations import Automation
+
+    from idflow.flows import alerts
+
+    spec = alerts.automation_spec(str(uuid.uuid4()))
+    automation = Automation.model_validate(spec)
+    assert automation.trigger.expect == {"prefect.flow-run.Drift"} and automation.trigger.threshold == 1
+    assert "{{ flow_run.name }}" in automation.actions[0].subject
+    assert alerts.main([]) == 2 and alerts.main(["hooks.example.invalid"]) == 2
+    assert "usage: python -m idflow.flows.alerts WEBHOOK_URL" in capsys.readouterr().err

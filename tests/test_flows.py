@@ -218,6 +218,18 @@ def test_run_as_flow_passes_refusals_through(prefect_harness, project, prefix):
     assert caught.value.exit_code == 1 and caught.value.issues
 
 
+def test_prefect_flag_without_prefect_installed_says_how_to_install_it(project, capsys, monkeypatch):
+    """The CLI installs without Prefect (`pip install idflow`): --prefect then says what to add."""
+    from idflow.cli import prefect_bridge
+    from tests.clihelp import run_cli
+
+    monkeypatch.setattr(prefect_bridge, "prefect_installed", lambda: False)
+    done = run_cli(capsys, "tasks", "diff", "--prefect", "--json")
+    assert done.code == 1 and "not installed" in done.json["error"]["message"]
+    assert "idflow[prefect-client]" in done.json["error"]["hint"] and "idflow[prefect]" in done.json["error"]["hint"]
+    assert prefect_bridge.prefect_api_url() is None
+
+
 def test_run_as_flow_without_a_prefect_server_says_how_to_start_one(prefect_harness):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 

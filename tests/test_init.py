@@ -11,8 +11,11 @@ import yaml
 
 from tests.clihelp import run_cli
 
-FILES = ["config/idflow.yml", "prefect.yaml", "idflow/tasks/hello/__init__.py", "idflow/tasks/hello/hello.py",
-         "idflow/tasks/hello/requirements.txt"]
+
+
+def files(task: str) -> list[str]:
+    return ["config/idflow.yml", "prefect.yaml", f"idflow/tasks/{task}/__init__.py",
+            f"idflow/tasks/{task}/{task}.py", f"idflow/tasks/{task}/requirements.txt"]
 
 
 @pytest.fixture
@@ -29,9 +32,11 @@ def test_init_writes_config_task_and_prefect_yaml(repo, capsys):
     done = run_cli(capsys, "--server-url", "http://127.0.0.1:8999/api", "init", "--json")
     assert done.code == 0, done.err
     doc = done.json
-    assert sorted(doc["created"]) == sorted(FILES) and doc["overwritten"] == []
+    # The example task is named after the project identity: a second team's init never collides.
+    assert doc["task"] == doc["project"].replace("-", "_") + "_hello"
+    assert sorted(doc["created"]) == sorted(files(doc["task"])) and doc["overwritten"] == []
     assert re.fullmatch(r"my-repo-[0-9a-f]{8}", doc["project"])
-    assert all((repo / rel).is_file() for rel in FILES)
+    assert all((repo / rel).is_file() for rel in files(doc["task"]))
 
     from idflow.config import load_config
     from idflow.discovery import discover
@@ -40,7 +45,10 @@ def test_init_writes_config_task_and_prefect_yaml(repo, capsys):
     assert config.project == doc["project"] == config.project_name
     assert config.conductor_server_url == "http://127.0.0.1:8999/api"
     found = discover(config.resolve(config.tasks_dir))
-    assert [t.name for t in found.tasks] == ["hello"] and not found.errors
+    assert [t.name for t in found.tasks] == [doc["task"]] and not found.errors
+    # Its description says what it does: no placeholder, no input schema.
+    assert found.tasks[0].task_def["description"] == \
+        "The example task idflow init wrote: returns its input text as the result."
 
 
 def test_two_repositories_with_one_name_get_two_identities(tmp_path, monkeypatch, capsys):
@@ -49,8 +57,9 @@ def test_two_repositories_with_one_name_get_two_identities(tmp_path, monkeypatch
         root = tmp_path / parent / "app"
         root.mkdir(parents=True)
         monkeypatch.chdir(root)
-        ids.append(run_cli(capsys, "init", "--json").json["project"])
-    assert ids[0] != ids[1] and all(i.startswith("app-") for i in ids)
+        ids.append(run_cli(capsys, "init", "--json").json)
+    assert ids[0]["project"] != ids[1]["project"] and all(i["project"].startswith("app-") for i in ids)
+    assert ids[0]["task"] != ids[1]["task"] and all(i["task"].startswith("app_") for i in ids)
 
 
 def test_prefect_yaml_deploys_the_installed_flows_by_module(repo, capsys):
@@ -70,6 +79,32 @@ def test_prefect_yaml_deploys_the_installed_flows_by_module(repo, capsys):
     assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == "{{ $IDFLOW_PROJECT_DIR }}"
 
 
+def test_no_deployment_writes_on_a_schedule_that_is_on(repo, capsys):
+    """Trying Prefect out must not start writing to Conductor: a deployment whose flow writes
+    has no active schedule; the read-only drift report may keep its hourly one."""
+    assert run_cli(capsys, "init").code == 0
+    document = yaml.safe_load((repo / "prefect.yaml").read_text())
+    read_only = {"idflow.flows.definitions:diff", "idflow.flows.definitions:discover"}
+    for deployment in document["deployments"]:
+        active = [s for s in deployment.get("schedules") or [] if s.get("active", True)]
+        if deployment["entrypoint"] not in read_only:
+            assert active == [], deployment["name"]
+    text = (repo / "prefect.yaml").read_text()
+    # How to turn it on, where the schedule is: the guide's sed edits exactly this line.
+    assert "prefect --no-prompt deploy --name idflow-sync" in text and "active: false  # writes" in text
+
+
+@pytest.mark.parametrize("directory, task", [("2024 App", "p_2024_app_"), ("---", "project_")])
+def test_the_example_task_name_is_a_valid_task_name_for_any_directory(tmp_path, monkeypatch, capsys,
+                                                                      directory, task):
+    root = tmp_path / directory
+    root.mkdir()
+    monkeypatch.chdir(root)
+    done = run_cli(capsys, "init", "--json")
+    assert done.code == 0, done.err
+    assert done.json["task"].startswith(task) and done.json["task"].endswith("_hello")
+
+
 def test_existing_files_are_refused_by_name_and_nothing_is_written(repo, capsys):
     (repo / "prefect.yaml").write_text("# mine\n")
     done = run_cli(capsys, "init", "--json")
@@ -86,7 +121,7 @@ def test_force_overwrites_and_keeps_the_project_identity(repo, capsys):
     again = run_cli(capsys, "init", "--force", "--json")
     assert again.code == 0, again.err
     assert again.json["project"] == first and again.json["project_kept"] is True
-    assert sorted(again.json["overwritten"]) == sorted(FILES) and again.json["created"] == []
+    assert sorted(again.json["overwritten"]) == sorted(files(again.json["task"])) and again.json["created"] == []
     assert "idflow.flows.definitions:sync" in (repo / "prefect.yaml").read_text()
 
 

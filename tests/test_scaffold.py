@@ -47,7 +47,8 @@ def test_new_task_is_valid_importable_and_callable(project, capsys):
     assert {"retry_count", "timeout_seconds", "timeout_policy", "retry_logic", "retry_delay_seconds",
             "response_timeout_seconds", "concurrent_exec_limit", "rate_limit_frequency_in_seconds",
             "rate_limit_per_frequency"} <= set(task.keywords)
-    assert task.task_def["description"].startswith("Describe the task here")
+    # The description on the server says what the code does: never a placeholder or an input schema.
+    assert task.task_def["description"] == "Returns its input text as the result."
     spec = importlib.util.spec_from_file_location("scaffolded_send_email", folder / "send_email.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

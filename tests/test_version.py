@@ -30,3 +30,17 @@ def test_version_names_each_part_and_imports_no_prefect():
 def test_the_package_and_its_metadata_agree_on_the_version():
     # pyproject.toml reads the version from idflow.__version__: one number, one place.
     assert metadata.version("idflow") == idflow.__version__
+
+
+def test_prefects_client_alone_is_named_as_such(monkeypatch):
+    """A CLI-only install may carry `prefect-client` (the API client, no server, no CLI) instead of `prefect`."""
+    from idflow import versions
+
+    def version(name):
+        if name == "prefect-client":
+            return "3.9.0"
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(versions.metadata, "version", version)
+    found = versions.versions()
+    assert found["prefect"] == "3.9.0 (prefect-client)" and found["conductor-python"] == "not installed"

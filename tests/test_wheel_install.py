@@ -67,17 +67,43 @@ def installed(scratch) -> Installed:
 
     started = time.monotonic()
     _run([sys.executable, *PIP, "wheel", "--quiet", "--wheel-dir", base / "wheelhouse",
-          "-c", REPO / "constraints.txt", wheel], env=user_env(), timeout=900)
+          "-c", REPO / "constraints.txt", f"idflow[prefect] @ {wheel.as_uri()}"], env=user_env(), timeout=900)
     TIMINGS["wheelhouse"] = time.monotonic() - started
 
+    # First the CLI alone, as `pipx install idflow` or a CI runner that only uploads has it: no Prefect.
     started = time.monotonic()
     venv = base / "venv"
     _run([sys.executable, "-m", "venv", venv], env=user_env())
-    _run([venv / "bin" / "python", *PIP, "install", "--quiet", "--no-index", "--find-links", base / "wheelhouse",
-          wheel], env=user_env(), timeout=900)
-    TIMINGS["venv + install"] = time.monotonic() - started
+    python = venv / "bin" / "python"
+    _run([python, *PIP, "install", "--quiet", "--no-index", "--find-links", base / "wheelhouse", wheel],
+         env=user_env(), timeout=900)
+    TIMINGS["venv + CLI install"] = time.monotonic() - started
+    CLI_ONLY["packages"] = _run([python, *PIP, "list", "--format", "freeze"], env=user_env()).stdout.split()
+    CLI_ONLY["version"] = _run([venv / "bin" / "idflow", "--version"], env=user_env()).stdout
+    CLI_ONLY["prefect"] = _run([venv / "bin" / "idflow", "tasks", "diff", "--prefect", "--json"], env=user_env(),
+                               check=False)
+
+    # Then what a Prefect worker's environment installs.
+    started = time.monotonic()
+    _run([python, *PIP, "install", "--quiet", "--no-index", "--find-links", base / "wheelhouse",
+          f"idflow[prefect] @ {wheel.as_uri()}"], env=user_env(), timeout=900)
+    TIMINGS["+ [prefect] install"] = time.monotonic() - started
     sys.stderr.write("\nwheel install timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in TIMINGS.items()) + "\n")
     return Installed(venv, wheel)
+
+
+CLI_ONLY: dict = {}
+
+
+def test_the_cli_installs_without_prefect_and_says_how_to_add_it(installed):
+    names = {line.split("==")[0].lower() for line in CLI_ONLY["packages"]}
+    assert "prefect" not in names and "prefect-client" not in names and "idflow" in names
+    assert not {"uvicorn", "sqlalchemy", "alembic", "fastapi"} & names   # no server stack
+    assert "\nprefect not installed\n" in CLI_ONLY["version"]
+    refused = CLI_ONLY["prefect"]
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    error = json.loads(refused.stdout)["error"]
+    assert "not installed" in error["message"] and "idflow[prefect-client]" in error["hint"]
 
 
 def user_env(**extra: str) -> dict[str, str]:

@@ -3,6 +3,8 @@ end to end on the real server."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import uuid
 
 import httpx
@@ -120,17 +122,26 @@ def test_new_without_local_tasks_runs_as_scaffolded_and_a_completed_run_is_final
 
 @pytest.mark.server
 def test_new_uses_a_local_task_and_never_overwrites(project, prefix, capsys):
-    task, name = prefix + "zeta", prefix + "flow"
-    project.write_task(prefix + "alpha", ADD.format(name=prefix + "alpha"))
+    task, name = prefix + "alpha", prefix + "flow"
+    older = project.write_task(prefix + "zeta", ADD.format(name=prefix + "zeta"))
+    os.utime(older, (older.stat().st_atime, older.stat().st_mtime - 60))
     project.write_task(task, ADD.format(name=task))
+    os.utime(older.parent.parent / task / f"{task}.py", None)
+    # The task just made, not the first alphabetically: zeta is older, alpha newer.
     created = run_cli(capsys, "workflows", "new", name)
     assert created.code == 0, created.err
     assert f"idflow/workflows/{name}/{name}.json" in flat(created.out)
     path = project.workflows_dir / name / f"{name}.json"
     definition = json.loads(path.read_text())
-    assert [(t["name"], t["type"]) for t in definition["tasks"]] == [(prefix + "alpha", "SIMPLE")]
+    assert [(t["name"], t["type"]) for t in definition["tasks"]] == [(task, "SIMPLE")]
+    chosen = run_cli(capsys, "workflows", "new", prefix + "chosen", "--task", prefix + "zeta", "--json")
+    assert chosen.code == 0 and chosen.json["definition"]["tasks"][0]["name"] == prefix + "zeta"
+    unknown = run_cli(capsys, "workflows", "new", prefix + "unknown", "--task", prefix + "nope", "--json")
+    assert unknown.code == 1 and unknown.json["error"]["type"] == "NoSuchTask"
+    assert not (project.workflows_dir / (prefix + "unknown")).exists()
+    shutil.rmtree(project.workflows_dir / (prefix + "chosen"))
     listed = run_cli(capsys, "workflows", "list", "--local", "--json")
-    assert listed.code == 0 and listed.json["workflows"][0]["tasks"] == [prefix + "alpha"]
+    assert listed.code == 0 and listed.json["workflows"][0]["tasks"] == [task]
     assert listed.json["errors"] == [] and listed.json["warnings"] == []
 
     path.write_text(path.read_text().replace("in one line", "edited"))

@@ -20,7 +20,21 @@ SERVER_HINT = ("start one with 'prefect server start', then "
                "or drop --prefect to run in-process")
 
 
+INSTALL_HINT = ("pip install 'idflow[prefect-client]' (Prefect's API client: enough for --prefect), "
+                "or 'idflow[prefect]' (also deployments and a worker)")
+
+
+def prefect_installed() -> bool:
+    """Whether `prefect` can be imported (from `prefect` or `prefect-client`), without importing it."""
+    from importlib.util import find_spec
+
+    return find_spec("prefect") is not None
+
+
 def prefect_api_url() -> str | None:
+    """The API URL of Prefect's settings (the profile); None when Prefect is not installed."""
+    if not prefect_installed():
+        return None
     from prefect.settings import get_current_settings
 
     return get_current_settings().api.url or None
@@ -77,6 +91,9 @@ def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
     name = flow_name.replace("-", "_")
     if name not in FLOW_NAMES:
         raise IdflowError(f"no idflow flow named {flow_name!r}", hint=f"one of {', '.join(FLOW_NAMES)}")
+    if not prefect_installed():  # the CLI installs without Prefect
+        raise IdflowError("--prefect needs Prefect, and it is not installed in this environment",
+                          hint=INSTALL_HINT + "; or drop --prefect to run in-process")
     api_url = prefect_api_url()
     if not api_url:
         raise IdflowError("--prefect needs a running Prefect server, and PREFECT_API_URL is not set",
@@ -91,13 +108,18 @@ def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
     runnable = FLOWS[name].with_options(on_running=[announce])
     with _environment(environ):
         state = runnable(**{k: v for k, v in parameters.items() if v is not None}, return_state=True)
-    # A run that failed with an account (a partial write) carries its document as data:
-    # the caller renders and exits as the in-process command does. Any other failure re-raises.
+    # A run that failed with an account (a partial write) carries its document in the
+    # exception it ended with: the caller renders and exits as the in-process command does.
+    # Any other failure re-raises.
+    from idflow.flows.outcome import document_of
+
     result = state.result(raise_on_failure=False)
-    if isinstance(result, BaseException):
+    document = document_of(result)
+    if document is None and isinstance(result, BaseException):
         raise result
-    if not isinstance(result, dict):
+    if document is None:
         raise IdflowError(f"the {name} flow run ended {state.name} without a result")
+    result = document
     return {**result, "flow_run": {"id": str(state.state_details.flow_run_id), "name": _run_name(state),
                                    "url": flow_run_url(state.state_details.flow_run_id, api_url)}}
 

@@ -5,22 +5,27 @@ step is a retried Prefect task. The flow adds only what Prefect shows: artifacts
 (`idflow-plan`, `idflow-result`, ...) and the run's final state. It returns the very
 document `idflow --json` prints. A refusal (dirty tree with require_clean, invalid task
 files, a usage check that cannot be trusted) fails the run, after publishing the reason
-as `idflow-refused`; a partial write fails the run with the exact account as its data.
+as `idflow-refused`; a partial write fails the run with a short message, the exact account
+in its artifacts. Every failed end is `idflow.flows.outcome`'s: an exception as the state's
+data, no traceback in the run's logs.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
+import functools
+from typing import Any, Callable
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Completed, Failed
+from prefect.states import Completed
 
 from idflow import usecases
 from idflow.errors import IdflowError, InvalidDefinitions
 from idflow.flows import artifacts
+from idflow.flows import outcome as ends
 from idflow.flows.runner import prefect_steps
 from idflow.flows.session import open_session
+
+ends.install_quiet_ends()
 
 
 def _run_name(kind: str):
@@ -50,17 +55,40 @@ def _publish(key: str, markdown: str, description: str) -> None:
     create_markdown_artifact(markdown=markdown, key=key, description=description)
 
 
-@contextmanager
-def _refusals_published() -> Iterator[None]:
+def _name_run_after(result: str) -> None:
+    """Append what the run found to its name, so the run list and `prefect flow-run ls` say it
+    without opening the run: "diff all tasks: Drift: 1 to create, 0 to update, 0 orphaned"."""
+    from prefect import get_run_logger
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
     try:
-        yield
-    except IdflowError as exc:
-        issues = [{"path": str(getattr(i, "path", "")), "line": getattr(i, "line", None),
-                   "message": getattr(i, "message", None) or str(i)} for i in getattr(exc, "issues", [])]
-        kind = "invalid task definitions" if isinstance(exc, InvalidDefinitions) else "refused"
-        _publish("idflow-refused", artifacts.refusal_markdown(kind, exc.message, exc.hint, issues),
-                 f"idflow {kind}: nothing was changed")
-        raise
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(flow_run.id, name=f"{flow_run.name}: {ends.short(result)}"[:200])
+    except Exception as exc:  # a name is a convenience: the state and the artifacts say the same
+        get_run_logger().warning("could not rename the run after its result (%s)", type(exc).__name__)
+
+
+def _ends_cleanly(body: Callable[..., Any]) -> Callable[..., Any]:
+    """A flow body whose IdflowError ends the run Failed with the error's message (the caller of
+    `return_state=True` gets the error back), after publishing why as `idflow-refused`."""
+
+    @functools.wraps(body)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            ended = body(*args, **kwargs)
+        except IdflowError as exc:
+            issues = [{"path": str(getattr(i, "path", "")), "line": getattr(i, "line", None),
+                       "message": getattr(i, "message", None) or str(i)} for i in getattr(exc, "issues", [])]
+            kind = "invalid task definitions" if isinstance(exc, InvalidDefinitions) else "refused"
+            _publish("idflow-refused", artifacts.refusal_markdown(kind, exc.message, exc.hint, issues),
+                     f"idflow {kind}: nothing was changed")
+            ended = ends.refused(exc)
+        if getattr(ended, "is_failed", lambda: False)():
+            _name_run_after(f"{ended.name}: {ended.message}" if ended.name != "Failed" else f"failed: {ended.message}")
+        return ended
+
+    return run
 
 
 def _publish_upload(outcome: usecases.UploadOutcome) -> None:
@@ -79,9 +107,10 @@ def _publish_purge(outcome: usecases.PurgeOutcome) -> None:
 
 
 def _finish(doc: dict[str, Any], problems: list[str]) -> Any:
-    """The document, in a Failed state (data kept for the caller) when something was not done."""
+    """The document; a Failed state (the document only in the artifacts and for an in-process
+    caller) when something was not done."""
     if problems:
-        return Failed(message="; ".join(problems), data=doc)
+        return ends.failed("; ".join(problems), doc)
     return doc
 
 
@@ -90,7 +119,7 @@ def upload_problems(outcome: usecases.UploadOutcome) -> list[str]:
     if result is None or result.ok:
         return []
     bad = [f["name"] for f in result.failed] + result.not_attempted
-    return [f"{len(bad)} definition(s) not written or not verified: {', '.join(bad[:20])} "
+    return [f"{len(bad)} definition(s) not written or not verified: {ends.names(bad)} "
             "(see the idflow-result artifact; a rerun writes only what is still missing)"]
 
 
@@ -99,10 +128,11 @@ def purge_problems(outcome: usecases.PurgeOutcome) -> list[str]:
     if result is None or result.ok:
         return []
     bad = [f["name"] for f in result.failed] + result.still_present
-    return [f"{len(bad)} definition(s) not deleted: {', '.join(bad[:20])}"]
+    return [f"{len(bad)} definition(s) not deleted: {ends.names(bad)} (see the idflow-purge-result artifact)"]
 
 
 @flow(name="idflow-discover", flow_run_name=_run_name("discover"), persist_result=False)
+@_ends_cleanly
 def discover(config_path: str | None = None, environment: str | None = None) -> Any:
     """List the local task files' definitions and every problem found in them (read only)."""
     with open_session(config_path, environment) as session:
@@ -115,31 +145,35 @@ def discover(config_path: str | None = None, environment: str | None = None) -> 
 
 
 @flow(name="idflow-diff", flow_run_name=_run_name("diff"), persist_result=False)
+@_ends_cleanly
 def diff(task_names: list[str] | None = None, config_path: str | None = None, fail_on_drift: bool = False,
          environment: str | None = None) -> Any:
     """What an upload would change (read only). On drift the run completes in a state named Drift
     (with fail_on_drift: it fails), the counts in its message."""
-    with open_session(config_path, environment) as session, _refusals_published():
+    with open_session(config_path, environment) as session:
         planned = usecases.diff(session, names=task_names, run=prefect_steps)
     doc = planned.to_json()
     found = artifacts.drift_summary(doc["counts"], drift=planned.drift)
     _publish("idflow-plan", artifacts.plan_markdown(doc, title=found, dirty=doc["dirty"]),
              f"{found}. What an upload would create and update, and what is only on the server")
     if not planned.drift:  # the use case decides what drift is, for the CLI's exit 4 and this state alike
+        _name_run_after(found.lower() if found.startswith("In sync") else found)
         return doc
-    if fail_on_drift:
-        return Failed(name="Drift", message=found, data=doc)
+    if fail_on_drift:  # _ends_cleanly names the run after it
+        return ends.failed(found, doc, name="Drift")
+    _name_run_after(found)
     return Completed(name="Drift", message=found, data=doc)
 
 
 @flow(name="idflow-upload", flow_run_name=_run_name("upload"), persist_result=False)
+@_ends_cleanly
 def upload(task_names: list[str] | None = None, force: bool = False, dry_run: bool = False,
            require_clean: bool | None = None, config_path: str | None = None, environment: str | None = None,
            overwrite_server_edits: bool = False, take_over: bool = False) -> Any:
     """Upload new and changed definitions (all, or task_names), merged into the server's copies and verified.
     Refused when it would revert an edit made on the server (overwrite_server_edits to revert it) or
     restamp another idflow project's definition (take_over)."""
-    with open_session(config_path, environment) as session, _refusals_published():
+    with open_session(config_path, environment) as session:
         outcome = usecases.upload(session, names=task_names, force=force, dry_run=dry_run,
                                   require_clean=require_clean, overwrite_server_edits=overwrite_server_edits,
                                   take_over=take_over, run=prefect_steps)
@@ -148,10 +182,11 @@ def upload(task_names: list[str] | None = None, force: bool = False, dry_run: bo
 
 
 @flow(name="idflow-purge-orphaned", flow_run_name=_run_name("purge orphaned"), persist_result=False)
+@_ends_cleanly
 def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_path: str | None = None,
                    environment: str | None = None) -> Any:
     """Delete definitions idflow uploaded whose task file is gone, never one a workflow can use."""
-    with open_session(config_path, environment) as session, _refusals_published():
+    with open_session(config_path, environment) as session:
         outcome = usecases.purge(session, orphaned=True, include_foreign=include_foreign, dry_run=dry_run,
                                  run=prefect_steps)
     _publish_purge(outcome)
@@ -159,6 +194,7 @@ def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_
 
 
 @flow(name="idflow-sync", flow_run_name=_run_name("sync"), persist_result=False)
+@_ends_cleanly
 def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
          config_path: str | None = None, events: bool = False, environment: str | None = None,
          overwrite_server_edits: bool = False) -> Any:
@@ -166,7 +202,7 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     also upload the event handlers (event_handlers.json)."""
     from idflow.usecases.events import events_upload
 
-    with open_session(config_path, environment) as session, _refusals_published():
+    with open_session(config_path, environment) as session:
         outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
                                 overwrite_server_edits=overwrite_server_edits, run=prefect_steps)
         handlers = events_upload(session, dry_run=dry_run, run=prefect_steps) if events else None

@@ -107,16 +107,23 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
 
 
 
-def new_workflow(session: Session, name: str) -> dict[str, Any]:
-    """`workflows new NAME`: workflows_dir/NAME/NAME.json, naming a local task if there is one."""
+def new_workflow(session: Session, name: str, *, task: str | None = None) -> dict[str, Any]:
+    """`workflows new NAME [--task TASK]`: workflows_dir/NAME/NAME.json, with TASK, else the local task
+    whose file changed last (the one just made), else an INLINE step."""
     from idflow.discovery import display_path
-    from idflow.workflowdefs.scaffold import check_workflow_name, create_workflow
+    from idflow.workflowdefs.scaffold import check_workflow_name, create_workflow, newest_task
 
     check_workflow_name(name)
     config = session.config
     workflows, _ = load_local_workflows(config)
-    tasks = [t.name for t in discover(config).valid_tasks]
-    path, definition = create_workflow(config.resolve(config.workflows_dir), name, local_tasks=tasks,
+    tasks = discover(config).valid_tasks
+    if task is not None and task not in {t.name for t in tasks}:
+        from idflow.errors import NoSuchTask
+
+        raise NoSuchTask(f"no valid local task named {task!r}; nothing was written",
+                         hint="'idflow tasks list --local' lists them")
+    path, definition = create_workflow(config.resolve(config.workflows_dir), name,
+                                       task=task or newest_task(tasks),
                                        existing_names=[w.definition["name"] for w in workflows])
     return {"workflow": name, "created": display_path(path), "definition": definition}
 

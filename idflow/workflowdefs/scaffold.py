@@ -36,7 +36,19 @@ def workflow_definition(name: str, task: str | None) -> dict[str, Any]:
             "tasks": [step], "outputParameters": output}
 
 
-def create_workflow(workflows_dir: Path, name: str, *, local_tasks: Iterable[str] = (),
+def newest_task(tasks: Iterable[Any]) -> str | None:
+    """The discovered task whose file changed last (the one `tasks new` just wrote); ties by name.
+    A task's `path` is relative to the working directory, or absolute."""
+    def changed(task: Any) -> float:
+        try:
+            return Path(task.path).stat().st_mtime
+        except OSError:
+            return 0.0
+    ranked = sorted(tasks, key=lambda t: (-changed(t), t.name))
+    return ranked[0].name if ranked else None
+
+
+def create_workflow(workflows_dir: Path, name: str, *, task: str | None = None,
                     existing_names: Iterable[str] = ()) -> tuple[Path, dict[str, Any]]:
     """Write workflows_dir/NAME/NAME.json; refuses (nothing written) when it or the workflow name exists."""
     check_workflow_name(name)
@@ -48,7 +60,7 @@ def create_workflow(workflows_dir: Path, name: str, *, local_tasks: Iterable[str
     if name in set(existing_names):
         raise RefusedError(f"a workflow named {name!r} already exists in {workflows_dir}; nothing was written",
                            hint="workflow names must be unique: pick another name")
-    definition = workflow_definition(name, next(iter(sorted(local_tasks)), None))
+    definition = workflow_definition(name, task)
     target.mkdir(parents=True)
     path.write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
     return path, definition

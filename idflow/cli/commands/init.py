@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
-from idflow.scaffold_project import DEFAULT_TASK
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
 def init(ctx: typer.Context,
-         task: str = typer.Option(DEFAULT_TASK, "--task", help="Name of the example task to write."),
+         task: Optional[str] = typer.Option(None, "--task", help="Name of the example task to write "
+                                            "(default: the project identity + _hello, unique on a shared server)."),
          force: bool = typer.Option(False, "--force", help="Overwrite files that exist; each old one is kept as NAME.TIME.bak "
                                                      "(the project identity and server URL are kept)."),
          json_: bool = JSON_OPTION) -> None:
@@ -25,7 +25,8 @@ def init(ctx: typer.Context,
     from idflow.scaffold_project import init_project
 
     cli = state(ctx, json_)
-    check_name(task)
+    if task is not None:
+        check_name(task)
     result = init_project(Path.cwd(), task=task, server_url=cli.server_url, force=force)
 
     def render(console: Console) -> None:

@@ -193,11 +193,13 @@ def retry(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, yes: bool = PROTEC
 
 
 def new(ctx: typer.Context, name: str = typer.Argument(..., help="Workflow name: letters, digits, '_', '-'."),
+        task: str = typer.Option("", "--task", help="The local task its step runs (default: the task "
+                                 "changed last, e.g. the one `tasks new` just made)."),
         json_: bool = JSON_OPTION) -> None:
-    """Scaffold workflows_dir/NAME/NAME.json, using a local task if there is one; never overwrites."""
+    """Scaffold workflows_dir/NAME/NAME.json with one step: --task, else the newest local task; never overwrites."""
     from idflow.cli.render import workflows as render
     from idflow.usecases import workflows
 
     cli = state(ctx, json_)
-    created = workflows.new_workflow(cli.session(), name)
+    created = workflows.new_workflow(cli.session(), name, task=task or None)
     cli.emit(created, lambda console: render.render_new(console, created))
