@@ -1,0 +1,100 @@
+"""The hand-written fast paths say exactly what the general code they replace said (no timings here).
+
+- a plan item's JSON is what `dataclasses.asdict` made of it, for every field the dataclass has;
+- the Git state read with two `git` commands is what GitPython read.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+import pytest
+
+from idflow.provenance.trailer import Provenance
+from idflow.taskdefs.plan import CONFLICT, FieldChange, Plan, PlanItem, _item_json
+
+
+def full_item() -> PlanItem:
+    stamp = Provenance(sha="a" * 40, dirty=True, path="idflow/tasks/x/x.py", hash="h" * 16, at="2026-01-01T00:00:00+00:00",
+                       project="p", fields="retryCount", taken_from="q")
+    return PlanItem("x", CONFLICT, desired={"name": "x", "retryCount": 2, "inputKeys": ["a"]},
+                    actual={"name": "x", "retryCount": 1, "nested": {"k": [1, {"z": None}]}},
+                    changes=(FieldChange("retryCount", 1, 2), FieldChange("inputKeys", None, ["a"])),
+                    source="x.py:3", seen="f" * 20, provenance=stamp, reason="why", owner="other", base=stamp)
+
+
+@pytest.mark.parametrize("item", [full_item(), PlanItem("bare", "orphaned")], ids=["every-field", "defaults"])
+def test_a_plan_items_json_is_what_asdict_made(item):
+    made = _item_json(item)
+    expected = asdict(item)
+    expected["changes"] = [asdict(c) for c in item.changes]
+    assert made == expected and list(made) == [f.name for f in fields(PlanItem)]
+
+
+def test_the_item_json_is_a_copy_a_reader_may_change():
+    item = full_item()
+    made = _item_json(item)
+    made["desired"]["retryCount"] = 99
+    made["provenance"]["sha"] = "changed"
+    assert item.desired["retryCount"] == 2 and item.provenance.sha == "a" * 40
+
+
+def test_a_plan_reads_back_from_its_json():
+    plan = Plan((full_item(), PlanItem("bare", "orphaned")), server_url="http://h/api")
+    again = Plan.from_json(plan.to_json())
+    assert again.items == plan.items
+
+
+def _gitpython_state(start):
+    """GitState as GitPython read it before (the reference the two `git` commands must match)."""
+    import git
+
+    from idflow.provenance.trailer import GitState
+
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+        sha = repo.head.commit.hexsha
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, git.GitCommandError):
+        return GitState(None, None, frozenset())
+    from pathlib import Path
+
+    status = repo.git.status("--porcelain", "-z", "--untracked-files=all")
+    dirty, entries = set(), iter(status.split("\0"))
+    for entry in entries:
+        if len(entry) >= 4:
+            dirty.add(entry[3:])
+            if "R" in entry[:2] or "C" in entry[:2]:
+                dirty.add(next(entries, ""))
+    return GitState(Path(repo.working_tree_dir), sha, frozenset(dirty))
+
+
+def test_the_git_state_is_what_gitpython_read(tmp_path):
+    import subprocess
+
+    from idflow.provenance.trailer import git_state
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo, check=True,
+                       capture_output=True)
+
+    repo = tmp_path / "repo"
+    (repo / "sub" / "deep").mkdir(parents=True)
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    git("init", "-q")
+    states = [(outside, git_state(outside), _gitpython_state(outside)),
+              (repo, git_state(repo), _gitpython_state(repo))]  # a repository without a commit yet
+    for name in ("a.py", "sub/b.py", "sub/deep/c.py", "old name.py", "ü.py"):
+        (repo / name).write_text(name)
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    (repo / "a.py").write_text("changed")
+    (repo / "sub" / "new.py").write_text("untracked")
+    git("mv", "old name.py", "new name.py")
+    (repo / "ü.py").unlink()
+    for start in (repo, repo / "sub" / "deep"):
+        states.append((start, git_state(start), _gitpython_state(start)))
+    for start, ours, theirs in states:
+        assert (ours.sha, ours.dirty_paths) == (theirs.sha, theirs.dirty_paths), start
+        assert (ours.root is None) == (theirs.root is None) and (
+            ours.root is None or ours.root.resolve() == theirs.root.resolve())
+    assert states[-1][1].dirty_paths >= {"a.py", "sub/new.py", "new name.py", "old name.py", "ü.py"}
