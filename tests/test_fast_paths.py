@@ -98,3 +98,28 @@ def test_the_git_state_is_what_gitpython_read(tmp_path):
         assert (ours.root is None) == (theirs.root is None) and (
             ours.root is None or ours.root.resolve() == theirs.root.resolve())
     assert states[-1][1].dirty_paths >= {"a.py", "sub/new.py", "new name.py", "old name.py", "ü.py"}
+
+
+# ---- the discovery cache: a file rewritten within the same second ---------------------------------
+def test_discovery_sees_a_file_rewritten_within_the_same_second_with_the_same_size(tmp_path):
+    """The warm cache must never answer for a file by its time stamp: an editor, a checkout or a script can
+    rewrite a file twice within one mtime tick (and keep its size), and the second content must be read."""
+    import os
+
+    from idflow.discovery import discover
+    from tests.clihelp import task_source
+
+    tasks, cache = tmp_path / "tasks", tmp_path / "cache"
+    (tasks / "greet").mkdir(parents=True)
+    path = tasks / "greet" / "greet.py"
+    path.write_text(task_source("greet", retry_count=1))
+    stamp = (1_700_000_000, 1_700_000_000)
+    os.utime(path, stamp)
+    assert discover(tasks, cache_dir=cache).by_name()["greet"].task_def["retryCount"] == 1
+    assert discover(tasks, cache_dir=cache).by_name()["greet"].task_def["retryCount"] == 1  # warm
+    before = path.stat()
+    path.write_text(task_source("greet", retry_count=7))  # same length, same second
+    os.utime(path, stamp)
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert discover(tasks, cache_dir=cache).by_name()["greet"].task_def["retryCount"] == 7
