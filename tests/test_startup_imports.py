@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.clihelp import task_source
 
 HEAVY = ("prefect", "pydantic", "httpx", "httpcore", "ssl", "rich", "pygments", "yaml", "conductor", "attr",
-         "markdown_it", "click")
+         "markdown_it", "click", "git")
 # Runs one command in a fresh interpreter; writes its exit code and the heavy packages it loaded to a file.
 PROBE = """
 import json, sys
@@ -42,7 +42,8 @@ def run_probe(root: Path, *argv: str) -> tuple[int, set[str], str]:
     return found["code"], set(found["modules"]) & set(HEAVY), ran.stdout
 
 
-LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor"}
+LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor", "git"}  # git: GitPython
+NO_TERMINAL = {"rich", "yaml", "attr", "markdown_it", "pygments"}
 
 
 @pytest.mark.parametrize("argv, never", [
@@ -52,17 +53,36 @@ LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor"}
     (["tasks", "new", "brand_new", "--json"], LOCAL_NEVER | {"rich", "pygments"}),
     (["tasks", "list", "--local"], LOCAL_NEVER | {"pygments"}),  # the table needs rich, not pygments
     (["tasks", "new", "brand_new"], LOCAL_NEVER | {"pygments"}),
-], ids=["help", "tasks-help", "list-local-json", "new-json", "list-local-table", "new-table"])
+    (["workflows", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["workflow", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["events", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["worker", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["tasks", "upload", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    # the other groups' commands import their renderer at start (rich), but never the server's stack or GitPython
+    (["workflows", "list", "--local", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["workflows", "list", "--local"], LOCAL_NEVER | {"pygments"}),
+    (["events", "list", "--local", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["events", "list", "--local"], LOCAL_NEVER | {"pygments"}),
+    (["tasks", "backups", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["tasks", "backups"], LOCAL_NEVER | {"pygments"}),
+    (["workflows", "backups", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["workflows", "new", "brand_new_flow", "--json"], LOCAL_NEVER | {"pygments"}),
+], ids=["help", "tasks-help", "list-local-json", "new-json", "list-local-table", "new-table", "workflows-help",
+        "workflow-help", "events-help", "worker-help", "upload-help", "workflows-local-json", "workflows-local-table",
+        "events-local-json", "events-local-table", "backups-json", "backups-table", "workflow-backups-json",
+        "workflows-new-json"])
 def test_a_local_command_imports_nothing_it_does_not_use(project, argv, never):
     (project.tasks_dir / "greet").mkdir()
     (project.tasks_dir / "greet" / "greet.py").write_text(task_source("greet", retry_count=2))
     code, modules, out = run_probe(project.root, *argv)
     assert code == 0
     assert not modules & never, f"{' '.join(argv)} imported {sorted(modules & never)}"
-    if argv[-1] == "--json":
+    if argv[:3] == ["tasks", "list", "--local"] and argv[-1] == "--json" or argv[:2] == ["tasks", "new"] and argv[-1] == "--json":
         doc = json.loads(out)  # the command did its work, not just started
         assert doc.get("task") == "brand_new" or [t["name"] for t in doc["tasks"]] == ["greet"]
-    if "new" in argv:
+    elif argv[-1] == "--json":
+        assert isinstance(json.loads(out), dict)
+    if argv[:2] == ["tasks", "new"]:
         assert (project.tasks_dir / "brand_new" / "brand_new.py").is_file()
     if "--help" in argv:
         assert "Usage: idflow" in out and "╭" not in out  # click's plain layout, not rich panels
