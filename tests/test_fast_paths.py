@@ -123,3 +123,44 @@ def test_discovery_sees_a_file_rewritten_within_the_same_second_with_the_same_si
     after = path.stat()
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert discover(tasks, cache_dir=cache).by_name()["greet"].task_def["retryCount"] == 7
+
+
+# ---- plain http over the standard library: the same answers and errors as httpx ---------------------
+def _through_httpx(url: str):
+    """A client on httpx for the same URL (a transport given: httpx, as for a test or a proxy)."""
+    from idflow.conductor.client import ConductorClient
+    from idflow.conductor.httpx_import import import_httpx
+
+    return ConductorClient(url, transport=import_httpx().HTTPTransport())
+
+
+def test_the_standard_library_client_answers_as_httpx_does(conductor_url, prefix):
+    from idflow.conductor import plain_http
+    from idflow.conductor.client import ConductorClient
+    from idflow.errors import ConnectionFailed, NotFound, ValidationFailed
+
+    with ConductorClient(conductor_url) as plain, _through_httpx(conductor_url) as other:
+        assert isinstance(plain._http, plain_http.PlainClient) and not isinstance(other._http, plain_http.PlainClient)
+        defs = [{"name": f"{prefix}é#?x", "retryCount": 2, "timeoutSeconds": 60, "responseTimeoutSeconds": 10,
+                 "ownerEmail": "a@b.c", "description": "ünïcode"}]
+        plain.upsert_taskdefs(defs)
+        for _ in range(3):  # kept-alive connections are reused
+            assert plain.get_taskdef(defs[0]["name"]) == other.get_taskdef(defs[0]["name"])
+        mine = lambda ds: sorted((d for d in ds if d["name"].startswith(prefix)), key=lambda d: d["name"])  # noqa: E731
+        assert mine(plain.list_taskdefs()) == mine(other.list_taskdefs())
+        errors = []
+        for client in (plain, other):
+            for call in (lambda c: c.get_taskdef(f"{prefix}missing"),
+                         lambda c: c.upsert_taskdefs([{"name": f"{prefix}bad", "retryCount": -5,
+                                                       "responseTimeoutSeconds": 0}]),
+                         lambda c: c.get_workflow(f"{prefix}nowhere", 3)):
+                try:
+                    call(client)
+                    errors.append(None)
+                except (NotFound, ValidationFailed) as exc:
+                    errors.append((type(exc).__name__, exc.status))
+        assert errors[:3] == errors[3:] and errors[0] == ("NotFound", 404)
+        plain.delete_taskdef(defs[0]["name"])
+    with ConductorClient("http://127.0.0.1:9/api", retry=None) as closed, pytest.raises(ConnectionFailed):
+        closed.retry = type(closed.retry)(max_retries=0)
+        closed.list_taskdefs()
