@@ -81,9 +81,10 @@ def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, e
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 600
-        while True:
+        while True:  # until every no-op task is done (the JOIN after them is the server's own work)
             execution = client.get_execution(workflow_id)
-            if execution.get("status") != "RUNNING":
+            done = [t for t in execution.get("tasks", []) if t.get("taskType") == name and t.get("status") == "COMPLETED"]
+            if len(done) == count or execution.get("status") != "RUNNING":
                 break
             if time.monotonic() > deadline:
                 raise SystemExit(f"workflow {workflow_id} still running after 600 s")
@@ -95,9 +96,9 @@ def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, e
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-    if execution.get("status") != "COMPLETED":
-        raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')}")
-    done = [t for t in execution.get("tasks", []) if t.get("taskType") == name]
+    client.terminate_workflow(workflow_id, "benchmark done") if execution.get("status") == "RUNNING" else None
+    if len(done) != count:
+        raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')} with {len(done)} of {count} tasks done")
     first = min(t["startTime"] for t in done)
     last = max(t["endTime"] for t in done)
     return len(done) / max((last - first) / 1000, 1e-3)
@@ -138,8 +139,10 @@ def main() -> int:
                         results.setdefault((label, threads), []).append(rate)
                         print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s", flush=True)
         finally:
+            for workflow_id in client._request("GET", f"/workflow/running/{name}", params={"version": 1}) or []:
+                client.terminate_workflow(workflow_id, "benchmark cleanup")
             try:
-                client.delete_workflow(name, 1)
+                client.delete_workflow(name, 1)  # a dynamic fork left on the server makes every purge unsure
             finally:
                 client.delete_taskdef(name)
     load_after = os.getloadavg()
