@@ -10,6 +10,7 @@ import sys
 import pytest
 from rich.console import Console
 
+from idflow.cli.render.table import FAST_ROWS
 from tests.clihelp import run_cli, task_source
 
 IDFLOW = [sys.executable, "-m", "idflow.cli"]
@@ -147,17 +148,52 @@ def test_an_upload_result_lists_a_screenful_and_counts_beyond(count):
     assert lines[-1] == "unchanged 2"
 
 
-def test_a_large_listing_is_plain_aligned_lines_with_every_name():
-    from idflow.cli.render.table import FAST_ROWS
+@pytest.mark.parametrize("count", [FAST_ROWS + 10, 100_000])
+def test_a_large_listing_keeps_the_table_look_with_every_name(count):
+    """Rows are written as lines of text between the frame rich draws: the look of a small table, at any size."""
     from idflow.cli.render.tasks import render_remote
 
-    names = [f"bulk_{i}" for i in range(FAST_ROWS + 10)] + ["evil\x1b[2Kname"]
+    names = [f"bulk_{i}" for i in range(count)] + ["evil\x1b[2Kname"]
     out = console(80)
     render_remote(out, remote_defs(names), usage={})
     text = out.file.getvalue()
     assert "\x1b" not in text and "evil\\x1b[2Kname" in text
-    rows = [line.split()[0] for line in text.splitlines()[2:]]
+    lines = text.splitlines()
+    assert lines[0].startswith("Task definitions on the server") and lines[2].split()[:2] == ["name", "retries"]
+    assert set(lines[3].strip()) == {"━"} and not lines[-1].strip()
+    rows = [line.split()[0] for line in lines[4:-1]]
     assert rows[:3] == ["bulk_0", "bulk_1", "bulk_2"] and "bulk_10" in rows and len(rows) == len(names)
+    assert len({len(line) for line in lines[1:]}) == 1  # every line as wide as the frame
+
+
+def test_drawn_rows_are_what_rich_prints_with_and_without_colour():
+    """The drawn table is byte for byte rich's own, colour codes included, for wide and narrow consoles."""
+    from rich.console import Console
+
+    from idflow.cli.render import table
+    from idflow.cli.render.tasks import render_remote, render_sync
+    from idflow.taskdefs.plan import make_plan
+
+    names = [f"t{i}" + "é" * (i % 3) + "中" * (i % 2) for i in range(40)] + ["[green]x", "evil\x1b[2K"]
+    defs = remote_defs(names)
+
+    def printed(render, width: int, colours: str | None, draw: bool) -> str:
+        out = Console(file=io.StringIO(), width=width, color_system=colours, force_terminal=colours is not None)
+        saved = table.draw_rows
+        if not draw:
+            table.draw_rows = lambda *_a, **_k: False  # rich lays out every row, as before
+        try:
+            render(out)
+        finally:
+            table.draw_rows = saved
+        return out.file.getvalue()
+
+    views = [lambda c: render_remote(c, defs, usage={}),
+             lambda c: render_sync(c, make_plan(defs[:25], defs[10:]), wide=True, usage={})]
+    for render in views:
+        for width in (160, 60, 30):
+            for colours in (None, "standard", "truecolor"):
+                assert printed(render, width, colours, True) == printed(render, width, colours, False)
 
 
 def test_natural_order_and_json_values():

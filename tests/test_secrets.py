@@ -193,7 +193,16 @@ def test_a_bug_that_quotes_the_header_is_redacted(secret_project, monkeypatch):
             raise RuntimeError(f"cannot send header {request.headers.get(HEADER)!r}")
         return real_send(self, request, **kw)
 
+    def quoting_request(self, method, url, *, headers=None, **kw):  # the standard-library client of plain http
+        if HEADER in (headers or {}):
+            raise RuntimeError(f"cannot send header {headers[HEADER]!r}")
+        return real_request(self, method, url, headers=headers, **kw)
+
+    from idflow.conductor.plain_http import PlainClient
+
+    real_request = PlainClient.request
     monkeypatch.setattr(httpx.Client, "send", quoting_send)
+    monkeypatch.setattr(PlainClient, "request", quoting_request)
     before = len(watch.proxy.requests)
     for variant in VARIANTS:
         result = run_cli(watch.capsys, *variant, "tasks", "list", "--remote")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.clihelp import task_source
 
 HEAVY = ("prefect", "pydantic", "httpx", "httpcore", "ssl", "rich", "pygments", "yaml", "conductor", "attr",
-         "markdown_it", "click")
+         "markdown_it", "click", "git")
 # Runs one command in a fresh interpreter; writes its exit code and the heavy packages it loaded to a file.
 PROBE = """
 import json, sys
@@ -42,7 +42,8 @@ def run_probe(root: Path, *argv: str) -> tuple[int, set[str], str]:
     return found["code"], set(found["modules"]) & set(HEAVY), ran.stdout
 
 
-LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor"}
+LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor", "git"}  # git: GitPython
+NO_TERMINAL = {"rich", "yaml", "attr", "markdown_it", "pygments"}
 
 
 @pytest.mark.parametrize("argv, never", [
@@ -52,33 +53,57 @@ LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor"}
     (["tasks", "new", "brand_new", "--json"], LOCAL_NEVER | {"rich", "pygments"}),
     (["tasks", "list", "--local"], LOCAL_NEVER | {"pygments"}),  # the table needs rich, not pygments
     (["tasks", "new", "brand_new"], LOCAL_NEVER | {"pygments"}),
-], ids=["help", "tasks-help", "list-local-json", "new-json", "list-local-table", "new-table"])
+    (["workflows", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["workflow", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["events", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["worker", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    (["tasks", "upload", "--help"], LOCAL_NEVER | NO_TERMINAL),
+    # the other groups' commands import their renderer at start (rich), but never the server's stack or GitPython
+    (["workflows", "list", "--local", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["workflows", "list", "--local"], LOCAL_NEVER | {"pygments"}),
+    (["events", "list", "--local", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["events", "list", "--local"], LOCAL_NEVER | {"pygments"}),
+    (["tasks", "backups", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["tasks", "backups"], LOCAL_NEVER | {"pygments"}),
+    (["workflows", "backups", "--json"], LOCAL_NEVER | {"pygments"}),
+    (["workflows", "new", "brand_new_flow", "--json"], LOCAL_NEVER | {"pygments"}),
+], ids=["help", "tasks-help", "list-local-json", "new-json", "list-local-table", "new-table", "workflows-help",
+        "workflow-help", "events-help", "worker-help", "upload-help", "workflows-local-json", "workflows-local-table",
+        "events-local-json", "events-local-table", "backups-json", "backups-table", "workflow-backups-json",
+        "workflows-new-json"])
 def test_a_local_command_imports_nothing_it_does_not_use(project, argv, never):
     (project.tasks_dir / "greet").mkdir()
     (project.tasks_dir / "greet" / "greet.py").write_text(task_source("greet", retry_count=2))
     code, modules, out = run_probe(project.root, *argv)
     assert code == 0
     assert not modules & never, f"{' '.join(argv)} imported {sorted(modules & never)}"
-    if argv[-1] == "--json":
+    if argv[:3] == ["tasks", "list", "--local"] and argv[-1] == "--json" or argv[:2] == ["tasks", "new"] and argv[-1] == "--json":
         doc = json.loads(out)  # the command did its work, not just started
         assert doc.get("task") == "brand_new" or [t["name"] for t in doc["tasks"]] == ["greet"]
-    if "new" in argv:
+    elif argv[-1] == "--json":
+        assert isinstance(json.loads(out), dict)
+    if argv[:2] == ["tasks", "new"]:
         assert (project.tasks_dir / "brand_new" / "brand_new.py").is_file()
     if "--help" in argv:
         assert "Usage: idflow" in out and "╭" not in out  # click's plain layout, not rich panels
 
 
+def test_the_sync_listing_against_the_server_needs_no_prefect_pydantic_or_rendering(project):
+    code, modules, out = run_probe(project.root, "tasks", "list", "--sync", "--json")
+    assert code == 0 and isinstance(json.loads(out)["remote"], list)  # it did talk to the server
+    # ... over the standard library's HTTP (http.client imports ssl, but no SSL context is made): no httpx
+    assert not modules & {"prefect", "pydantic", "rich", "pygments", "click", "httpx", "httpcore", "git"}, sorted(modules)
+
+
 # `tasks status` takes NAME... (a List[str] argument, like `tasks diff`): typer checks that with pydantic.
 @pytest.mark.parametrize("argv, never", [
-    (["tasks", "list", "--sync", "--json"], {"prefect", "pydantic", "rich", "pygments", "click"}),
-    (["tasks", "status", "--json"], {"prefect", "rich", "pygments", "click"}),
-    (["tasks", "status"], {"prefect", "pygments", "click"}),
-], ids=["list-sync", "status-json", "status-table"])
-def test_server_reads_need_no_prefect_or_what_they_do_not_print(project, argv, never):
+    (["tasks", "status", "--json"], {"prefect", "rich", "pygments", "click", "git"}),
+    (["tasks", "status"], {"prefect", "pygments", "click", "git"}),
+], ids=["status-json", "status-table"])
+def test_status_needs_no_prefect_or_what_it_does_not_print(project, argv, never):
     code, modules, out = run_probe(project.root, *argv)
     assert code == 0
     assert json.loads(out) if argv[-1] == "--json" else "Task status" in out or "no task types" in out
-    assert "httpx" in modules  # it did talk to the server
     assert not modules & never, sorted(modules)
 
 
@@ -152,6 +177,8 @@ def test_a_task_file_importing_the_decorator_loads_neither_the_sdk_nor_the_cli()
 
 # ---- TLS set-up: a plain-http client loads no CA bundle ---------------------------------------------
 def ssl_context(client):
+    if not hasattr(client._http, "_transport"):  # idflow.conductor.plain_http: no TLS at all
+        return None
     return client._http._transport._pool._ssl_context
 
 
@@ -171,6 +198,9 @@ def test_certificates_are_loaded_only_where_tls_can_be_used(monkeypatch, url, pr
         monkeypatch.setenv("HTTP_PROXY", proxy)
     with ConductorClient(url, verify=True) as client:
         context = ssl_context(client)
+        if context is None:  # plain http without a proxy: the standard library's client, no SSL context made
+            assert not verified and not url.lower().startswith("https") and not proxy
+            return
         assert (context.verify_mode == ssl.CERT_REQUIRED) is verified
         assert (context.cert_store_stats()["x509_ca"] > 0) is verified
     with ConductorClient(url, verify=False) as client:  # --insecure never turns verification on

@@ -8,7 +8,8 @@ Every `idflow` command pays for its imports before it does anything, so the loca
 - typer 0.2x checks every option value with a pydantic TypeAdapter, built on first use. The
   root options (`--config`, `--server-url`, ...) are `str`, so every command imported pydantic
   (~60 ms with its plugin loader). A `str` value needs no check (click hands over argv strings),
-  nor does a flag's `bool`, or the None of an option not given.
+  nor does a flag's `bool`, a list of strs, or the None of an option not given (of any type:
+  `tasks upload --all` leaves its names, --out and --require-clean out, and built an adapter for each).
 - typer turns every command of every group into a click command at each start (signature and
   type hints of thirty functions, ~10 ms): `root_command` builds a group (tasks, workflows, ...)
   when a command line or completion first names it, and lists the groups in help from their help
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, List
 
 from typer.core import TyperGroup
 
@@ -30,6 +31,9 @@ def plain_help(app: Any) -> None:
     for group in app.registered_groups:
         if group.typer_instance is not None:
             plain_help(group.typer_instance)
+
+
+_STR_LISTS = (list[str], List[str])
 
 
 def plain_values_without_pydantic() -> None:
@@ -50,15 +54,21 @@ def plain_values_without_pydantic() -> None:
 
     @dataclass(frozen=True)
     class Plain(RuntimeParam):
+        """str and bool as given, a list of strs as a list; anything else through typer's own check,
+        built only for a value that is given (an option left out is None and needs none)."""
+
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             if type(value) is self.annotation:
                 return value
+            if self.annotation in _STR_LISTS and isinstance(value, (list, tuple)) and all(
+                    type(item) is str for item in value):
+                return list(value)
             return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
 
     def get_runtime_param(self: Any) -> Any:
         described = self.type_descriptor
-        if (self._runtime_param is None and described.annotation in (str, bool)
-                and described.file_annotation is None and described.parameter_info.parser is None):
+        if (self._runtime_param is None and described.file_annotation is None
+                and described.parameter_info.parser is None):
             self._runtime_param = Plain(parameter_info=described.parameter_info, annotation=described.annotation)
         return typers_own(self)
 

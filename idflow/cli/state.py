@@ -73,10 +73,13 @@ class CliState:
         return bool(self.command_params.get("yes"))
 
     def run(self, flow_name: str, usecase: Callable[..., Any], outcome_type: Any, *, prefect: bool = False,
-            flow_params: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+            flow_params: dict[str, Any] | None = None, document: bool = True,
+            **kwargs: Any) -> tuple[Any, dict[str, Any] | None]:
         """Run one operation in-process or, with --prefect, as its flow: (outcome, JSON document).
 
         Both paths print the same document; the flow run only adds its `flow_run` key.
+        `document=False`: an in-process run makes no document (None), for a text run that renders
+        the outcome itself: a plan of 1,000 definitions costs more to serialise than to make.
         """
         if prefect:
             from idflow.cli.prefect_bridge import run_for_cli
@@ -88,7 +91,7 @@ class CliState:
             doc = run_for_cli(self, flow_name, **(flow_params or {}))
             return outcome_type.from_json(doc), doc
         outcome = usecase(self.session(), **kwargs)
-        return outcome, outcome.to_json()
+        return outcome, outcome.to_json() if document else None
 
     @contextmanager
     def progress(self, label: str = "working") -> Iterator[Callable[[str, int | None, int | None], None] | None]:

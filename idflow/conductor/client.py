@@ -70,7 +70,14 @@ class ConductorClient(MonitoringReads):
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         self._sleep = sleep
-        httpx = import_httpx()
+        from idflow.conductor.plain_http import PlainClient, usable
+
+        if transport is None and usable(self.api_url):  # no httpx, no SSL context: see idflow.conductor.plain_http
+            self._http: Any = PlainClient(self.api_url, timeout=timeout, connect_timeout=min(timeout, 5.0),
+                                          headers={"Accept": "application/json"})
+            self._errors: Any = PlainClient.errors
+            return
+        httpx = self._errors = import_httpx()
         # Loading the CA bundle costs ~20 ms per command; a plain-http client never uses it.
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
                                   verify=verify if _uses_tls(self.api_url) else False, transport=transport,
@@ -238,7 +245,7 @@ class ConductorClient(MonitoringReads):
               params: dict | None) -> Any:
         where = f"{method} {path}"
         self.stats.count(method)
-        httpx = import_httpx()
+        httpx = self._errors  # httpx, or idflow.conductor.plain_http with the same error names
         try:
             response = self._http.request(method, url, json=body, params=params, headers=headers)
         except httpx.TimeoutException:

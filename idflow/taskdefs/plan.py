@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from functools import cached_property
@@ -213,9 +213,18 @@ def _provenance_ok(data: dict[str, Any]) -> bool:
 
 
 def _item_json(item: PlanItem) -> dict[str, Any]:
-    data = asdict(item)
-    data["changes"] = [asdict(c) for c in item.changes]
-    return data
+    """One item as `asdict` would write it, field by field: `asdict` deep-copies every server copy
+    (a third of a no-op upload of 1,000 definitions); the dicts are copied one level, which JSON needs."""
+    return {"name": item.name, "action": item.action,
+            "desired": None if item.desired is None else dict(item.desired),
+            "actual": None if item.actual is None else dict(item.actual),
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in item.changes],
+            "source": item.source, "seen": item.seen, "provenance": _stamp_json(item.provenance),
+            "reason": item.reason, "owner": item.owner, "base": _stamp_json(item.base)}
+
+
+def _stamp_json(stamp: Provenance | None) -> dict[str, Any] | None:
+    return None if stamp is None else dict(vars(stamp))
 
 
 def fingerprint(server_copy: dict[str, Any] | None) -> str | None:

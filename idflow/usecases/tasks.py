@@ -164,14 +164,16 @@ class UploadOutcome:
     def ok(self) -> bool:
         return self.result is None or self.result.ok
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, with_plan: bool = True) -> dict[str, Any]:
+        """The upload document; `with_plan=False` leaves out its "plan" (what a text run prints needs none)."""
         dry_run = self.result is None
         doc = (self.result or ApplyResult()).to_json()
         doc.update({"dry_run": dry_run, "dirty": list(self.planned.dirty),
                     "provenance_missing": self.planned.provenance_missing,
                     "would_create": self.plan.names("create") if dry_run else [],
-                    "would_update": self.plan.names("update") if dry_run else [],
-                    "plan": self.planned.to_json()})
+                    "would_update": self.plan.names("update") if dry_run else []})
+        if with_plan:
+            doc["plan"] = self.planned.to_json()
         if dry_run:
             doc["unchanged"] = self.plan.names(UNCHANGED)
         return doc

@@ -21,7 +21,7 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
 
     cli = state(ctx, json_)
     planned, doc = cli.run("diff", usecases.diff, usecases.UploadPlan, prefect=prefect,
-                           flow_params={"task_names": names or None}, names=names)
+                           flow_params={"task_names": names or None}, document=cli.json, names=names)
     if out:
         from idflow.backups import write_json_file
 
@@ -66,7 +66,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
                                flow_params={"task_names": selected, "force": force, "dry_run": dry_run,
                                             "require_clean": require_clean,
                                             "overwrite_server_edits": overwrite_server_edits, "take_over": take_over},
-                               names=selected, force=force, dry_run=dry_run, require_clean=require_clean,
+                               document=cli.json, names=selected, force=force, dry_run=dry_run, require_clean=require_clean,
                                overwrite_server_edits=overwrite_server_edits, take_over=take_over,
                                progress=progress, preview=preview)
     render_provenance_warnings(cli.err, outcome.planned)
@@ -93,6 +93,6 @@ def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan
         planned = replace(planned, plan=replace(planned.plan, overwrite_server_edits=True))
     with cli.progress("uploading") as progress:
         outcome = usecases.apply_saved_plan(cli.session(), planned, progress=progress)
-    cli.emit(outcome.to_json(), lambda c: render_upload(c, outcome))
+    cli.emit(outcome.to_json() if cli.json else None, lambda c: render_upload(c, outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)

@@ -31,6 +31,8 @@ def render_local(console: Console, discovery, verbose: bool) -> None:
     """The discovered tasks as a table, then errors (red) and warnings (yellow) with path:line."""
     from rich.table import Table
 
+    from idflow.cli.render.table import draw_rows
+    from idflow.cli.render.text import plain
     from idflow.cli.render.text import safe as escape  # names, paths and messages from files
 
     valid = {id(t) for t in discovery.valid_tasks}
@@ -39,16 +41,21 @@ def render_local(console: Console, discovery, verbose: bool) -> None:
     for header in ("Name", "File:line", "Retries", "Timeout / response", "Policy / logic", "Rate limit",
                    "Concurrency") + (("Layer", "Overrides") if layered else ()):
         table.add_column(header, overflow="fold")
+    rows = []
     for task in discovery.tasks:
-        row = task_row(task) + ([task.layer, ", ".join(task.overrides) or "-"] if layered else [])
-        cells = [escape(c) for c in row]
+        row = [(plain(c), "") for c in task_row(task) + ([task.layer, ", ".join(task.overrides) or "-"]
+                                                          if layered else [])]
         if id(task) not in valid:
-            cells[0] = f"[red]{cells[0]} (invalid)[/]"
-        table.add_row(*cells)
-    if discovery.tasks:
-        console.print(table)
-    else:
+            row[0] = (f"{row[0][0]} (invalid)", "red")
+        rows.append(row)
+    if not discovery.tasks:
         console.print("[dim]no tasks found[/]")
+    elif not draw_rows(console, table, rows):  # too wide for the terminal: rich folds the cells
+        from rich.text import Text
+
+        for row in rows:
+            table.add_row(*(Text(text, style=style) for text, style in row))
+        console.print(table)
     if verbose:
         from rich.panel import Panel
         from rich.syntax import Syntax  # pygments: only for the verbose detail

@@ -210,10 +210,11 @@ def _change_text(changes: Iterable[dict[str, Any]]) -> str:
                      for c in changes)
 
 
-def render_apply(console: Console, doc: dict[str, Any]) -> None:
+def render_apply(console: Console, doc: dict[str, Any], changes: dict[str, list[dict[str, Any]]] | None = None) -> None:
     """What an upload did, one line per definition like `kubectl apply`; unchanged ones counted.
-    Beyond MAX_NAMES_LISTED lines: counts per outcome (every name is in --json)."""
-    changes = _changes_by_name(doc)
+    Beyond MAX_NAMES_LISTED lines: counts per outcome (every name is in --json). The field changes
+    come from `changes` (by name) or, without it, from the document's plan."""
+    changes = _changes_by_name(doc) if changes is None else changes
     groups = [("created", "green", "created"), ("updated", "yellow", "updated"),
               ("would_create", "green", "would create"), ("would_update", "yellow", "would update")]
     lines = sum(len(doc.get(key) or []) for key, _c, _l in groups)
@@ -261,7 +262,9 @@ def render_upload(console: Console, outcome: Any, verbose: bool = False) -> None
         return
     if verbose:
         render_diff(console, outcome.plan, verbose)
-    render_apply(console, outcome.to_json())
+    changes = {i.name: [{"field": c.field, "old": c.old, "new": c.new} for c in i.changes]
+               for i in outcome.plan.items if i.changes}
+    render_apply(console, outcome.to_json(with_plan=False), changes)
 
 
 def render_issues(console: Console, issues: Any) -> None:

@@ -1,0 +1,162 @@
+"""`idflow worker start` against conductor-python's own TaskHandler: tasks per second on a no-op task.
+
+    python benchmarks/bench_worker.py [--tasks 1000] [--threads 1 8] [--runs 3] [--poll-ms 100]
+
+Needs a running server (CONDUCTOR_SERVER_URL, default http://127.0.0.1:8080/api). It defines a
+no-op task and a workflow whose FORK_JOIN_DYNAMIC runs it `--tasks` times, then, for each thread
+count and run, alternately: starts one workflow, starts a worker process (the SDK's TaskHandler with
+one `Worker`, or `idflow worker start NAME --threads N`), waits until the workflow completes and
+stops the worker. Tasks per second = tasks / (last task's end - first task's start), both read from
+the execution the server recorded, so process start-up is not counted for either. Prints the
+medians, the overhead of idflow over the SDK (target: under 5% fewer tasks per second) and the load.
+Everything it defined is deleted afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks._common import server_url  # noqa: E402
+
+SDK_WORKER = """
+import sys, time
+from conductor.client.automator.task_handler import TaskHandler
+from conductor.client.configuration.configuration import Configuration
+from conductor.client.worker.worker import Worker
+
+def noop(task):
+    return {}
+
+
+if __name__ == "__main__":  # the SDK spawns its task runner, which imports this file again
+    name, threads, poll_ms, url = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    worker = Worker(name, noop, poll_interval=poll_ms, thread_count=threads)
+    handler = TaskHandler(workers=[worker], configuration=Configuration(server_api_url=url),
+                          scan_for_annotated_workers=False, monitor_processes=False)
+    handler.start_processes()
+    try:
+        while True:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.stop_processes()
+"""
+
+TASK_FILE = '''from idflow import worker_task
+
+
+@worker_task(task_definition_name={name!r}, retry_count=0, timeout_seconds=600, response_timeout_seconds=60)
+def {name}(task_input: dict) -> dict:
+    """A no-op for the worker benchmark."""
+    return {{}}
+'''
+
+
+def definitions(client, name: str) -> None:
+    client.upsert_taskdefs([{"name": name, "retryCount": 0, "timeoutSeconds": 600, "responseTimeoutSeconds": 60,
+                             "ownerEmail": "bench@example.com"}])
+    client.upsert_workflows([{
+        "name": name, "version": 1, "schemaVersion": 2, "ownerEmail": "bench@example.com",
+        "tasks": [{"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN_DYNAMIC",
+                   "inputParameters": {"tasks": "${workflow.input.tasks}", "inputs": "${workflow.input.inputs}"},
+                   "dynamicForkTasksParam": "tasks", "dynamicForkTasksInputParamName": "inputs"},
+                  {"name": "join", "taskReferenceName": "join", "type": "JOIN"}]}])
+
+
+def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> float:
+    tasks = [{"name": name, "taskReferenceName": f"n{i}", "type": "SIMPLE"} for i in range(count)]
+    workflow_id = client.start_workflow(name, {"tasks": tasks, "inputs": {f"n{i}": {} for i in range(count)}}, 1)
+    worker = subprocess.Popen(worker_argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while True:  # until every no-op task is done (the JOIN after them is the server's own work)
+            execution = client.get_execution(workflow_id)
+            done = [t for t in execution.get("tasks", []) if t.get("taskType") == name and t.get("status") == "COMPLETED"]
+            if len(done) == count or execution.get("status") != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"workflow {workflow_id} still running after 600 s")
+            time.sleep(0.5)
+    finally:
+        os.killpg(worker.pid, signal.SIGINT)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    client.terminate_workflow(workflow_id, "benchmark done") if execution.get("status") == "RUNNING" else None
+    if len(done) != count:
+        raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')} with {len(done)} of {count} tasks done")
+    first = min(t["startTime"] for t in done)
+    last = max(t["endTime"] for t in done)
+    return len(done) / max((last - first) / 1000, 1e-3)
+
+
+def main() -> int:
+    from idflow.conductor.client import ConductorClient
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--poll-ms", type=int, default=100)
+    args = parser.parse_args()
+    name = f"bw{uuid.uuid4().hex[:6]}_noop"
+    project = Path(tempfile.mkdtemp(prefix="idflow-bench-worker-"))
+    (project / "idflow" / "tasks" / name).mkdir(parents=True)
+    (project / "idflow" / "tasks" / name / f"{name}.py").write_text(TASK_FILE.format(name=name))
+    (project / "sdk_worker.py").write_text(SDK_WORKER)
+    (project / "config").mkdir()
+    (project / "config" / "idflow.yml").write_text(f"conductor_server_url: {server_url()}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDFLOW_", "PREFECT_"))}
+    env["CONDUCTOR_SERVER_URL"] = server_url()
+    idflow = Path(sys.executable).parent / "idflow"
+    load_before = os.getloadavg()
+    results: dict[tuple[str, int], list[float]] = {}
+    with ConductorClient(server_url()) as client:
+        definitions(client, name)
+        try:
+            for threads in args.threads:
+                commands = {"sdk TaskHandler": [sys.executable, str(project / "sdk_worker.py"), name, str(threads),
+                                                str(args.poll_ms), server_url()],
+                            "idflow worker start": [str(idflow), "worker", "start", name, "--threads", str(threads),
+                                                    "--poll-interval", str(args.poll_ms), "--grace", "0"]}
+                for _ in range(args.runs):
+                    for label, argv in commands.items():  # in turn: a drifting machine moves both alike
+                        rate = run_once(client, name, args.tasks, argv, project, env)
+                        results.setdefault((label, threads), []).append(rate)
+                        print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s", flush=True)
+        finally:
+            for workflow_id in client._request("GET", f"/workflow/running/{name}", params={"version": 1}) or []:
+                client.terminate_workflow(workflow_id, "benchmark cleanup")
+            try:
+                client.delete_workflow(name, 1)  # a dynamic fork left on the server makes every purge unsure
+            finally:
+                client.delete_taskdef(name)
+    load_after = os.getloadavg()
+    for threads in args.threads:
+        sdk = statistics.median(results[("sdk TaskHandler", threads)])
+        ours = statistics.median(results[("idflow worker start", threads)])
+        overhead = (sdk - ours) / sdk * 100
+        print(f"threads {threads}: sdk {sdk:.1f} tasks/s, idflow {ours:.1f} tasks/s, idflow/sdk {ours / sdk:.3f}, "
+              f"overhead {overhead:+.1f}% (target < 5%: {'met' if overhead < 5 else 'NOT met'})")
+    print(f"{args.tasks} no-op tasks per workflow, poll {args.poll_ms} ms, {args.runs} run(s) each; load average "
+          f"before {load_before[0]:.2f}, after {load_after[0]:.2f}; {os.cpu_count()} cores; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
