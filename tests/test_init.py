@@ -84,7 +84,8 @@ def test_no_deployment_writes_on_a_schedule_that_is_on(repo, capsys):
     has no active schedule; the read-only drift report may keep its hourly one."""
     assert run_cli(capsys, "init").code == 0
     document = yaml.safe_load((repo / "prefect.yaml").read_text())
-    read_only = {"idflow.flows.definitions:diff", "idflow.flows.definitions:discover"}
+    read_only = {"idflow.flows.definitions:diff", "idflow.flows.definitions:discover",
+                 "idflow.flows.definitions:status"}
     for deployment in document["deployments"]:
         active = [s for s in deployment.get("schedules") or [] if s.get("active", True)]
         if deployment["entrypoint"] not in read_only:

@@ -323,9 +323,9 @@ def test_no_schedule_that_writes_is_active_after_deploy_all(deployed):
     found = httpx.post(f"{deployed.api}/deployments/filter", json={}, timeout=30).raise_for_status().json()
     by_name = {d["name"]: d for d in found}
     assert set(by_name) == {"idflow-drift-report", "idflow-sync", "idflow-upload", "idflow-purge-orphaned",
-                            "idflow-gitops-drift-report", "idflow-gitops-sync"}   # the last two: step 9
+                            "idflow-task-status", "idflow-gitops-drift-report", "idflow-gitops-sync"}  # gitops: step 9
     active = {name for name, d in by_name.items() if any(s["active"] for s in d["schedules"])}
-    assert active == {"idflow-drift-report", "idflow-gitops-drift-report"}
+    assert active == {"idflow-drift-report", "idflow-task-status", "idflow-gitops-drift-report"}  # read-only
     assert [s["active"] for s in by_name["idflow-sync"]["schedules"]] == [False]
     assert [s["active"] for s in by_name["idflow-gitops-sync"]["schedules"]] == [False]
     # Until step 7 turned it on, no sync ran (once on, a run the schedule made may still run after it is off).

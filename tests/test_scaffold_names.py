@@ -12,7 +12,7 @@ import os
 import pytest
 
 from idflow.discovery import discover
-from idflow.scaffold import TASK_TEMPLATE, check_name
+from idflow.scaffold import DESCRIPTION, TASK_TEMPLATE, check_name
 from tests.clihelp import run_cli
 
 BAD_NAMES = [
@@ -57,7 +57,7 @@ def _discovery_accepts(root, name: str) -> bool:
     folder = root / name
     folder.mkdir()
     (folder / "__init__.py").write_text("")
-    (folder / f"{name}.py").write_text(TASK_TEMPLATE.format(name=name), encoding="utf-8")
+    (folder / f"{name}.py").write_text(TASK_TEMPLATE.format(name=name, description=DESCRIPTION), encoding="utf-8")
     found = discover(root)
     return not found.errors and [t.name for t in found.valid_tasks] == [name]
 

@@ -80,11 +80,12 @@ def test_every_fetch_is_one_request_for_all_types(project, scene, fault_proxy, c
 
 def test_status_is_a_read_a_protected_environment_lets_through(project, conductor_url, capsys, monkeypatch):
     """--prefect refuses a protected environment's writes without --yes; status writes nothing, so it passes
-    that check (and here stops at the missing Prefect server instead, exit 1, not 3)."""
+    that check: it runs, or stops where Prefect is missing (exit 1), never refused (3)."""
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     project.config_path.write_text(project.config_path.read_text()
                                    + f"environments:\n  prod:\n    conductor_server_url: {conductor_url}\n"
                                      "    protected: true\n")
     assert run_cli(capsys, "--env", "prod", "tasks", "status", "--json").code == 0
     done = run_cli(capsys, "--env", "prod", "tasks", "status", "--prefect", "--json")
-    assert done.code == 1 and "Prefect" in done.json["error"]["message"], done.out
+    # never refused (3): it runs the flow (on a temporary Prefect server), or stops where Prefect is missing
+    assert done.code == 0 or (done.code == 1 and "Prefect" in done.json["error"]["message"]), done.out

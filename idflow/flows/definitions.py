@@ -222,6 +222,7 @@ STATUS_STATES = {"unserved": "Unserved", "failing": "Failing"}
 
 
 @flow(name="idflow-status", flow_run_name=_run_name("status"), persist_result=False)
+@_ends_cleanly
 def status(task_names: list[str] | None = None, since: str = "1h", unserved_after: str = "60s",
            failing_above: str = "10%", fail_on_attention: bool = False, config_path: str | None = None,
            environment: str | None = None) -> Any:
@@ -243,8 +244,9 @@ def status(task_names: list[str] | None = None, since: str = "1h", unserved_afte
     named = next((STATUS_STATES[k] for k in report.needs_attention() if k in STATUS_STATES), None)
     if named is None:
         return Completed(message=summary, data=doc)
-    if fail_on_attention:
-        return Failed(name=named, message=summary, data=doc)
+    if fail_on_attention:  # _ends_cleanly names the run after it
+        return ends.failed(summary, doc, name=named)
+    _name_run_after(summary)
     return Completed(name=named, message=summary, data=doc)
 
 

@@ -72,7 +72,9 @@ def refuse_empty_layers(config: Any, discovery: Any) -> None:
 
     empty = empty_layers(config, discovery)
     if empty:
-        raise RefusedError(f"task layer(s) {', '.join(empty)} hold no task file, so every definition they "
+        said = {i.path: i.message for i in discovery.issues if i.line == 0}   # what a layer that is no folder is
+        shown = [f"{layer} ({said[layer].split(':')[0]})" if layer in said else layer for layer in empty]
+        raise RefusedError(f"task layer(s) {', '.join(shown)} hold no task file, so every definition they "
                            "declare would look orphaned; nothing was deleted",
                            hint="initialise the layer (git submodule update --init), or list it under "
                                 "optional_tasks_dirs in config/idflow.yml if it may be empty")

@@ -91,6 +91,8 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     rich would have to lay the rows out: they do not fit the console at their natural widths, or
     the table uses something this does not draw (edge off, lines between rows, row or column styles)."""
     top, right, bottom, left = Padding.unpack(table.padding)
+    if console.record:  # a recording console (an export) keeps only what goes through rich: let rich draw it
+        return False
     if (table.rows or table.box is None or not table.show_edge or not table.show_header or table.show_lines
             or table.show_footer or table.row_styles or table.style not in ("", "none") or table.border_style or table.expand
             or table.width or table.collapse_padding or top or bottom or table.leading
