@@ -106,7 +106,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
 
 def delete_all(conductor: str, names: list[str]) -> None:
     from idflow.conductor.client import ConductorClient
-    from idflow.errors import NotFound
+    from idflow.base.errors import NotFound
 
     with ConductorClient(conductor) as client:
         for name in names:

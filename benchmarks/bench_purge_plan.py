@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from idflow.config import Config  # noqa: E402
+from idflow.project.config import Config  # noqa: E402
 from idflow.provenance.trailer import Provenance, content_hash, optional_fields, stamp  # noqa: E402
 from idflow.taskdefs.purge import plan_purge as decide_purge  # noqa: E402
 from idflow.taskdefs.usage import build_usage_index  # noqa: E402

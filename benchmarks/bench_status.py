@@ -73,7 +73,7 @@ def main() -> int:
     args = parser.parse_args()
     from idflow import usecases
     from idflow.conductor.client import ConductorClient
-    from idflow.config import load_config
+    from idflow.project.config import load_config
     from idflow.usecases import Session
 
     prefix = f"b{uuid.uuid4().hex[:6]}_"

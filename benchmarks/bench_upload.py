@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import delete_prefixed, make_project, server_url, write_task  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
-from idflow.config import load_config  # noqa: E402
+from idflow.project.config import load_config  # noqa: E402
 from idflow.usecases import Session, discover, upload  # noqa: E402
 
 

@@ -12,7 +12,7 @@ __all__ = ["__version__", "worker_task"]
 
 def __getattr__(name: str):
     if name == "worker_task":
-        from idflow.decorator import worker_task
+        from idflow.worker.decorator import worker_task
 
         return worker_task
     raise AttributeError(f"module 'idflow' has no attribute {name!r}")

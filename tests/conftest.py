@@ -86,7 +86,7 @@ def prefix(conductor_url: str) -> Iterator[str]:
     value = f"t{uuid.uuid4().hex[:8]}_"
     yield value
     from idflow.conductor.client import ConductorClient
-    from idflow.errors import NotFound
+    from idflow.base.errors import NotFound
 
     with ConductorClient(conductor_url) as c:
         for wf in c.list_workflows():

@@ -18,7 +18,7 @@ def handler_prefix(conductor_url: str) -> Iterator[str]:
     value = f"e{uuid.uuid4().hex[:8]}_"
     yield value
     from idflow.conductor.client import ConductorClient
-    from idflow.errors import ConductorError
+    from idflow.base.errors import ConductorError
 
     with ConductorClient(conductor_url) as c:
         for h in c.list_event_handlers():

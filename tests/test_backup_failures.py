@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from idflow.backups import FileWriteError, write_backup, write_json_file
+from idflow.engine.backups import FileWriteError, write_backup, write_json_file
 from tests.clihelp import run_cli, task_source
 
 

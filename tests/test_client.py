@@ -9,7 +9,7 @@ from faultproxy import FaultProxy, free_port
 
 from idflow.conductor.auth import HEADER, Auth
 from idflow.conductor.client import ConductorClient, RetryPolicy
-from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout, ServerError,
+from idflow.base.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout, ServerError,
                            ServerUnavailable, ValidationFailed)
 
 TASKDEFS = "/api/metadata/taskdefs"
@@ -343,7 +343,7 @@ def test_proxy_nth_rule_and_clear(proxy: FaultProxy, make_client) -> None:
 @pytest.mark.server
 def test_client_from_the_project_config(project, prefix: str) -> None:
     from idflow.conductor.client import client_from_config
-    from idflow.config import load_config
+    from idflow.project.config import load_config
 
     path = project.write_task(prefix + "hello", """
         from idflow import worker_task

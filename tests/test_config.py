@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from idflow.config import DEFAULT_SERVER_URL, Config, load_config
-from idflow.errors import ConfigError
+from idflow.project.config import DEFAULT_SERVER_URL, Config, load_config
+from idflow.base.errors import ConfigError
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from idflow.decorator import worker_task
+from idflow.worker.decorator import worker_task
 from idflow.discovery import discover
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ def test_sdk_taskdef_parameters_match_installed_sdk():
     from conductor.client.http.models.task_def import TaskDef
 
     from idflow.discovery.parse import SDK_PARAMS, SDK_TASKDEF_PARAMS
-    from idflow.decorator import SDK_OPTIONS
+    from idflow.worker.decorator import SDK_OPTIONS
     from conductor.client.worker.worker_task import worker_task as sdk_worker_task
 
     assert set(inspect.signature(TaskDef.__init__).parameters) - {"self"} == SDK_TASKDEF_PARAMS

@@ -120,7 +120,7 @@ def test_sdk_form_reads_taskdef(imports, call):
     ("import idflow", "idflow.worker_task", "idflow"),
     ("import idflow as i", "i.worker_task", "idflow"),
     ("from idflow import worker_task as task", "task", "idflow"),
-    ("from idflow.decorator import worker_task", "worker_task", "idflow"),
+    ("from idflow.worker.decorator import worker_task", "worker_task", "idflow"),
     ("from idflow import *", "worker_task", "idflow"),
 ])
 def test_aliases(imports, decorator, form):

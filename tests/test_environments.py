@@ -114,7 +114,7 @@ def test_a_protected_environment_needs_yes_and_a_clean_tree(envs, capsys, client
 
 def test_every_client_method_is_classified_as_read_or_write():
     from idflow.conductor.client import ConductorClient
-    from idflow.protection import READ_METHODS, WRITE_METHODS
+    from idflow.project.protection import READ_METHODS, WRITE_METHODS
 
     public = {n for n in dir(ConductorClient) if not n.startswith("_") and callable(getattr(ConductorClient, n))}
     assert public - READ_METHODS - WRITE_METHODS == set()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from idflow.errors import NotFound, RefusedError, ServerError
+from idflow.base.errors import NotFound, RefusedError, ServerError
 from idflow.events import differences, load_event_handler_files, normalise, plan_purge, plan_upload
 from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
 

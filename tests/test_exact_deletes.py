@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from idflow.conductor.paths import addressable, segment
-from idflow.errors import UnaddressableName
+from idflow.base.errors import UnaddressableName
 from tests.clihelp import run_cli, task_source
 
 # Suffixes that today's server addresses exactly; with a raw path, each one reached another name.
@@ -111,7 +111,7 @@ CALLS = {"get_taskdef": ("/api/metadata/taskdefs/", lambda c, n: c.get_taskdef(n
 @pytest.mark.parametrize("suffix", ADDRESSABLE.values(), ids=ADDRESSABLE)
 def test_each_path_carries_the_name_as_one_exact_segment(fault_proxy, call, suffix):
     from idflow.conductor.client import ConductorClient, RetryPolicy
-    from idflow.errors import NotFound
+    from idflow.base.errors import NotFound
 
     proxy = fault_proxy("http://127.0.0.1:9/api")   # nothing is forwarded: every request is answered 404
     proxy.add_rule(action="status", status=404, body={"message": "not here"})

@@ -137,7 +137,7 @@ def _through_httpx(url: str):
 def test_the_standard_library_client_answers_as_httpx_does(conductor_url, prefix):
     from idflow.conductor import plain_http
     from idflow.conductor.client import ConductorClient
-    from idflow.errors import ConnectionFailed, NotFound, ValidationFailed
+    from idflow.base.errors import ConnectionFailed, NotFound, ValidationFailed
 
     with ConductorClient(conductor_url) as plain, _through_httpx(conductor_url) as other:
         assert isinstance(plain._http, plain_http.PlainClient) and not isinstance(other._http, plain_http.PlainClient)

@@ -389,7 +389,7 @@ def test_a_huge_retry_after_is_capped(project, prefix, capsys, fault_proxy):
 def test_the_total_budget_stops_retries(fault_proxy):
     """Many retries allowed, a slow server: no retry starts after the budget."""
     from idflow.conductor.client import ConductorClient, RetryPolicy
-    from idflow.errors import RequestTimeout
+    from idflow.base.errors import RequestTimeout
 
     proxy = fault_proxy()
     proxy.add_rule(method="GET", path=TASKDEFS, action="delay", delay=3.0)

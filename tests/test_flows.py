@@ -12,8 +12,8 @@ from tests.clihelp import task_source
 
 from flows import idflow_flows as flows  # noqa: E402  (after the Prefect environment is set)
 from idflow.flows.runner import only_transient
-from idflow.errors import ConnectionFailed, RefusedError, ServerUnavailable, ValidationFailed
-from idflow.errors import InvalidDefinitions
+from idflow.base.errors import ConnectionFailed, RefusedError, ServerUnavailable, ValidationFailed
+from idflow.base.errors import InvalidDefinitions
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
@@ -234,7 +234,7 @@ def test_run_as_flow_without_a_prefect_server_says_how_to_start_one(prefect_harn
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from idflow.cli.prefect_bridge import run_as_flow
-    from idflow.errors import IdflowError
+    from idflow.base.errors import IdflowError
     from tests.faultproxy import free_port
 
     with temporary_settings(restore_defaults={PREFECT_API_URL}):

@@ -95,7 +95,7 @@ def test_gitops_sync_applies_the_pushed_commit_not_the_workers_checkout(prefect_
 
 
 def _pause_schedules(api_url):
-    from idflow.sync_schedules import active_sync_schedules, pause_schedules
+    from idflow.project.schedules import active_sync_schedules, pause_schedules
 
     found = active_sync_schedules(api_url)
     assert [s.deployment for s in found] == ["idflow-sync/idflow-gitops-sync"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from idflow.config import load_config
-from idflow.errors import ConfigError
+from idflow.project.config import load_config
+from idflow.base.errors import ConfigError
 from tests.clihelp import run_cli
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from idflow.identity import normalise_remote
+from idflow.project.identity import normalise_remote
 from tests.clihelp import run_cli, task_source
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}

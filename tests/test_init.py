@@ -38,7 +38,7 @@ def test_init_writes_config_task_and_prefect_yaml(repo, capsys):
     assert re.fullmatch(r"my-repo-[0-9a-f]{8}", doc["project"])
     assert all((repo / rel).is_file() for rel in files(doc["task"]))
 
-    from idflow.config import load_config
+    from idflow.project.config import load_config
     from idflow.discovery import discover
 
     config = load_config()

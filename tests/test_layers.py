@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from idflow.config import load_config
+from idflow.project.config import load_config
 from idflow.discovery import discover_layers, task_layers
-from idflow.errors import ConfigError
+from idflow.base.errors import ConfigError
 from tests.clihelp import run_cli
 
 
@@ -125,7 +125,7 @@ def test_tasks_list_local_shows_layer_and_overrides(layered, capsys, json_):
 def test_the_worker_runs_the_overriding_layer(layered):
     from conductor.client.http.models.task import Task
 
-    from idflow.worker import import_task_modules, registered_workers, select_tasks
+    from idflow.worker.pool import import_task_modules, registered_workers, select_tasks
 
     name = f"t_layer_{uuid.uuid4().hex[:8]}"
     for layer in ("pkg", "idflow"):

@@ -177,7 +177,7 @@ def git(root: Path, *args: str) -> None:
 
 
 def write_task(deployed: Deployed, name: str, *, commit: bool = True) -> Path:
-    from idflow.scaffold import render
+    from idflow.taskdefs.scaffold import render
 
     for rel, content in render(name).items():
         path = deployed.root / "idflow" / "tasks" / rel
@@ -199,7 +199,7 @@ def remove_task(deployed: Deployed, name: str) -> None:
 def forget(deployed: Deployed, name: str) -> None:
     """Delete the definition if a test left it on the server (a purge that was made to fail)."""
     from idflow.conductor.client import ConductorClient
-    from idflow.errors import NotFound
+    from idflow.base.errors import NotFound
 
     with ConductorClient(deployed.proxy.url) as client:
         try:

@@ -45,7 +45,7 @@ def _assert_counted(counts: list[tuple[int, int]], total: int) -> None:
 @pytest.mark.server
 def test_upload_purge_and_restore_report_labelled_counts(project, prefix):
     from idflow import usecases
-    from idflow.config import load_config
+    from idflow.project.config import load_config
 
     with project.config_path.open("a", encoding="utf-8") as config:
         config.write("batch_size: 2\n")   # three upload batches for five definitions

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from idflow.config import load_config
+from idflow.project.config import load_config
 from idflow.taskdefs.plan import make_plan
 from idflow.provenance.trailer import Provenance, content_hash, stamp
 from idflow.taskdefs.purge import MAX_DOUBTS_SHOWN, plan_purge

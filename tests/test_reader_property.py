@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idflow.errors import IdflowError
+from idflow.base.errors import IdflowError
 
 leaves = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 30, 10 ** 30), st.text(max_size=8),
                    st.floats(allow_nan=True, allow_infinity=True))
@@ -80,13 +80,13 @@ def assert_plain(value, depth: int = 0) -> None:
 
 
 def _json(path: Path):
-    from idflow.reading import read_json
+    from idflow.base.reading import read_json
 
     return [read_json(path)]
 
 
 def _yaml(path: Path):
-    from idflow.reading import read_yaml
+    from idflow.base.reading import read_yaml
 
     return [data for data, _ in read_yaml(path)]
 
@@ -108,13 +108,13 @@ def _events(path: Path):
 
 
 def _backup(path: Path):
-    from idflow.backups import read_backup
+    from idflow.engine.backups import read_backup
 
     return [read_backup(path, kind) for kind in ("taskdefs", "workflows", "event_handlers")]
 
 
 def _plan(path: Path):
-    from idflow.errors import InvalidPlan
+    from idflow.base.errors import InvalidPlan
     from idflow.taskdefs.plan import read_plan_document
     from idflow.usecases.tasks import UploadPlan
 
@@ -127,7 +127,7 @@ def _plan(path: Path):
 
 
 def _config(path: Path):
-    from idflow.config import load_config
+    from idflow.project.config import load_config
 
     load_config(path)
     return []

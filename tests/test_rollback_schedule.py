@@ -15,7 +15,7 @@ import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Pre
 from tests.clihelp import run_cli, task_source
 from tests.faultproxy import free_port
 
-from idflow.sync_schedules import applies_to, describe
+from idflow.project.schedules import applies_to, describe
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 

@@ -27,7 +27,7 @@ def again(kind, value):
 @pytest.fixture
 def session(project, prefix, capsys):
     """A project with a changed, a new, an unchanged and an orphaned task, and a workflow using one."""
-    from idflow.config import load_config
+    from idflow.project.config import load_config
     from idflow.usecases import Session
 
     for key in ("same", "changed", "orphan"):

@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from idflow.sanitize import redact_url, terminal_safe
+from idflow.base.sanitize import redact_url, terminal_safe
 
 HOSTILE = {
     "ANSI erase screen": ("a\x1b[2Jb", "a\\x1b[2Jb"),

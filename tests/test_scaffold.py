@@ -13,7 +13,7 @@ from rich.console import Console
 from idflow.cli.app import main
 from idflow.cli.render.local import render_local
 from idflow.discovery import discover
-from idflow.scaffold import render
+from idflow.taskdefs.scaffold import render
 
 REPO = Path(__file__).resolve().parent.parent
 

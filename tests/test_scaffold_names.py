@@ -12,7 +12,7 @@ import os
 import pytest
 
 from idflow.discovery import discover
-from idflow.scaffold import DESCRIPTION, TASK_TEMPLATE, check_name
+from idflow.taskdefs.scaffold import DESCRIPTION, TASK_TEMPLATE, check_name
 from tests.clihelp import run_cli
 
 BAD_NAMES = [

@@ -300,8 +300,8 @@ def test_https_to_a_plain_http_port_fails_clearly_and_never_downgrades(project, 
 
 def test_credentials_in_the_server_url_stay_out_of_messages_and_plans():
     from idflow.conductor.client import ConductorClient, RetryPolicy
-    from idflow.config import load_config
-    from idflow.errors import ConductorError
+    from idflow.project.config import load_config
+    from idflow.base.errors import ConductorError
 
     config = load_config(overrides={"conductor_server_url": "http://alice:s3cr3t-pw@127.0.0.1:9/api"}, environ={})
     assert "s3cr3t-pw" not in config.safe_api_url and config.safe_api_url == "http://127.0.0.1:9/api"

@@ -131,7 +131,7 @@ def test_str_and_bool_values_arrive_as_given(project, capsys, argv, expected):
     assert run_cli(capsys, *argv, "tasks", "list", "--local", "--remote").code == 2  # two bools still counted
 
 
-@pytest.mark.parametrize("module", ["idflow", "idflow.conductor", "idflow.config", "idflow.usecases",
+@pytest.mark.parametrize("module", ["idflow", "idflow.conductor", "idflow.project.config", "idflow.usecases",
                                     "idflow.usecases.tasks", "idflow.usecases.purging", "idflow.taskdefs.purge"])
 def test_importing_a_core_module_loads_no_http_stack_yaml_or_terminal(module):
     """What a command imports of the core costs nothing until a client is built or a config read."""
@@ -226,17 +226,17 @@ def test_importing_httpx_through_idflow_skips_its_command_line_client():
                                  "http://a_b:8080/api", "http://[::1]:8080/api", "http://u:p@h:8080/api",
                                  "http://h:/api", "http://h:8080/api?x=1", "http://-h/api"])
 def test_the_quick_url_check_agrees_with_httpx(url):
-    from idflow.config import _PLAIN_URL, httpx_url_problem, url_problem
+    from idflow.project.config import _PLAIN_URL, httpx_url_problem, url_problem
 
     assert url_problem(url) == httpx_url_problem(url)
     if _PLAIN_URL.fullmatch(url) and url_problem(url) is None:
-        assert "httpx" not in _modules_after(f"from idflow.config import url_problem; url_problem({url!r})")
+        assert "httpx" not in _modules_after(f"from idflow.project.config import url_problem; url_problem({url!r})")
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.from_regex(r"\Ahttps?://[0-9a-zA-Z.-]{1,20}(:[0-9]{1,5})?(/[a-z._~/-]{0,10})?\Z"))
 def test_every_url_the_quick_check_accepts_httpx_accepts(url):
-    from idflow.config import httpx_url_problem, url_problem
+    from idflow.project.config import httpx_url_problem, url_problem
 
     assert url_problem(url) == httpx_url_problem(url)
 

@@ -55,7 +55,7 @@ class Scene:
     def end_runs(self) -> None:
         """Terminate what is still running: no queue is left on the shared server."""
         from idflow.conductor.client import ConductorClient
-        from idflow.errors import ConductorError
+        from idflow.base.errors import ConductorError
 
         with ConductorClient(self.url) as client:
             for workflow_id in self.started:

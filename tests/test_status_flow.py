@@ -39,7 +39,7 @@ def runs_ended(client, monkeypatch):
 
     monkeypatch.setattr(client, "start_workflow", recording)
     yield
-    from idflow.errors import ConductorError
+    from idflow.base.errors import ConductorError
 
     for workflow_id in started:
         try:

@@ -532,8 +532,8 @@ def test_an_interrupted_adopt_accounts_for_every_definition(tmp_path, conductor_
                                                            clean_env):
     """A signal after the first batch: the rest is not attempted, and the account says so exactly."""
     from idflow.conductor.client import ConductorClient
-    from idflow.config import load_config
-    from idflow.interrupt import Interruption
+    from idflow.project.config import load_config
+    from idflow.base.interrupt import Interruption
     from idflow.provenance.trailer import parse_provenance
     from idflow.usecases.adopt import adopt
     from idflow.usecases.session import Session

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from idflow.conductor.client import ConductorClient
-from idflow.config import load_config
+from idflow.project.config import load_config
 from idflow.usecases import Session, upload
 from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source

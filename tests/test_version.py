@@ -34,7 +34,7 @@ def test_the_package_and_its_metadata_agree_on_the_version():
 
 def test_prefects_client_alone_is_named_as_such(monkeypatch):
     """A CLI-only install may carry `prefect-client` (the API client, no server, no CLI) instead of `prefect`."""
-    from idflow import versions
+    from idflow.cli import versions
 
     def version(name):
         if name == "prefect-client":

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from idflow.worker import check_requirements
+from idflow.worker.pool import check_requirements
 from tests.clihelp import run_cli
 
 # -P: the project dir (cwd) holds an `idflow/` folder that must not shadow the installed package.
@@ -115,7 +115,7 @@ def test_requirements_missing_wrong_version_and_unchecked():
 # ---- SDK wiring (no server) ---------------------------------------------------------------------
 def test_flags_override_decorator_options_and_nothing_registers(monkeypatch):
     from idflow import worker_task
-    from idflow.worker import WorkerOverrides, WorkerPool, registered_workers, sdk_configuration
+    from idflow.worker.pool import WorkerOverrides, WorkerPool, registered_workers, sdk_configuration
 
     name = f"t_overrides_{uuid.uuid4().hex[:8]}"
 
@@ -137,7 +137,7 @@ def test_flags_override_decorator_options_and_nothing_registers(monkeypatch):
 def test_sdk_configuration_credentials():
     from conductor.client.http.api_client import ApiClient
 
-    from idflow.worker import sdk_configuration
+    from idflow.worker.pool import sdk_configuration
 
     config = SimpleNamespace(api_url="http://127.0.0.1:9/api", conductor_api_key_env_var="MY_KEY", verify_tls=False)
     anonymous = sdk_configuration(config, environ={})
@@ -157,7 +157,7 @@ def test_a_checkout_shaped_like_idflow_imports_its_own_task_files(tmp_path, monk
     from conductor.client.automator.task_handler import get_registered_worker_names
 
     from idflow.discovery import discover
-    from idflow.worker import import_task_modules
+    from idflow.worker.pool import import_task_modules
 
     name = f"t_checkout_{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "idflow" / "tasks" / name

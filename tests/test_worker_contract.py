@@ -1,4 +1,4 @@
-"""The worker contract (idflow.worker_contract): how a task function is called and what its output becomes.
+"""The worker contract (idflow.worker.contract): how a task function is called and what its output becomes.
 
 The unit tests drive the SDK's own `Worker.execute` with the adapted function, as the
 TaskRunner does; the end-to-end tests run every form through a real workflow.
@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import pytest
 
-from idflow.worker_contract import ContractError, adapt, contract_of, to_output
+from idflow.worker.contract import ContractError, adapt, contract_of, to_output
 
 
 def sdk_task(input_data: dict) -> Any:
@@ -203,7 +203,7 @@ def test_to_output_keeps_task_results_for_the_sdk():
 def test_decorated_functions_stay_directly_callable_and_are_adapted_only_at_worker_start(decorator):
     from conductor.client.automator.task_handler import get_registered_workers
 
-    from idflow.worker import registered_workers
+    from idflow.worker.pool import registered_workers
 
     name = f"t_callable_{uuid.uuid4().hex[:8]}"
     if decorator == "sdk":
@@ -227,8 +227,8 @@ def test_a_function_idflow_cannot_call_stops_the_worker_start():
     from conductor.client.http.models.task import Task
 
     from idflow import worker_task
-    from idflow.errors import WorkerStartError
-    from idflow.worker import registered_workers
+    from idflow.base.errors import WorkerStartError
+    from idflow.worker.pool import registered_workers
 
     name = f"t_unfit_{uuid.uuid4().hex[:8]}"
 

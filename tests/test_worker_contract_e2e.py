@@ -87,7 +87,7 @@ class Running:
 
 def _cleanup(conductor_url: str, prefix: str) -> None:
     from idflow.conductor.client import ConductorClient
-    from idflow.errors import NotFound
+    from idflow.base.errors import NotFound
 
     with ConductorClient(conductor_url) as client:
         for wf in client.list_workflows():

@@ -1,4 +1,4 @@
-"""The output rule (idflow/worker_output.py) without a server: each shape converted or refused by key."""
+"""The output rule (idflow/worker/output.py) without a server: each shape converted or refused by key."""
 from __future__ import annotations
 
 import datetime
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from idflow.worker_contract import ContractError, contract_of, to_output
-from idflow.worker_output import MAX_OUTPUT_BYTES, OutputRefused, json_output
+from idflow.worker.contract import ContractError, contract_of, to_output
+from idflow.worker.output import MAX_OUTPUT_BYTES, OutputRefused, json_output
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """What a task function returns, end to end: a real worker, a real server, `workflow run --wait --json`.
 
-Each output either becomes JSON by the documented rule (idflow/worker_output.py) or ends the
+Each output either becomes JSON by the documented rule (idflow/worker/output.py) or ends the
 task FAILED at once (not IN_PROGRESS until a timeout) with a reason naming the key. A generator
 function is refused when the worker starts, and by discovery before any upload.
 """

@@ -215,7 +215,7 @@ def test_the_worker_logs_one_line_per_execution(project, prefix, client, runs, c
         ids = {t["task"]: t["taskId"] for t in failed.json["tasks"]}
         assert wait_until(lambda: f"id {ids[boom]}: FAILED in " in worker.err), worker.err
         worker.stop()
-    lines = [line for line in worker.lines if f"INFO    idflow.worker: task {prefix}" in line]
+    lines = [line for line in worker.lines if f"INFO    idflow.worker.pool: task {prefix}" in line]
     assert len(lines) == 2, worker.err
     assert f"task {add} id {ids[add]}: COMPLETED in " in lines[0] and lines[0].rstrip().endswith(" s")
     assert f"task {boom} id {ids[boom]}: FAILED in " in lines[1]
@@ -243,19 +243,19 @@ def _terminal():
 def test_each_execution_is_one_info_line(body, expected, caplog):
     from conductor.client.http.models.task import Task
 
-    from idflow.worker_contract import adapt
+    from idflow.worker.contract import adapt
 
     def my_task() -> dict:
         return body()
 
     call = adapt(my_task)
     task = Task(task_def_name="my_task", task_id="id-42", input_data={})
-    with caplog.at_level("INFO", logger="idflow.worker"):
+    with caplog.at_level("INFO", logger="idflow.worker.pool"):
         try:
             call(task)
         except Exception:
             pass
-    [record] = [r for r in caplog.records if r.name == "idflow.worker"]
+    [record] = [r for r in caplog.records if r.name == "idflow.worker.pool"]
     assert record.levelname == "INFO"
     assert record.getMessage().startswith(f"task my_task id id-42: {expected} in ")
 
@@ -263,12 +263,12 @@ def test_each_execution_is_one_info_line(body, expected, caplog):
 def test_a_missing_input_key_is_logged_as_a_terminal_failure(caplog):
     from conductor.client.http.models.task import Task
 
-    from idflow.worker_contract import adapt
+    from idflow.worker.contract import adapt
 
     def needs(key: str) -> dict:
         return {}
 
-    with caplog.at_level("INFO", logger="idflow.worker"), pytest.raises(Exception):
+    with caplog.at_level("INFO", logger="idflow.worker.pool"), pytest.raises(Exception):
         adapt(needs)(Task(task_def_name="needs", task_id="id-7", input_data={}))
-    assert [r.getMessage().split(" in ")[0] for r in caplog.records if r.name == "idflow.worker"] == \
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records if r.name == "idflow.worker.pool"] == \
         ["task needs id id-7: FAILED_WITH_TERMINAL_ERROR"]

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from idflow.backups import write_backup
+from idflow.engine.backups import write_backup
 from tests.clihelp import run_cli, task_source
 from tests.test_interrupt import configure
 

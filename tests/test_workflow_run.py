@@ -116,7 +116,7 @@ def test_input_must_be_a_json_object(tmp_path):
     for bad in ("[1, 2]", "{not json", f"@{tmp_path / 'missing.json'}"):
         with pytest.raises(typer.BadParameter):
             _parse_input(bad)
-    from idflow.errors import InputFileError
+    from idflow.base.errors import InputFileError
 
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "nan.json").write_text('{"a": NaN}')

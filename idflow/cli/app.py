@@ -11,8 +11,8 @@ import typer
 
 from idflow import __version__
 from idflow.cli.state import CliState, _console
-from idflow.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE, IdflowError
-from idflow.interrupt import Interruption
+from idflow.base.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE, IdflowError
+from idflow.base.interrupt import Interruption
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Conductor task definitions as code: list, diff, upload, purge, roll back.")
@@ -20,7 +20,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 def _version(value: bool) -> None:
     if value:
-        from idflow.versions import versions
+        from idflow.cli.versions import versions
 
         typer.echo("\n".join(f"{name} {version}" for name, version in versions().items()))
         raise typer.Exit()

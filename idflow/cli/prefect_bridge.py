@@ -12,7 +12,7 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from idflow.errors import IdflowError
+from idflow.base.errors import IdflowError
 
 FLOW_NAMES = ("discover", "diff", "upload", "purge_orphaned", "sync", "status")
 SERVER_HINT = ("start one with 'prefect server start', then "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import typer
 
-from idflow.errors import RefusedError
+from idflow.base.errors import RefusedError
 
 if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
     from rich.console import Console
@@ -28,7 +28,7 @@ class CliState:
     command_params: dict = field(default_factory=dict)  # the running command's options (its --yes)
     _config: Any = None
     _client: Any = None
-    interruption: Any = None           # idflow.interrupt.Interruption, installed by main()
+    interruption: Any = None           # idflow.base.interrupt.Interruption, installed by main()
     _bar: Any = field(default=None, repr=False)   # the progress bar on screen, hidden before a prompt
     _err: Any = field(default=None, repr=False)
     _out: Any = field(default=None, repr=False)
@@ -48,7 +48,7 @@ class CliState:
 
     def config(self):
         if self._config is None:
-            from idflow.config import load_config
+            from idflow.project.config import load_config
 
             overrides = {"conductor_server_url": self.server_url, "tasks_dir": self.tasks_dir}
             if self.insecure:
@@ -83,7 +83,7 @@ class CliState:
         """
         if prefect:
             from idflow.cli.prefect_bridge import run_for_cli
-            from idflow.protection import check_protected_write
+            from idflow.project.protection import check_protected_write
 
             if flow_name not in ("diff", "discover", "status") and not (flow_params or {}).get("dry_run"):
                 check_protected_write(self.config(), confirmed=self.yes_given())  # the flow cannot ask for --yes

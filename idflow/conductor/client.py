@@ -1,7 +1,7 @@
 """A small, typed Conductor metadata client on httpx.
 
 Layers, as in httpx: `_send` does one HTTP exchange and maps failures onto the
-`idflow.errors` hierarchy; `_request` adds auth and bounded retries; the public
+`idflow.base.errors` hierarchy; `_request` adds auth and bounded retries; the public
 methods are typed calls on the metadata API. Retries happen only for transient
 failures, only for idempotent requests, and within a count and a time budget.
 """
@@ -21,7 +21,7 @@ from idflow.conductor.auth import Auth
 from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
-from idflow.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
+from idflow.base.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
                            ServerError, ServerUnavailable, TransientError, ValidationFailed)
 
 if TYPE_CHECKING:  # httpx is imported when a client is built: local commands never pay for it
@@ -210,7 +210,7 @@ class ConductorClient(MonitoringReads):
         idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
         url = path if absolute else self.api_url + path
         if absolute:  # `path` is what messages quote: never the URL's userinfo
-            from idflow.config import without_userinfo
+            from idflow.project.config import without_userinfo
 
             path = without_userinfo(path)
         started = time.monotonic()
@@ -318,7 +318,7 @@ class ConductorClient(MonitoringReads):
         return text
 
     def _origin(self) -> str:
-        from idflow.config import without_userinfo
+        from idflow.project.config import without_userinfo
 
         return without_userinfo(self.api_url)
 

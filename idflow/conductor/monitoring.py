@@ -1,12 +1,12 @@
 """The Conductor client's monitoring reads: queues, poll data, the task search (`tasks status`).
 
-Each answers for every task type at once; `idflow.protection.READ_METHODS` lists them.
+Each answers for every task type at once; `idflow.project.protection.READ_METHODS` lists them.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from idflow.errors import ServerError
+from idflow.base.errors import ServerError
 
 
 class MonitoringReads:

@@ -43,7 +43,7 @@ def addressable(name: object) -> str | None:
 
 def segment(value: str | int) -> str:
     """One path segment, percent-encoded with nothing left safe; refuses a name the server cannot address."""
-    from idflow.errors import UnaddressableName
+    from idflow.base.errors import UnaddressableName
 
     text = str(value)
     reason = addressable(text)

@@ -62,7 +62,7 @@ TASKDEF_ORIGINS = frozenset({"conductor.client.http.models.TaskDef",
 # What `from X import *` brings in, for the modules whose names matter here.
 STAR_EXPORTS = {
     "idflow": ("worker_task",),
-    "idflow.decorator": ("worker_task",),
+    "idflow.worker.decorator": ("worker_task",),
     "conductor.client.worker.worker_task": ("worker_task", "WorkerTask"),
     "conductor.client.http.models": ("TaskDef",),
     "conductor.client.http.models.task_def": ("TaskDef",),

@@ -47,7 +47,7 @@ SDK_MODULE = "conductor.client.worker.worker_task"
 # dotted origin -> (form, positional parameter order)
 DECORATORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "idflow.worker_task": ("idflow", SDK_PARAMS),
-    "idflow.decorator.worker_task": ("idflow", SDK_PARAMS),
+    "idflow.worker.decorator.worker_task": ("idflow", SDK_PARAMS),
     f"{SDK_MODULE}.worker_task": ("seed", SDK_PARAMS),
     f"{SDK_MODULE}.WorkerTask": ("seed", LEGACY_PARAMS),
     SDK_MODULE: ("seed", SDK_PARAMS),  # the module itself: not callable, reported below

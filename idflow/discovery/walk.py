@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Union
 
 from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
-from idflow.errors import InputFileError
-from idflow.reading import Limits, read_json, virtual_root
+from idflow.base.errors import InputFileError
+from idflow.base.reading import Limits, read_json, virtual_root
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"

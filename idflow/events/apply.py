@@ -1,7 +1,7 @@
 """Write and delete event handlers: back up first, then one request each, then read the list back once.
 
 The account is what the server holds afterwards, never what was intended. A signal (see
-idflow.interrupt) stops between requests: the rest is not attempted.
+idflow.base.interrupt) stops between requests: the rest is not attempted.
 """
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idflow.backups import write_backup
-from idflow.errors import ConductorError, NotFound
+from idflow.engine.backups import write_backup
+from idflow.base.errors import ConductorError, NotFound
 from idflow.events.model import differences
 from idflow.events.plan import CREATE, EventPlan, EventPurgePlan
-from idflow.interrupt import Interruption, requested, writing
+from idflow.base.interrupt import Interruption, requested, writing
 
 BACKUP_KIND = "event_handlers"
 

@@ -1,6 +1,6 @@
 """Local `event_handlers.json` files: every one under the workflows directory, read without ever raising.
 
-Each file goes through the bounded reader (`idflow.reading`). A file that cannot be read, is not JSON, or holds something that is not a list of
+Each file goes through the bounded reader (`idflow.base.reading`). A file that cannot be read, is not JSON, or holds something that is not a list of
 handlers becomes a `FileIssue` with its path and, where known, the line. A handler
 name defined twice is an error naming both places, and neither definition is used.
 """
@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idflow.errors import InputFileError
+from idflow.base.errors import InputFileError
 from idflow.events.model import definition_problems
-from idflow.reading import decode, read_bytes
+from idflow.base.reading import decode, read_bytes
 from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents, find_files, issue_of
 
 

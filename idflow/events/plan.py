@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from idflow.conductor.paths import addressable
-from idflow.errors import IdflowError, RefusedError, UnaddressableName
+from idflow.base.errors import IdflowError, RefusedError, UnaddressableName
 from idflow.events.files import LocalHandlers
 from idflow.events.ledger import Ledger, ownership_doubt
 from idflow.events.model import Change, differences, wire

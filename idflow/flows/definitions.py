@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed
 
 from idflow import usecases
-from idflow.errors import IdflowError, InvalidDefinitions
+from idflow.base.errors import IdflowError, InvalidDefinitions
 from idflow.flows import artifacts
 from idflow.flows import outcome as ends
 from idflow.flows.runner import prefect_steps

@@ -20,7 +20,7 @@ from typing import Any
 
 from prefect.states import Failed, State
 
-from idflow.errors import IdflowError
+from idflow.base.errors import IdflowError
 
 MAX_MESSAGE = 300   # characters of a Failed state's message: the artifacts hold the rest
 MAX_NAMES = 5       # names listed in a message before "and N more"

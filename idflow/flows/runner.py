@@ -1,6 +1,6 @@
 """The flows' StepRunner: every step of a use case runs as its own Prefect task.
 
-Retries live here, at the step: a step that raised an `idflow.errors.TransientError`
+Retries live here, at the step: a step that raised an `idflow.base.errors.TransientError`
 is retried with exponential backoff; a refusal, a validation error or an invalid task
 file fails at once. A step whose result carries a transient failure it accounted for
 (an apply stopped by a 503 mid-batch) raises it while retries are left, so the same
@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from idflow.errors import TransientError
+from idflow.base.errors import TransientError
 
 RETRIES = 3
 BACKOFF_SECONDS = 2.0   # 2, 4, 8 s between Prefect retries (the client already retried within each attempt)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import threading
 
-from idflow.config import load_config
-from idflow.errors import ConfigError
+from idflow.project.config import load_config
+from idflow.base.errors import ConfigError
 from idflow.usecases.session import Session
 
 _secret_lock = threading.Lock()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from idflow.taskdefs import fields as taskdef
-from idflow.errors import IdflowError
+from idflow.base.errors import IdflowError
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from idflow.taskdefs import fields as taskdef
-from idflow.backups import write_backup
-from idflow.interrupt import Interruption, requested, writing
-from idflow.errors import ConductorError, RefusedError, TransientError, ValidationFailed
+from idflow.engine.backups import write_backup
+from idflow.base.interrupt import Interruption, requested, writing
+from idflow.base.errors import ConductorError, RefusedError, TransientError, ValidationFailed
 from idflow.taskdefs.plan import CREATE, UNCHANGED, UPDATE, Plan, PlanItem, fingerprint
 from idflow.provenance.trailer import parse_provenance, stamp
 
@@ -67,7 +67,7 @@ def recheck(plan: Plan, current: dict[str, dict[str, Any]]) -> None:
 
 def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, recheck_server: bool = False,
                progress: Progress | None = None, interruption: Interruption | None = None) -> ApplyResult:
-    """Write the plan's creates and updates; a signal stops between batches (see idflow.interrupt)."""
+    """Write the plan's creates and updates; a signal stops between batches (see idflow.base.interrupt)."""
     with writing(interruption):
         return _apply(client, plan, state_dir, batch_size, recheck_server, progress, interruption)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from idflow.errors import RefusedError
+from idflow.base.errors import RefusedError
 from idflow.taskdefs.plan import CONFLICT, EDITED, Plan, PlanItem
 
 SHOWN = 5

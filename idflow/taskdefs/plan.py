@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, Iterable
 
 from idflow.taskdefs import fields as taskdef
-from idflow.errors import IdflowError, InvalidPlan
+from idflow.base.errors import IdflowError, InvalidPlan
 from idflow.provenance.trailer import Provenance, base_fields, content_hash, parse_provenance
 
 CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN = "create", "update", "unchanged", "orphaned", "foreign"
@@ -149,8 +149,8 @@ class Plan:
 
 def read_plan_document(path: Any) -> dict[str, Any]:
     """The JSON object in a saved plan file, read by the bounded reader; any other file is an InvalidPlan."""
-    from idflow.errors import InputFileError
-    from idflow.reading import read_json
+    from idflow.base.errors import InputFileError
+    from idflow.base.reading import read_json
 
     try:
         data = read_json(path, what="plan")

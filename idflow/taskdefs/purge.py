@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.backups import write_backup
+from idflow.engine.backups import write_backup
 from idflow.conductor.paths import addressable
-from idflow.errors import ConductorError, UnaddressableName
-from idflow.interrupt import Interruption, requested, writing
-from idflow.progress import Progress
+from idflow.base.errors import ConductorError, UnaddressableName
+from idflow.base.interrupt import Interruption, requested, writing
+from idflow.base.progress import Progress
 from idflow.taskdefs.plan import FOREIGN, ORPHANED, UNCERTAIN, Plan
 
 DELETE_CONCURRENCY = 8

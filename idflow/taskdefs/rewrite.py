@@ -14,7 +14,7 @@ from typing import Any
 
 import libcst as cst
 
-from idflow.errors import IdflowError
+from idflow.base.errors import IdflowError
 
 DECORATORS = ("worker_task",)   # the names discovery accepts, aliases resolved by the caller
 

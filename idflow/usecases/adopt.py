@@ -11,9 +11,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from idflow.errors import ConductorError, RefusedError
-from idflow.interrupt import requested, writing
-from idflow.identity import require_identity
+from idflow.base.errors import ConductorError, RefusedError
+from idflow.base.interrupt import requested, writing
+from idflow.project.identity import require_identity
 from idflow.provenance.trailer import parse_provenance, stamp
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
@@ -26,7 +26,7 @@ UNSTAMPED = None   # `from_project` for definitions idflow stamped without any p
 def adoption_source(value: str | None) -> str | None:
     """What `--from` names, as stamps spell it: a remote URL in any form (https, ssh, scp-like, with or
     without .git) becomes the identity idflow derives from it; any other value is a `project:` as given."""
-    from idflow.identity import _scp_like, normalise_remote
+    from idflow.project.identity import _scp_like, normalise_remote
 
     if value is None:
         return UNSTAMPED
@@ -90,7 +90,7 @@ def plan_adopt(taskdefs: list[dict[str, Any]], from_project: str, to_project: st
 
 def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, Any]]) -> AdoptResult:
     """Back up the server copies, write them re-stamped (nothing else changes), read back once."""
-    from idflow.backups import write_backup
+    from idflow.engine.backups import write_backup
 
     config = session.config
     copies = [d for d in taskdefs if d.get("name") in set(plan.names)]

@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.errors import ConductorError, IdflowError, InputFileError
-from idflow.interrupt import requested, writing
+from idflow.base.errors import ConductorError, IdflowError, InputFileError
+from idflow.base.interrupt import requested, writing
 from idflow.usecases.session import Session
-from idflow.progress import READING, RESTORING, Report, counted, phase
+from idflow.base.progress import READING, RESTORING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import fetch_taskdefs
 
@@ -24,7 +24,7 @@ class Snapshot:
 
 def backup(session: Session, *, out: Path | None = None) -> Snapshot:
     """`tasks backup`: every remote task definition into one backup file."""
-    from idflow.backups import write_backup
+    from idflow.engine.backups import write_backup
 
     taskdefs = fetch_taskdefs(session)
     path = write_backup(session.state_dir, "snapshot", taskdefs, server_url=session.config.safe_api_url, out=out)
@@ -32,7 +32,7 @@ def backup(session: Session, *, out: Path | None = None) -> Snapshot:
 
 
 def list_backups(session: Session) -> list[Any]:
-    from idflow.backups import list_backups as listed
+    from idflow.engine.backups import list_backups as listed
 
     return listed(session.state_dir)
 
@@ -75,7 +75,7 @@ class RestoreOutcome:
 
 
 def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[str, Any]]) -> RestorePlan:
-    from idflow.backups import read_backup, restorable
+    from idflow.engine.backups import read_backup, restorable
     from idflow.taskdefs.validation import backup_entry_problems
 
     document = read_backup(path)
@@ -96,7 +96,7 @@ def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[st
 
 def execute_restore(session: Session, plan: RestorePlan, progress: Report | None = None) -> RestoreOutcome:
     """Back up what it overwrites, write in batches, read back once: restored, failed, not attempted."""
-    from idflow.backups import write_backup
+    from idflow.engine.backups import write_backup
 
     outcome = RestoreOutcome(plan)
     if plan.replaces:
@@ -108,7 +108,7 @@ def execute_restore(session: Session, plan: RestorePlan, progress: Report | None
 
 
 def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome, progress: Any = None) -> None:
-    from idflow.backups import restorable
+    from idflow.engine.backups import restorable
 
     size = session.config.batch_size
     failure: tuple[list[str], str] | None = None

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from idflow.events import (DeleteResult, EventPlan, EventPurgePlan, LocalHandlers, WriteResult, apply_upload,
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
-from idflow.errors import IdflowError, EventFilesInvalid, NotFound
+from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound
 from idflow.events.ledger import Ledger, ledger_name, read_ledger
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.errors import RefusedError
+from idflow.base.errors import RefusedError
 from idflow.taskdefs.importing import function_name, render_task_file
 from idflow.taskdefs.plan import FOREIGN, Plan
 from idflow.taskdefs.validation import name_problem

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.errors import RefusedError
+from idflow.base.errors import RefusedError
 from idflow.taskdefs.fields import FIELDS_BY_WIRE
 from idflow.taskdefs.plan import CONFLICT, EDITED, Plan
 from idflow.taskdefs.rewrite import KeywordEdit, rewrite_keywords

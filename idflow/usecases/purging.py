@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from idflow.errors import RefusedError
-from idflow.identity import require_identity
-from idflow.interrupt import requested
+from idflow.base.errors import RefusedError
+from idflow.project.identity import require_identity
+from idflow.base.interrupt import requested
 from idflow.taskdefs.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
 from idflow.taskdefs.purge import plan_purge as decide_purge
 from idflow.taskdefs.purge import refuse_unaddressable
 from idflow.usecases.session import Session
-from idflow.progress import DELETING, DISCOVERING, READING, Report, counted, phase
+from idflow.base.progress import DELETING, DISCOVERING, READING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from idflow.errors import IdflowError, NotFound, PrefectUnreachable, RefusedError, SyncScheduleActive
-from idflow.sync_schedules import SyncSchedule, active_sync_schedules, pause_schedules, resume_schedules, safe
+from idflow.base.errors import IdflowError, NotFound, PrefectUnreachable, RefusedError, SyncScheduleActive
+from idflow.project.schedules import SyncSchedule, active_sync_schedules, pause_schedules, resume_schedules, safe
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import UploadOutcome, UploadPlan, discover, fetch_taskdefs, nothing_to_apply

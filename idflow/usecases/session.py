@@ -12,9 +12,9 @@ class Session:
 
     config: Any
     make_client: Callable[[Any], Any] | None = None
-    interruption: Any = None            # idflow.interrupt.Interruption: write loops stop on a signal
+    interruption: Any = None            # idflow.base.interrupt.Interruption: write loops stop on a signal
     # A protected environment's writes need this (the CLI's --yes; a flow run is started on purpose)
-    # and a clean tree: idflow.protection. A callable, because commands know --yes only when they run.
+    # and a clean tree: idflow.project.protection. A callable, because commands know --yes only when they run.
     writes_confirmed: Callable[[], bool] = lambda: False
     _client: Any = field(default=None, repr=False)
 
@@ -25,15 +25,15 @@ class Session:
                 from idflow.conductor.client import client_from_config
 
                 self.make_client = client_from_config
-            from idflow.protection import GuardedClient
+            from idflow.project.protection import GuardedClient
 
             self._client = GuardedClient(self.make_client(self.config), self._check_write)
         return self._client
 
     def _check_write(self) -> None:
         """Before the first write: a protected server's rules, and an identity no other config shares."""
-        from idflow.identity import check_identity_unique
-        from idflow.protection import check_protected_write
+        from idflow.project.identity import check_identity_unique
+        from idflow.project.protection import check_protected_write
 
         if getattr(self.config, "protected", False):
             check_protected_write(self.config, confirmed=self.writes_confirmed())

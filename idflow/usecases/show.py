@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from idflow.errors import NoSuchTask, NotFound
+from idflow.base.errors import NoSuchTask, NotFound
 from idflow.usecases.purging import WorkflowSources, fetch_workflows
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable
 
-from idflow.errors import ConductorError, NotFound, TransientError
+from idflow.base.errors import ConductorError, NotFound, TransientError
 from idflow.monitoring.assemble import Observed, build_report, finished_query, running_query
 from idflow.monitoring.report import EMPTY, INDEXED, UNAVAILABLE, StatusReport, Thresholds
 from idflow.usecases.purging import fetch_workflows

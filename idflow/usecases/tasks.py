@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
-from idflow.errors import InvalidDefinitions, InvalidPlan, NoSuchTask, RefusedError
-from idflow.identity import NOBODY
+from idflow.base.errors import InvalidDefinitions, InvalidPlan, NoSuchTask, RefusedError
+from idflow.project.identity import NOBODY
 from idflow.taskdefs.guards import refuse_other_projects, refuse_unseen_reverts
 from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan, settle_orphans
 from idflow.provenance.lineage import read_lineage, unproven
@@ -19,7 +19,7 @@ from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
 from idflow.usecases.local import discover  # noqa: F401  (also `usecases.upload.discover`)
 from idflow.usecases.steps import StepRunner, direct
-from idflow.progress import DISCOVERING, READING, UPLOADING, Report, counted, phase
+from idflow.base.progress import DISCOVERING, READING, UPLOADING, Report, counted, phase
 
 
 # ---- steps ----------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report 
     if plan.server_url and plan.server_url != config.safe_api_url:
         raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
     if config.protected and planned.tree_dirty != ():
-        from idflow.protection import protected_label
+        from idflow.project.protection import protected_label
 
         made = ("outside Git or by an older idflow" if planned.tree_dirty is None
                 else f"from a tree with {len(planned.tree_dirty)} uncommitted path(s): "

@@ -16,7 +16,7 @@ from idflow.workflowdefs.restore import (WorkflowRestoreOutcome, WorkflowRestore
 
 def list_workflow_backups(session: Session) -> list[Any]:
     """BackupInfo of each workflow backup in the state dir, oldest first."""
-    from idflow.backups import list_backups
+    from idflow.engine.backups import list_backups
     from idflow.workflowdefs.write import BACKUP_KIND
 
     return list_backups(session.state_dir, BACKUP_KIND)

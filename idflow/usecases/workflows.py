@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from idflow.errors import IdflowError, WorkflowFilesInvalid
+from idflow.base.errors import IdflowError, WorkflowFilesInvalid
 from idflow.usecases.session import Session
-from idflow.progress import DISCOVERING, READING, UPLOADING, Report, phase
+from idflow.base.progress import DISCOVERING, READING, UPLOADING, Report, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import discover
 
@@ -118,7 +118,7 @@ def new_workflow(session: Session, name: str, *, task: str | None = None) -> dic
     workflows, _ = load_local_workflows(config)
     tasks = discover(config).valid_tasks
     if task is not None and task not in {t.name for t in tasks}:
-        from idflow.errors import NoSuchTask
+        from idflow.base.errors import NoSuchTask
 
         raise NoSuchTask(f"no valid local task named {task!r}; nothing was written",
                          hint="'idflow tasks list --local' lists them")
@@ -130,7 +130,7 @@ def new_workflow(session: Session, name: str, *, task: str | None = None) -> dic
 
 def start(session: Session, name: str, workflow_input: dict[str, Any], *, version: int | None = None) -> str:
     """Start one run; returns its workflow id. An unknown name or version lists what the server has."""
-    from idflow.errors import NotFound
+    from idflow.base.errors import NotFound
 
     try:
         return session.client.start_workflow(name, workflow_input, version=version)
@@ -170,7 +170,7 @@ def status(session: Session, workflow_id: str) -> Any:
 
 def _execution(session: Session, workflow_id: str) -> dict[str, Any]:
     from idflow.conductor.paths import addressable
-    from idflow.errors import InvalidExecutionId, NotFound
+    from idflow.base.errors import InvalidExecutionId, NotFound
 
     hint = "ids are printed by 'idflow workflow run'; the Conductor UI lists them too"
     reason = addressable(workflow_id)
@@ -240,7 +240,7 @@ def retry(session: Session, workflow_id: str) -> RunAction:
 
 def _conflict_is_error(call: Callable[[], None], workflow_id: str) -> None:
     """The run changed between our read and the write: the server's 409 (or 404 'still running') says how."""
-    from idflow.errors import NotFound, ServerError
+    from idflow.base.errors import NotFound, ServerError
 
     try:
         call()

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from idflow.errors import InputFileError
-from idflow.reading import decode, json_item_lines, load_json, read_bytes, yaml_documents
+from idflow.base.errors import InputFileError
+from idflow.base.reading import decode, json_item_lines, load_json, read_bytes, yaml_documents
 
 SUFFIXES = (".json", ".yaml", ".yml")
 # ID Flow keeps Conductor event handlers beside its workflows: a list of handlers, not workflows.

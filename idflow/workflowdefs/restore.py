@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.backups import read_backup, write_backup
+from idflow.engine.backups import read_backup, write_backup
 from idflow.conductor.paths import addressable
-from idflow.errors import IdflowError, InputFileError, UnaddressableName
-from idflow.interrupt import Interruption
+from idflow.base.errors import IdflowError, InputFileError, UnaddressableName
+from idflow.base.interrupt import Interruption
 from idflow.workflowdefs.sync import MANAGED, differences, version_of
 from idflow.workflowdefs.write import BACKUP_KIND, Key, WorkflowWrites, failure_json, key_of, label, write_workflows
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.errors import InvalidWorkflowName, RefusedError
+from idflow.base.errors import InvalidWorkflowName, RefusedError
 
 # Letters, digits, '_' and '-': the name is a directory, a file and a URL path segment.
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,199}")

@@ -1,7 +1,7 @@
 """Write workflow definitions: PUT in batches, stop between batches, read each attempted one back.
 
 `write_workflows` is the loop `workflows upload` (`upload_workflows`, here) and `workflows
-restore` share. A signal (see idflow.interrupt) or a
+restore` share. A signal (see idflow.base.interrupt) or a
 failed batch stops the loop; what follows is not attempted. The account comes from the
 read-back, never from the answers: a version is written only if the server then holds it.
 """
@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.backups import write_backup
+from idflow.engine.backups import write_backup
 from idflow.conductor.paths import addressable
-from idflow.errors import ConductorError, NotFound, UnaddressableName, WorkflowsRefused
-from idflow.interrupt import Interruption, requested, writing
+from idflow.base.errors import ConductorError, NotFound, UnaddressableName, WorkflowsRefused
+from idflow.base.interrupt import Interruption, requested, writing
 from idflow.workflowdefs.sync import (CREATE, UNCHANGED, UPDATE, WorkflowItem, WorkflowPlan, differences, issue_json,
                                       version_of)
 

@@ -7,8 +7,8 @@ import typer
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
-from idflow.identity import IDENTITY_HINT
+from idflow.base.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
+from idflow.project.identity import IDENTITY_HINT
 
 
 @dataclass
@@ -95,7 +95,7 @@ def context_checks(config) -> list[Check]:
         who = Check("identity", True, "none: purge --orphaned and sync --prune refuse; uploads are stamped "
                     "without a project", IDENTITY_HINT)
     else:
-        from idflow.identity import identity_clashes
+        from idflow.project.identity import identity_clashes
 
         clashes = identity_clashes(identity, config.base_dir, config.path)
         who = (Check("identity", False, f"{identity.value} (from {identity.source}) is shared with "

@@ -7,7 +7,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
-from idflow.errors import EXIT_DRIFT, EXIT_ERROR
+from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR
 
 
 def list_events(ctx: typer.Context,

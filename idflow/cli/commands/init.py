@@ -21,8 +21,8 @@ def init(ctx: typer.Context,
                                                      "(the project identity and server URL are kept)."),
          json_: bool = JSON_OPTION) -> None:
     """Write config/idflow.yml (with this project's identity), idflow/tasks/TASK/ and prefect.yaml here."""
-    from idflow.scaffold import check_name
-    from idflow.scaffold_project import init_project
+    from idflow.taskdefs.scaffold import check_name
+    from idflow.project.scaffold import init_project
 
     cli = state(ctx, json_)
     if task is not None:

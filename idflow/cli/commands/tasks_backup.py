@@ -8,7 +8,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, YES_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_ERROR
+from idflow.base.errors import EXIT_ERROR
 
 
 def backup(ctx: typer.Context, out: Optional[Path] = typer.Option(None, "--out", help="Write here instead."),

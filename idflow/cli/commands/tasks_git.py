@@ -7,7 +7,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, YES_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_ERROR
+from idflow.base.errors import EXIT_ERROR
 
 
 def history(ctx: typer.Context, name: str = typer.Argument(..., help="Task name."), json_: bool = JSON_OPTION) -> None:

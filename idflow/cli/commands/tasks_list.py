@@ -5,7 +5,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_ERROR
+from idflow.base.errors import EXIT_ERROR
 
 
 def list_tasks(ctx: typer.Context,

@@ -16,7 +16,7 @@ def new_task(ctx: typer.Context, name: str = typer.Argument(..., help="Task name
              json_: bool = JSON_OPTION) -> None:
     """Scaffold tasks_dir/NAME/ (NAME.py, __init__.py, requirements.txt); never overwrites."""
     from idflow.discovery import discover, display_path
-    from idflow.scaffold import check_name, create_task
+    from idflow.taskdefs.scaffold import check_name, create_task
 
     cli = state(ctx, json_)
     check_name(name)

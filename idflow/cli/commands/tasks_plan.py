@@ -9,7 +9,7 @@ import typer
 from idflow.cli.options import (JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, PROTECTED_YES_OPTION,
                                 VERBOSE_OPTION)
 from idflow.cli.state import state
-from idflow.errors import EXIT_DRIFT, EXIT_ERROR
+from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR
 
 
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these tasks."),
@@ -23,7 +23,7 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
     planned, doc = cli.run("diff", usecases.diff, usecases.UploadPlan, prefect=prefect,
                            flow_params={"task_names": names or None}, document=cli.json, names=names)
     if out:
-        from idflow.backups import write_json_file
+        from idflow.engine.backups import write_json_file
 
         write_json_file(out, planned.to_json())
         from idflow.cli.render.text import safe

@@ -7,7 +7,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_ERROR
+from idflow.base.errors import EXIT_ERROR
 
 
 def pull(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to pull."),

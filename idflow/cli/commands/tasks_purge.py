@@ -7,7 +7,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
-from idflow.errors import EXIT_ERROR, EXIT_REFUSED
+from idflow.base.errors import EXIT_ERROR, EXIT_REFUSED
 
 
 def _confirm_deletes(cli: CliState, yes: bool):

@@ -7,7 +7,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, PREFECT_OPTION
 from idflow.cli.state import state
-from idflow.errors import EXIT_DRIFT, EXIT_OK, ConductorError, Interrupted
+from idflow.base.errors import EXIT_DRIFT, EXIT_OK, ConductorError, Interrupted
 
 KINDS = ("unserved", "failing", "undefined")
 

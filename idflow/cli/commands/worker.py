@@ -11,7 +11,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
-from idflow.errors import ConductorError, EXIT_ERROR
+from idflow.base.errors import ConductorError, EXIT_ERROR
 
 if TYPE_CHECKING:  # logging is set up when a worker starts, not at every `idflow` start
     import logging
@@ -32,8 +32,8 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
     from idflow.usecases import discover
-    from idflow.errors import WorkerStartError
-    from idflow.worker import (WorkerOverrides, WorkerPool, check_requirements,
+    from idflow.base.errors import WorkerStartError
+    from idflow.worker.pool import (WorkerOverrides, WorkerPool, check_requirements,
                                import_task_modules, registered_workers, sdk_configuration, select_tasks)
 
     cli = state(ctx, json_)
@@ -133,7 +133,7 @@ def _setup_logging(verbose: bool) -> logging.Logger:
     # The SDK names its loggers "[<pid>] conductor.client...": its INFO chatter only with -v.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger(f"[{os.getpid()}] conductor").setLevel(logging.INFO if verbose else logging.WARNING)
-    return logging.getLogger("idflow.worker")
+    return logging.getLogger("idflow.worker.pool")
 
 
 def _check_server(cli, log: logging.Logger) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
-from idflow.errors import EXIT_ERROR
+from idflow.base.errors import EXIT_ERROR
 
 
 def list_workflows(ctx: typer.Context,
@@ -48,7 +48,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
            verbose: bool = VERBOSE_OPTION, yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere."""
     from idflow.cli.render import workflows as render
-    from idflow.errors import WorkflowsRefused
+    from idflow.base.errors import WorkflowsRefused
     from idflow.usecases import workflows
 
     cli = state(ctx, json_)
@@ -85,8 +85,8 @@ def _refuse(cli: CliState, exc) -> None:
 def _parse_input(value: Optional[str]) -> dict[str, Any]:
     """The workflow input: JSON text (a bad one is a usage error), or @file read by the bounded reader
     (a bad file is an InputFileError, exit 1)."""
-    from idflow.errors import InputFileError
-    from idflow.reading import decode, load_json, read_bytes, yaml_documents
+    from idflow.base.errors import InputFileError
+    from idflow.base.reading import decode, load_json, read_bytes, yaml_documents
 
     if value is None:
         return {}

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from rich.markup import escape
 
-from idflow.sanitize import terminal_safe
+from idflow.base.sanitize import terminal_safe
 
 # Beyond this many names a view counts instead of listing, and points to --json.
 MAX_NAMES_LISTED = 30

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from idflow.errors import RefusedError
+from idflow.base.errors import RefusedError
 
 # Every client method that changes the server. tests/test_environments.py checks that each
 # public method of ConductorClient is either here or in READ_METHODS.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keyword
 from pathlib import Path
 
-from idflow.errors import IdflowError, RefusedError, InvalidTaskName
+from idflow.base.errors import IdflowError, RefusedError, InvalidTaskName
 
 TASK_TEMPLATE = '''"""{name}: what this task does, in one line.
 

@@ -35,7 +35,7 @@ class ConfigError(IdflowError):
 
 class InputFileError(IdflowError):
     """A file idflow reads (definitions, backup, plan, config, input) cannot be used: names the file,
-    the line where one is known, and the problem. Raised by `idflow.reading`, before anything is written."""
+    the line where one is known, and the problem. Raised by `idflow.base.reading`, before anything is written."""
 
     def __init__(self, path: Any, problem: str, *, line: int = 0, what: str = "file",
                  hint: str | None = None) -> None:

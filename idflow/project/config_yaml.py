@@ -1,4 +1,4 @@
-"""Reading the YAML config file through `idflow.reading`, with the config's own bounds.
+"""Reading the YAML config file through `idflow.base.reading`, with the config's own bounds.
 
 The reader refuses what is no config before any value is built: a file that is not
 regular, over 1 MiB, not UTF-8, aliases expanding past a few thousand values (an alias
@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from idflow.errors import ConfigError, InputFileError
-from idflow.reading import CONFIG
-from idflow.reading import read_yaml as read_documents
+from idflow.base.errors import ConfigError, InputFileError
+from idflow.base.reading import CONFIG
+from idflow.base.reading import read_yaml as read_documents
 
 if TYPE_CHECKING:  # PyYAML is imported on the first read: `idflow --help` reads no config
     import yaml

@@ -18,7 +18,7 @@ One rule, read from the function's signature once, when the worker starts:
 Output: a dict is the output; None is an empty output; a list or a scalar is
 `{"result": value}` (the SDK's rule); a `TaskResult` or `TaskInProgress` is handed
 to the SDK with its output converted. Every output is made JSON by the rule of
-`idflow.worker_output` (datetime to ISO 8601, a set to a sorted list; NaN, bytes and
+`idflow.worker.output` (datetime to ISO 8601, a set to a sorted list; NaN, bytes and
 other objects refused: the task ends FAILED with a reason naming the key).
 
 A generator or async generator function is refused when the worker starts (and by
@@ -39,9 +39,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from idflow.worker_output import check_size, json_output
+from idflow.worker.output import check_size, json_output
 
-log = logging.getLogger("idflow.worker")
+log = logging.getLogger("idflow.worker.pool")
 WHOLE_INPUT, TASK, KEY = "input", "task", "key"
 _INPUT_NAMES = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "Any", "object"})
 _INPUT_TYPES = (dict, Mapping, MutableMapping, typing.Dict, typing.Mapping, typing.MutableMapping)
@@ -185,7 +185,7 @@ def _build(cls: type, value: dict[str, Any]) -> Any:
 def to_output(value: Any, function: str = "task") -> Any:
     """What the SDK gets back: None becomes {}, a dict its JSON form, anything else `{"result": ...}` (the SDK's
     rule); a TaskResult or TaskInProgress is handed on with its output converted. The conversion is
-    `idflow.worker_output`'s: OutputRefused (the task ends FAILED) names what cannot be JSON."""
+    `idflow.worker.output`'s: OutputRefused (the task ends FAILED) names what cannot be JSON."""
     kind = type(value).__name__
     if value is None:
         return {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from idflow.errors import RefusedError
+from idflow.base.errors import RefusedError
 
 CONFIG = "config key project"
 ORIGIN = "git remote origin"
@@ -84,8 +84,8 @@ def check_identity_unique(config) -> None:
 
 def _declared_project(config_file: Path) -> str | None:
     """The `project:` of another config, read leniently: a file that cannot be read declares none."""
-    from idflow.config_yaml import read_yaml
-    from idflow.errors import IdflowError
+    from idflow.project.config_yaml import read_yaml
+    from idflow.base.errors import IdflowError
 
     try:
         data = read_yaml(config_file).data

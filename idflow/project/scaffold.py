@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from idflow.config import DEFAULT_SERVER_URL
-from idflow.errors import FileWriteError, RefusedError
+from idflow.project.config import DEFAULT_SERVER_URL
+from idflow.base.errors import FileWriteError, RefusedError
 
 CONFIG_PATH = "config/idflow.yml"
 PREFECT_PATH = "prefect.yaml"
@@ -50,8 +50,8 @@ def example_task_name(project: str) -> str:
 
 def existing_config(root: Path) -> dict:
     """An existing config/idflow.yml's mapping, if it can be read (else {}): a re-init keeps its identity and URL."""
-    from idflow.config_yaml import read_yaml
-    from idflow.errors import ConfigError
+    from idflow.project.config_yaml import read_yaml
+    from idflow.base.errors import ConfigError
 
     path = root / CONFIG_PATH
     if not path.is_file():
@@ -77,7 +77,7 @@ def template(name: str) -> str:
 def render(project: str, *, task: str | None = None, server_url: str = DEFAULT_SERVER_URL,
            tasks_dir: str = "idflow/tasks") -> dict[str, str]:
     """Path relative to the repository root -> content."""
-    from idflow import scaffold
+    from idflow.taskdefs import scaffold
 
     def fill(text: str) -> str:
         return text.replace("__PROJECT__", project).replace("__SERVER_URL__", server_url)

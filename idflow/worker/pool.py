@@ -4,7 +4,7 @@ Importing a task file runs its `@worker_task` (the SDK's, or idflow's wrapper), 
 registers the function in the SDK's registry; `get_registered_workers` makes SDK
 `Worker`s of them and each runs in the SDK's own `TaskRunner` (poll, call, update, lease
 extension), one thread per task type; each function is called by the contract of
-`idflow.worker_contract` (whole input dict, Task, or input keys by parameter name). Not the
+`idflow.worker.contract` (whole input dict, Task, or input keys by parameter name). Not the
 SDK's `TaskHandler`: its stop kills worker processes with their tasks in flight, and
 in thread mode cannot stop them at all. Here each runner's task client is wrapped to
 remember the tasks polled and not yet reported; on stop, polling ends, those tasks get
@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from idflow.errors import IdflowError, WorkerStartError
+from idflow.base.errors import IdflowError, WorkerStartError
 
-log = logging.getLogger("idflow.worker")
+log = logging.getLogger("idflow.worker.pool")
 DEFAULT_GRACE_SECONDS = 8.0   # with the release and the join after it, a stop stays within 10 s
 FOREVER_MS = 10 * 365 * 24 * 3600 * 1000
 
@@ -244,7 +244,7 @@ def registered_workers(names: Iterable[str], overrides: WorkerOverrides = Worker
     """SDK Workers for the named tasks, from what their decorators registered; never registering definitions."""
     from conductor.client.automator.task_handler import get_registered_workers
 
-    from idflow.worker_contract import ContractError, adapt
+    from idflow.worker.contract import ContractError, adapt
 
     wanted = set(names)
     unfit: list[str] = []
@@ -257,7 +257,7 @@ def registered_workers(names: Iterable[str], overrides: WorkerOverrides = Worker
             continue
         worker.register_task_def = False
         try:
-            worker.execute_function = adapt(worker.execute_function)  # the contract of idflow.worker_contract
+            worker.execute_function = adapt(worker.execute_function)  # the contract of idflow.worker.contract
         except ContractError as exc:
             unfit.append(str(exc))
             continue

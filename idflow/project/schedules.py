@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from idflow.errors import IdflowError, PrefectUnreachable
+from idflow.base.errors import IdflowError, PrefectUnreachable
 
 SYNC_FLOW = "idflow-sync"
 PAGE = 200

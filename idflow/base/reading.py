@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from idflow.errors import InputFileError
+from idflow.base.errors import InputFileError
 
 if TYPE_CHECKING:  # PyYAML is imported on the first YAML read: `idflow --help` reads none
     import yaml

@@ -20,10 +20,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
-from idflow.config_yaml import read_yaml, short
-from idflow.errors import ConfigError
-from idflow.identity import ProjectIdentity, resolve_identity
-from idflow.sanitize import redact_url
+from idflow.project.config_yaml import read_yaml, short
+from idflow.base.errors import ConfigError
+from idflow.project.identity import ProjectIdentity, resolve_identity
+from idflow.base.sanitize import redact_url
 
 DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
 DEFAULT_SERVER_URL = "http://127.0.0.1:8080/api"
@@ -75,7 +75,7 @@ class Config:
     environment: str | None = None     # the selected `environments:` entry
     environment_source: str = "none"   # "--env", "flow parameter", "IDFLOW_ENV", "default_environment", "none"
     environments: tuple[str, ...] = ()  # every name under `environments:`
-    protected: bool = False            # writes need --yes and a clean tree (idflow.protection)
+    protected: bool = False            # writes need --yes and a clean tree (idflow.project.protection)
     protected_by: str | None = None    # the protected environment whose server this is (whatever --env said)
     ignored: dict[str, str] = field(default_factory=dict)  # key -> a value that lost, and why
 

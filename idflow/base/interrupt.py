@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from idflow.errors import Interrupted
+from idflow.base.errors import Interrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

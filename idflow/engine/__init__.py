@@ -1,0 +1,1 @@
+"""The write engine every kind of definition shares: backups and the write loop."""

@@ -1,0 +1,1 @@
+"""The project side: its config and YAML reader, identity, protection, scaffolding and sync schedules."""

@@ -1,0 +1,1 @@
+"""The worker side: the decorator, the worker pool, its contract and output rule."""
