@@ -19,7 +19,7 @@ from idflow.cli.commands import (tasks_backup, tasks_git, tasks_list, tasks_new,
                                  tasks_status, worker)
 from idflow.cli.commands import workflow_backups, workflows
 from idflow.cli.commands import events as events_cmd
-from idflow.cli.commands import tasks_adopt, tasks_pull
+from idflow.cli.commands import defs_pull, tasks_adopt, tasks_pull
 
 doctor = doctor_cmd.doctor
 init = init_cmd.init
@@ -60,7 +60,8 @@ class _WorkflowGroup(_SiblingGroup):
 workflows_app = typer.Typer(cls=_WorkflowsGroup, no_args_is_help=True,
                             help="Workflow definitions: local files vs the Conductor server.")
 for name, command in (("list", workflows.list_workflows), ("upload", workflows.upload), ("new", workflows.new),
-                      ("backups", workflow_backups.backups), ("restore", workflow_backups.restore)):
+                      ("backups", workflow_backups.backups), ("restore", workflow_backups.restore),
+                      ("import", defs_pull.workflows_import), ("pull", defs_pull.workflows_pull)):
     workflows_app.command(name)(command)
 
 workflow_app = typer.Typer(cls=_WorkflowGroup, no_args_is_help=True,
@@ -74,5 +75,6 @@ worker_app.command("start")(worker.start)
 
 events_app = typer.Typer(no_args_is_help=True, help="Event handlers: event_handlers.json files vs the Conductor server.")
 for name, command in (("list", events_cmd.list_events), ("diff", events_cmd.diff), ("upload", events_cmd.upload),
-                      ("purge", events_cmd.purge)):
+                      ("purge", events_cmd.purge), ("import", defs_pull.events_import),
+                      ("pull", defs_pull.events_pull)):
     events_app.command(name)(command)

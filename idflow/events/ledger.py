@@ -30,8 +30,13 @@ def is_ledger(name: Any) -> bool:
     return isinstance(name, str) and name.startswith(LEDGER_PREFIX)
 
 
-def ledger_name(project: str) -> str:
-    return f"{LEDGER_PREFIX}events_{hashlib.sha256(project.encode()).hexdigest()[:16]}"
+def ledger_name(project: str, kind: str = "events") -> str:
+    """`kind`: events, or workflows (`idflow.workflowdefs.ledger`: the same record for workflow versions)."""
+    return f"{LEDGER_PREFIX}{kind}_{hashlib.sha256(project.encode()).hexdigest()[:16]}"
+
+
+def _entries_key(kind: str) -> str:
+    return "handlers" if kind == "events" else kind
 
 
 def handler_hash(handler: dict[str, Any]) -> str:
@@ -44,40 +49,46 @@ def handler_hash(handler: dict[str, Any]) -> str:
 class Ledger:
     project: str
     entries: dict[str, str] = field(default_factory=dict)    # handler name -> handler_hash as written
+    kind: str = "events"
 
     @property
     def name(self) -> str:
-        return ledger_name(self.project)
+        return ledger_name(self.project, self.kind)
 
     def recorded(self, written: dict[str, dict[str, Any]]) -> "Ledger":
         """With each written handler (name -> its server copy) recorded."""
-        return Ledger(self.project, {**self.entries, **{n: handler_hash(h) for n, h in written.items()}})
+        return self.with_hashes({n: handler_hash(h) for n, h in written.items()})
+
+    def with_hashes(self, hashes: dict[str, str]) -> "Ledger":
+        return Ledger(self.project, {**self.entries, **hashes}, self.kind)
 
     def without(self, names: list[str]) -> "Ledger":
         gone = set(names)
-        return Ledger(self.project, {n: h for n, h in self.entries.items() if n not in gone})
+        return Ledger(self.project, {n: h for n, h in self.entries.items() if n not in gone}, self.kind)
 
     def taskdef(self) -> dict[str, Any]:
-        payload = json.dumps({"project": self.project, "handlers": dict(sorted(self.entries.items()))},
+        payload = json.dumps({"project": self.project, _entries_key(self.kind): dict(sorted(self.entries.items()))},
                              sort_keys=True, separators=(",", ":"))
-        return {"name": self.name, "description": NOTE + MARKER + payload, "retryCount": 0, "timeoutSeconds": 0,
+        note = NOTE if self.kind == "events" else NOTE.replace("event handlers", self.kind).replace(
+            "'idflow events purge --orphaned'", "'idflow workflows pull'")
+        return {"name": self.name, "description": note + MARKER + payload, "retryCount": 0, "timeoutSeconds": 0,
                 "responseTimeoutSeconds": 1}
 
 
-def read_ledger(project: str, taskdef: dict[str, Any] | None) -> Ledger:
+def read_ledger(project: str, taskdef: dict[str, Any] | None, kind: str = "events") -> Ledger:
     """The ledger in `taskdef` (the server's copy, or None); anything unreadable counts as empty."""
     text = str((taskdef or {}).get("description") or "")
     index = text.rfind(MARKER)
     if index < 0:
-        return Ledger(project)
+        return Ledger(project, kind=kind)
     try:
         data = json.loads(text[index + len(MARKER):])
     except ValueError:
-        return Ledger(project)
-    handlers = data.get("handlers") if isinstance(data, dict) and data.get("project") == project else None
+        return Ledger(project, kind=kind)
+    handlers = data.get(_entries_key(kind)) if isinstance(data, dict) and data.get("project") == project else None
     if not isinstance(handlers, dict):
-        return Ledger(project)
-    return Ledger(project, {k: v for k, v in handlers.items() if isinstance(k, str) and isinstance(v, str)})
+        return Ledger(project, kind=kind)
+    return Ledger(project, {k: v for k, v in handlers.items() if isinstance(k, str) and isinstance(v, str)}, kind)
 
 
 def ownership_doubt(name: str, server_copy: dict[str, Any], ledger: Ledger | None) -> str | None:

@@ -29,15 +29,16 @@ def fetch_event_handlers(session: Session) -> list[dict[str, Any]]:
     return session.client.list_event_handlers()
 
 
-def fetch_ledger(session: Session) -> Ledger | None:
-    """This project's record of the handlers it uploaded (None: no identity, so nothing is provably ours)."""
+def fetch_ledger(session: Session, kind: str = "events") -> Ledger | None:
+    """This project's record of the handlers (or, kind workflows, workflow versions) it uploaded (None: no
+    identity, so nothing is provably ours)."""
     project = session.config.project_name
     if not project:
         return None
     try:
-        return read_ledger(project, session.client.get_taskdef(ledger_name(project)))
+        return read_ledger(project, session.client.get_taskdef(ledger_name(project, kind)), kind)
     except NotFound:
-        return Ledger(project)
+        return Ledger(project, kind=kind)
 
 
 def record_ledger(session: Session, ledger: Ledger) -> str | None:

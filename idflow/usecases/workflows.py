@@ -101,9 +101,16 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
     planned = plan(session, names=names or None, local=(workflows, issues), progress=progress, run=run)
     if planned.to_write and not dry_run:
         phase(progress, UPLOADING)
-    return upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
-                            server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
-                            interruption=session.interruption)
+    result = upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
+                              server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
+                              interruption=session.interruption)
+    if not result.written:
+        return result
+    from idflow.usecases.workflows_pull import RecordedUpload, record_workflows
+
+    # The base `workflows pull` compares with (idflow.workflowdefs.pulling).
+    return RecordedUpload(**vars(result),
+                          ledger_problem=record_workflows(session, [i.desired for i in result.written if i.desired]))
 
 
 

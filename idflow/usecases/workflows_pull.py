@@ -1,0 +1,151 @@
+"""`workflows import` and `workflows pull`: workflow definitions from the server back into the code (#25).
+
+Steps: `load_local_workflows`, the server's workflows and this project's workflow ledger at the edges;
+the plans are pure (`idflow.workflowdefs.pulling`); then the files are written (import: new files only;
+pull: each JSON file edited in memory, then atomically), read back and compared with the server, and the
+ledger records each version as it now is: the base of the next three-way comparison.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from idflow.base.errors import IdflowError, RefusedError
+from idflow.pulling.objects import NewFile, ObjectPull, Refusal, rewrite_texts, write_new_files, write_texts
+from idflow.usecases.events import fetch_ledger
+from idflow.usecases.session import Session
+from idflow.usecases.steps import StepRunner, direct
+from idflow.usecases.workflows import load_local_workflows
+from idflow.workflowdefs.write import UploadResult
+
+
+def fetch_workflows(session: Session) -> list[dict[str, Any]]:
+    return session.client.list_workflows()
+
+
+def fetch_workflow_ledger(session: Session) -> Any:
+    from idflow.workflowdefs.pulling import LEDGER_KIND
+
+    return fetch_ledger(session, LEDGER_KIND)
+
+
+def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger: Any = None) -> str | None:
+    """Record these versions, as written, in this project's workflow ledger (why on failure, None on success).
+    A failure is reported, never raised: the versions are written either way, and one the ledger misses is
+    only ever refused by a pull (no base), never reverted or pulled on a guess."""
+    from idflow.workflowdefs.pulling import ledger_hashes
+
+    if not definitions:
+        return None
+    try:
+        ledger = ledger if ledger is not None else fetch_workflow_ledger(session)
+        if ledger is None:
+            return None
+        session.client.upsert_taskdefs([ledger.with_hashes(ledger_hashes(definitions)).taskdef()])
+    except IdflowError as exc:
+        return f"the ledger of this project's workflows could not be written ({exc.message}): a pull of these " \
+               "versions is refused until the next upload records them"
+    return None
+
+
+def _check_matches(session: Session, labels: list[str], what: str, run: StepRunner) -> list[dict[str, Any]]:
+    """The server copies of `labels`, after checking the local files now read as them."""
+    from idflow.workflowdefs.pulling import label
+    from idflow.workflowdefs.sync import differences, version_of
+
+    local, _ = run(load_local_workflows, session.config)
+    remote = {label(str(d.get("name")), version_of(d)): d for d in run(fetch_workflows, session)}
+    files = {label(w.definition["name"], version_of(w.definition)): w.definition for w in local}
+    differ = [l for l in labels if l not in files or l not in remote or differences(remote[l], files[l])]
+    if differ:
+        raise RefusedError(f"the {what} workflow(s) {', '.join(differ)} do not read back as the server's; the "
+                           "files were written, the ledger was not",
+                           hint="'idflow workflows list --sync -v' shows the difference")
+    return [remote[l] for l in labels]
+
+
+@dataclass
+class RecordedUpload(UploadResult):
+    """`workflows upload`'s result with the ledger write's problem, if any."""
+
+    ledger_problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "ledger_problem": self.ledger_problem}
+
+
+@dataclass
+class WorkflowImportOutcome:
+    files: list[NewFile] = field(default_factory=list)
+    skipped: list[Refusal] = field(default_factory=list)
+    dry_run: bool = False
+    ledger_problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "would_write" if self.dry_run else "written":
+                [f.to_json() for f in self.files], "skipped": [s.to_json() for s in self.skipped],
+                "ledger_problem": self.ledger_problem}
+
+
+def workflows_import(session: Session, *, names: Iterable[str] = (), dry_run: bool = False,
+                     run: StepRunner = direct) -> WorkflowImportOutcome:
+    """`workflows import NAME...|--all-unmanaged` (all: no names)."""
+    from idflow.workflowdefs.pulling import plan_workflow_import
+
+    names = list(names)
+    config = session.config
+    local, issues = run(load_local_workflows, config)
+    if issues and not names:  # a file that cannot be read may hold what the server has: never import over it
+        raise RefusedError(f"{len(issues)} problem(s) in the workflow files; nothing was imported",
+                           hint="'idflow workflows list --local' shows them")
+    remote = run(fetch_workflows, session)
+    files, skipped = plan_workflow_import(local, remote, config.resolve(config.workflows_dir), names)
+    if names and skipped:
+        raise RefusedError("cannot import " + "; ".join(f"{s.name}: {s.reason}" for s in skipped)
+                           + "; nothing was written")
+    outcome = WorkflowImportOutcome(files, skipped, dry_run)
+    if dry_run or not files:
+        return outcome
+    write_new_files(files)
+    copies = _check_matches(session, [n for f in files for n in f.names], "imported", run)
+    outcome.ledger_problem = record_workflows(session, copies)
+    return outcome
+
+
+@dataclass
+class WorkflowPullOutcome:
+    pulls: list[ObjectPull] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    dry_run: bool = False
+    written: list[str] = field(default_factory=list)
+    ledger_problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "pulled": [p.to_json() for p in self.pulls],
+                "refused": [r.to_json() for r in self.refused], "files": list(self.written),
+                "ledger_problem": self.ledger_problem}
+
+
+def workflows_pull(session: Session, *, names: Iterable[str] = (), dry_run: bool = False, partial: bool = False,
+                   record: bool = True, run: StepRunner = direct) -> WorkflowPullOutcome:
+    """`workflows pull NAME...|--all`: a conflict refuses the whole pull unless `partial`."""
+    from idflow.workflowdefs.pulling import plan_workflow_pull
+
+    local, _ = run(load_local_workflows, session.config)
+    remote = run(fetch_workflows, session)
+    ledger = run(fetch_workflow_ledger, session)
+    pulls, refused = plan_workflow_pull(local, remote, ledger, names)
+    if refused and not partial:
+        raise RefusedError(f"{len(refused)} workflow(s) cannot be pulled: "
+                           + "; ".join(f"{r.name}: {r.reason}" for r in refused[:5]) + "; nothing was pulled",
+                           hint="'idflow workflows list --sync -v' shows both sides")
+    outcome = WorkflowPullOutcome(pulls, refused, dry_run)
+    if dry_run or not pulls:
+        return outcome
+    texts = rewrite_texts(pulls)
+    write_texts(texts)
+    outcome.written = sorted(texts)
+    copies = _check_matches(session, [p.label for p in pulls], "pulled", run)
+    if record:
+        outcome.ledger_problem = record_workflows(session, copies, ledger)
+    return outcome
