@@ -9,8 +9,10 @@ A flow pulling for a branch (`record=False`) leaves the ledger alone: the deploy
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
+from idflow.discovery import display_path
 from idflow.base.errors import RefusedError
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, rewrite_texts, write_new_files, write_texts
 from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers, record_ledger
@@ -41,7 +43,7 @@ def events_import(session: Session, *, names: Iterable[str] = (), dry_run: bool 
     local = run(load_local_handlers, config)
     remote = run(fetch_event_handlers, session)
     ledger = run(fetch_ledger, session)
-    files, skipped = plan_event_import(local, remote, ledger, config.resolve(config.workflows_dir), names)
+    files, skipped = plan_event_import(local, remote, ledger, Path(display_path(config.resolve(config.workflows_dir))), names)
     if names and skipped:
         raise RefusedError("cannot import " + "; ".join(f"{s.name}: {s.reason}" for s in skipped)
                            + "; nothing was written")

@@ -106,7 +106,7 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
                               interruption=session.interruption)
     if not result.written:
         return result
-    from idflow.usecases.workflows_pull import RecordedUpload, record_workflows
+    from idflow.usecases.workflow_ledger import RecordedUpload, record_workflows
 
     # The base `workflows pull` compares with (idflow.workflowdefs.pulling).
     return RecordedUpload(**vars(result),

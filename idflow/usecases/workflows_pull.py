@@ -8,44 +8,20 @@ ledger records each version as it now is: the base of the next three-way compari
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.base.errors import IdflowError, RefusedError
+from idflow.discovery import display_path
+from idflow.base.errors import RefusedError
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, rewrite_texts, write_new_files, write_texts
-from idflow.usecases.events import fetch_ledger
+from idflow.usecases.workflow_ledger import fetch_workflow_ledger, record_workflows
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 from idflow.usecases.workflows import load_local_workflows
-from idflow.workflowdefs.write import UploadResult
 
 
 def fetch_workflows(session: Session) -> list[dict[str, Any]]:
     return session.client.list_workflows()
-
-
-def fetch_workflow_ledger(session: Session) -> Any:
-    from idflow.workflowdefs.pulling import LEDGER_KIND
-
-    return fetch_ledger(session, LEDGER_KIND)
-
-
-def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger: Any = None) -> str | None:
-    """Record these versions, as written, in this project's workflow ledger (why on failure, None on success).
-    A failure is reported, never raised: the versions are written either way, and one the ledger misses is
-    only ever refused by a pull (no base), never reverted or pulled on a guess."""
-    from idflow.workflowdefs.pulling import ledger_hashes
-
-    if not definitions:
-        return None
-    try:
-        ledger = ledger if ledger is not None else fetch_workflow_ledger(session)
-        if ledger is None:
-            return None
-        session.client.upsert_taskdefs([ledger.with_hashes(ledger_hashes(definitions)).taskdef()])
-    except IdflowError as exc:
-        return f"the ledger of this project's workflows could not be written ({exc.message}): a pull of these " \
-               "versions is refused until the next upload records them"
-    return None
 
 
 def _check_matches(session: Session, labels: list[str], what: str, run: StepRunner) -> list[dict[str, Any]]:
@@ -62,16 +38,6 @@ def _check_matches(session: Session, labels: list[str], what: str, run: StepRunn
                            "files were written, the ledger was not",
                            hint="'idflow workflows list --sync -v' shows the difference")
     return [remote[l] for l in labels]
-
-
-@dataclass
-class RecordedUpload(UploadResult):
-    """`workflows upload`'s result with the ledger write's problem, if any."""
-
-    ledger_problem: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "ledger_problem": self.ledger_problem}
 
 
 @dataclass
@@ -99,7 +65,7 @@ def workflows_import(session: Session, *, names: Iterable[str] = (), dry_run: bo
         raise RefusedError(f"{len(issues)} problem(s) in the workflow files; nothing was imported",
                            hint="'idflow workflows list --local' shows them")
     remote = run(fetch_workflows, session)
-    files, skipped = plan_workflow_import(local, remote, config.resolve(config.workflows_dir), names)
+    files, skipped = plan_workflow_import(local, remote, Path(display_path(config.resolve(config.workflows_dir))), names)
     if names and skipped:
         raise RefusedError("cannot import " + "; ".join(f"{s.name}: {s.reason}" for s in skipped)
                            + "; nothing was written")
