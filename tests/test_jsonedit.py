@@ -1,0 +1,80 @@
+"""The JSON editor behind `events pull` and `workflows pull` (pure): the result parses to the target, and
+only the changed values move; every other byte stays."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from idflow.pulling.jsonedit import JsonSyntax, parse, rewrite
+from idflow.pulling.threeway import pulled_value
+
+TEXT = '''{
+    "name": "w",
+    "b\\u00e9ta": 1,
+    "tasks": [
+        {"name": "a", "inputParameters": {"x": 1, "y": [1, 2]}},
+        {"name": "b"}
+    ],
+    "timeoutSeconds": 30,
+    "tail1": true,
+    "tail2": null
+}
+'''
+
+
+def edited(change):
+    data = json.loads(TEXT)
+    change(data)
+    out = rewrite(TEXT, [], data)
+    assert json.loads(out) == data
+    return out
+
+
+def test_a_scalar_moves_alone():
+    out = edited(lambda d: d.update(timeoutSeconds=900))
+    assert out == TEXT.replace('"timeoutSeconds": 30', '"timeoutSeconds": 900')
+
+
+def test_a_nested_value_in_a_one_line_object_stays_on_its_line():
+    out = edited(lambda d: d["tasks"][0]["inputParameters"].update(y=[1, 2, 3], z={"k": "v"}))
+    assert out == TEXT.replace('"y": [1, 2]}', '"y": [1, 2, 3], "z": {"k": "v"}}')
+
+
+def test_the_trailing_members_go_with_their_commas_and_a_new_key_follows_the_style():
+    def change(d):
+        del d["tail1"], d["tail2"]
+        d["failureWorkflow"] = {"name": "f", "list": [1]}
+    out = edited(change)
+    assert out == TEXT.replace('    "tail1": true,\n    "tail2": null\n',
+                               '    "failureWorkflow": {\n        "name": "f",\n        "list": [\n            1\n'
+                               '        ]\n    }\n')
+
+
+def test_a_middle_member_goes_with_its_comma_and_an_escaped_key_is_found():
+    out = edited(lambda d: d.pop("b\u00e9ta"))
+    assert out == TEXT.replace('    "b\\u00e9ta": 1,\n', "")
+
+
+def test_a_list_of_another_length_is_written_anew_at_its_indentation():
+    out = edited(lambda d: d["tasks"].append({"name": "c"}))
+    assert '        {\n            "name": "c"\n        }\n    ],' in out
+    assert out.startswith('{\n    "name": "w",\n    "b\\u00e9ta": 1,\n')
+
+
+def test_true_is_not_1():
+    out = edited(lambda d: d.update({"b\u00e9ta": True}))
+    assert '"b\\u00e9ta": true' in out
+
+
+def test_a_broken_text_is_an_error():
+    with pytest.raises(JsonSyntax):
+        parse('{"a": }')
+
+
+def test_a_pulled_value_keeps_what_the_normal_form_drops_and_leaves_defaults_out():
+    local = {"name": "h", "description": "not kept by the server", "actions": [{"action": "x"}]}
+    local_normal = {"name": "h", "active": False, "actions": [{"action": "x", "expandInlineJSON": False}]}
+    server = {"name": "h", "active": True, "actions": [{"action": "x", "expandInlineJSON": False}]}
+    assert pulled_value(server, local, local_normal) == {"name": "h", "description": "not kept by the server",
+                                                         "actions": [{"action": "x"}], "active": True}
