@@ -243,3 +243,23 @@ def status_markdown(doc: dict[str, Any]) -> str:
     headers = [HEADERS[0], HEADERS[-1], *HEADERS[1:-1]]
     lines.append(table(headers, rows) if rows else "No task types: nothing local, on the server, polled or queued.")
     return "\n".join(lines) + "\n"
+
+
+def server_edits_markdown(doc: dict[str, Any]) -> str:
+    """What was edited on the server, what the sync's policy did with it, and the branch it went to."""
+    policy = doc["policy"]
+    lines = [f"# idflow: definitions edited on the server (policy: {policy})", ""]
+    branch = doc.get("branch")
+    if branch:
+        verb = "pushed to" if branch["pushed"] else "already on"
+        lines += [f"The pulled files were **{verb} branch `{cell(branch['branch'])}`** (commit "
+                  f"`{branch['commit'][:12]}`), never to the deployed branch: review and merge it to keep them.", ""]
+    elif doc["edits"] and doc.get("dry_run"):
+        lines += ["A dry run: nothing was written or pushed.", ""]
+    if doc["edits"]:
+        lines += [table(["kind", "name", "file", "pulled"],
+                        ([e["kind"], e["name"], e["path"], e["changes"]] for e in doc["edits"])), ""]
+    if doc["refused"]:
+        lines += ["**Not pulled or overwritten:**", "",
+                  table(["kind", "name", "why"], ([r["kind"], r["name"], r["reason"]] for r in doc["refused"])), ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed
 
 from idflow import usecases
-from idflow.base.errors import IdflowError, InvalidDefinitions
+from idflow.base.errors import IdflowError, InvalidDefinitions, RefusedError
 from idflow.flows import artifacts
 from idflow.flows import outcome as ends
 from idflow.flows.runner import prefect_steps
@@ -197,15 +197,27 @@ def purge_orphaned(include_foreign: bool = False, dry_run: bool = False, config_
 @_ends_cleanly
 def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
          config_path: str | None = None, events: bool = False, environment: str | None = None,
-         overwrite_server_edits: bool = False) -> Any:
+         overwrite_server_edits: bool = False, server_edits: str | None = None) -> Any:
     """Upload every new and changed definition; with prune, also purge orphans safely; with events,
-    also upload the event handlers (event_handlers.json)."""
+    also upload the event handlers (event_handlers.json). Definitions edited on the server follow
+    server_edits (else the environment's `server_edits:`): refuse, overwrite, or pull (into a branch)."""
     from idflow.usecases.events import events_upload
+    from idflow.usecases.server_edits import handle_server_edits, resolve_policy
 
     with open_session(config_path, environment) as session:
+        policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
+        edits = handle_server_edits(session, policy=policy, events=events, dry_run=dry_run, run=prefect_steps)
+        if edits.edits or edits.refused:
+            _publish("idflow-server-edits", artifacts.server_edits_markdown(edits.to_json()),
+                     f"Definitions edited on the server (policy: {policy})")
+        if edits.problem():
+            raise RefusedError(edits.problem() + "; nothing was written",
+                               hint="resolve them in the code by hand, or set server_edits: overwrite")
         outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
-                                overwrite_server_edits=overwrite_server_edits, run=prefect_steps)
-        handlers = events_upload(session, dry_run=dry_run, run=prefect_steps) if events else None
+                                overwrite_server_edits=policy == "overwrite", leave=edits.left_tasks,
+                                run=prefect_steps)
+        handlers = events_upload(session, dry_run=dry_run, leave=edits.left_handlers,
+                                 run=prefect_steps) if events else None
     _publish_upload(outcome.upload)
     if outcome.purge is not None:
         _publish_purge(outcome.purge)
@@ -214,6 +226,7 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     if handlers is not None:  # issue 14: event handlers, only when the deployment asks for them
         doc["events"] = handlers.to_json()
         problems += handlers.problems()
+    doc["server_edits"] = edits.to_json()
     return _finish(doc, problems)
 
 

@@ -44,11 +44,18 @@ KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "verify_tls": (bool, True),
     "prefect_secret_block": ((str, type(None)), None),
     "project": ((str, type(None)), None),
+    # What a sync does with a definition edited on the server since idflow wrote it (SERVER_EDITS).
+    "server_edits": (str, "refuse"),
+    "server_edits_branch": (str, "idflow/server-edits/{environment}"),
 }
+# refuse: report it and write nothing; overwrite: revert it to the code; pull: bring it into the code (a
+# deployment commits the pulled files on server_edits_branch and pushes it, never to the deployed branch).
+SERVER_EDITS = ("refuse", "overwrite", "pull")
 NESTED = {"server_url": "conductor_server_url", "api_key_env_var": "conductor_api_key_env_var"}
 # Numbers with a floor: (smallest allowed, strictly greater?) -- 0 retries is fine, a 0 s timeout is not.
 # What an `environments:` entry may set (the auth key id/secret variables are fixed names, no config keys).
-ENVIRONMENT_KEYS = ("conductor_server_url", "conductor_api_key_env_var", "verify_tls", "require_clean", "batch_size")
+ENVIRONMENT_KEYS = ("conductor_server_url", "conductor_api_key_env_var", "verify_tls", "require_clean", "batch_size",
+                    "server_edits", "server_edits_branch")
 FLAG, ENV_VAR, ENTRY, FILE_KEY, DEFAULT = "flag", "environment variable", "environment entry", "config key", "default"
 MINIMUM = {"request_timeout_seconds": (0, True), "max_retries": (0, False), "batch_size": (1, False)}
 
@@ -69,6 +76,8 @@ class Config:
     verify_tls: bool = True
     prefect_secret_block: str | None = None
     project: str | None = None         # the `project:` key; see `identity` for the one in use
+    server_edits: str = "refuse"       # refuse | overwrite | pull (SERVER_EDITS)
+    server_edits_branch: str = "idflow/server-edits/{environment}"
     path: str | None = None            # the file read, if any
     source_form: str = "defaults"      # "flat", "nested", or "defaults"
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
@@ -348,6 +357,10 @@ def _check_value(path: Path, line: int, shown: str, key: str, value: Any) -> Non
         raise ConfigError(f"{path}:{line}: {shown} must be {expected}, got {type(value).__name__} {got}")
     if key in ("tasks_dirs", "optional_tasks_dirs") and not all(isinstance(d, str) and d for d in value):
         raise ConfigError(f"{path}:{line}: {key} must be a list of directory paths, got {short(value)}")
+    if key == "server_edits" and value not in SERVER_EDITS:
+        raise ConfigError(f"{path}:{line}: {shown} must be one of {', '.join(SERVER_EDITS)}, got {short(value)}")
+    if key == "server_edits_branch" and not value.strip():
+        raise ConfigError(f"{path}:{line}: {shown} must name a branch")
     if key == "conductor_server_url" and url_problem(value):
         raise ConfigError(f"{path}:{line}: {shown} {shown_url(value)} {url_problem(value)}")
     if key in MINIMUM:

@@ -23,11 +23,15 @@ def write_new(path: str | Path, text: str) -> None:
 
 def replace_text(path: str | Path, text: str) -> None:
     """Write `text` over `path` atomically (a temporary file beside it, then a rename)."""
+    replace_bytes(path, text.encode("utf-8"))
+
+
+def replace_bytes(path: str | Path, content: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".idflow-pull-")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
         os.chmod(temporary, os.stat(path).st_mode & 0o777)
         os.replace(temporary, path)
     except BaseException:

@@ -148,8 +148,9 @@ class EventUploadOutcome:
 
 
 def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
-                  run: StepRunner = direct) -> EventUploadOutcome:
-    """`events upload NAME...|--all` (all: names None), and the sync flow's event step."""
+                  leave: Iterable[str] = (), run: StepRunner = direct) -> EventUploadOutcome:
+    """`events upload NAME...|--all` (all: names None), and the sync flow's event step (`leave`: handlers
+    it leaves as they are, server edits its pull policy sent for review)."""
     wanted = list(names or [])
     local = run(load_local_handlers, session.config)
     if local.issues and not wanted:
@@ -157,7 +158,8 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
                                 "written", local.issues)
     remote = run(fetch_event_handlers, session)
     plan = run(plan_event_upload, local, remote, names=wanted or None)
-    plan.items = [i for i in plan.items if i.action != "remote_only"]
+    left = set(leave)
+    plan.items = [i for i in plan.items if i.action != "remote_only" and i.name not in left]
     if dry_run or not plan.to_write:
         return EventUploadOutcome(plan, dry_run=dry_run)
     result = run(write_handlers, session, plan)

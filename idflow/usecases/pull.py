@@ -39,6 +39,7 @@ class PullOutcome:
     pulls: list[FilePull] = field(default_factory=list)
     dry_run: bool = False
     stamped: UploadOutcome | None = None        # the --force upload that moved the base
+    conflicts: list[str] = field(default_factory=list)   # a partial pull's: changed on both sides, not pulled
 
     @property
     def ok(self) -> bool:
@@ -46,15 +47,18 @@ class PullOutcome:
 
     def to_json(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "pulled": [p.to_json() for p in self.pulls],
-                "stamped": self.stamped.to_json() if self.stamped is not None else None}
+                "stamped": self.stamped.to_json() if self.stamped is not None else None,
+                "conflicts": list(self.conflicts)}
 
 
-def plan_pull(plan: Plan, tasks: dict[str, Any], names: Iterable[str] = ()) -> list[FilePull]:
-    """Which task files take which keyword values from the server (pure). Refuses a conflict."""
+def plan_pull(plan: Plan, tasks: dict[str, Any], names: Iterable[str] = (), *,
+              partial: bool = False) -> list[FilePull]:
+    """Which task files take which keyword values from the server (pure). Refuses a conflict, unless
+    `partial`: then the conflicts are left out."""
     wanted = set(names)
     items = [i for i in plan.items if not wanted or i.name in wanted]
     conflicts = [i.name for i in items if i.action == CONFLICT]
-    if conflicts:
+    if conflicts and not partial:
         raise RefusedError(f"{len(conflicts)} definition(s) changed both on the server and in the code: "
                            f"{', '.join(conflicts[:5])}; nothing was pulled",
                            hint="'idflow tasks diff' shows both sides; resolve them in the task file by hand")
@@ -82,17 +86,21 @@ def write_pulled(pulls: list[FilePull]) -> None:
         os.replace(temporary, path)
 
 
-def pull(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
-         run: StepRunner = direct) -> PullOutcome:
-    """`tasks pull NAME...|--all`: server edits into the task files, then the base moves to them."""
+def pull(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False, partial: bool = False,
+         stamp: bool = True, run: StepRunner = direct) -> PullOutcome:
+    """`tasks pull NAME...|--all`: server edits into the task files, then the base moves to them.
+
+    The sync flow's pull policy passes `partial` (pull what it can, name the conflicts) and not `stamp`:
+    its files go to a branch for review, so the deployed code has not moved and neither may the base."""
     names = list(names or [])
     discovery = run(discover, session.config)
     tasks = select_tasks(discovery, names)
     taskdefs = run(fetch_taskdefs, session)
     plan = plan_definitions(session.config, tasks, taskdefs)
-    pulls = plan_pull(plan, {t.name: t for t in tasks}, names)
+    pulls = plan_pull(plan, {t.name: t for t in tasks}, names, partial=partial)
+    conflicts = [i.name for i in plan.of(CONFLICT) if not names or i.name in names]
     if dry_run or not pulls:
-        return PullOutcome(pulls, dry_run=dry_run)
+        return PullOutcome(pulls, dry_run=dry_run, conflicts=conflicts)
     write_pulled(pulls)
     after = plan_definitions(session.config, select_tasks(run(discover, session.config), [p.name for p in pulls]),
                              taskdefs)
@@ -101,4 +109,7 @@ def pull(session: Session, *, names: Iterable[str] | None = None, dry_run: bool 
         raise RefusedError(f"the task file(s) of {', '.join(unresolved)} still differ from the server after the "
                            "pull (a default or the docstring decides a field); the files were rewritten, nothing "
                            "was uploaded", hint="'idflow tasks diff' shows what is left")
-    return PullOutcome(pulls, stamped=upload(session, names=[p.name for p in pulls], force=True, run=run))
+    if not stamp:
+        return PullOutcome(pulls, conflicts=conflicts)
+    return PullOutcome(pulls, stamped=upload(session, names=[p.name for p in pulls], force=True, run=run),
+                       conflicts=conflicts)

@@ -158,13 +158,14 @@ class SyncOutcome:
 
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
          overwrite_server_edits: bool = False, confirm: Confirm | None = None, progress: Report | None = None,
-         run: StepRunner = direct) -> SyncOutcome:
-    """`tasks sync`: upload new and changed; with prune, purge orphans with every protection."""
+         leave: Iterable[str] = (), run: StepRunner = direct) -> SyncOutcome:
+    """`tasks sync`: upload new and changed; with prune, purge orphans with every protection. `leave`:
+    definitions the upload leaves as they are (server edits the flow's pull policy sent for review)."""
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")
         refuse_empty_layers(session.config, run(discover, session.config))
     uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run,
-                      overwrite_server_edits=overwrite_server_edits)
+                      overwrite_server_edits=overwrite_server_edits, leave=leave)
     if not prune:
         return SyncOutcome(uploaded)
     if requested(session.interruption):  # the signal came during the upload: stop before planning deletes

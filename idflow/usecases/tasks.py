@@ -6,7 +6,7 @@ writes, reads back once and accounts for every definition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
@@ -195,10 +195,11 @@ def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunne
 def upload(session: Session, *, names: Iterable[str] | None = None, force: bool = False, dry_run: bool = False,
            require_clean: bool | None = None, overwrite_server_edits: bool = False, take_over: bool = False,
            progress: Report | None = None, preview: Callable[[UploadPlan], None] | None = None,
-           run: StepRunner = direct) -> UploadOutcome:
+           leave: Iterable[str] = (), run: StepRunner = direct) -> UploadOutcome:
     """`tasks upload`: validate everything, write only creates and updates, verify.
     Refused (nothing written) when it would revert a server edit or restamp another project's
-    definition without the flag that says so. `preview` sees the plan before anything is written."""
+    definition without the flag that says so. `preview` sees the plan before anything is written.
+    `leave`: definitions left out of the plan (server edits the sync's pull policy sent for review)."""
     phase(progress, DISCOVERING)
     discovery = run(discover, session.config)
     select_tasks(discovery, names)  # invalid files refuse before any request
@@ -206,6 +207,9 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
     taskdefs = run(fetch_taskdefs, session)
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
                   require_clean=require_clean, overwrite_server_edits=overwrite_server_edits, take_over=take_over)
+    if leave:
+        left = set(leave)
+        planned = replace(planned, plan=planned.plan.select(i.name for i in planned.plan.items if i.name not in left))
     if dry_run:
         return UploadOutcome(planned)
     if preview is not None:

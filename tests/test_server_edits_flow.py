@@ -1,0 +1,97 @@
+"""The sync flow's server-edits policy (issue 25), per environment: refuse reports and writes nothing,
+overwrite reverts, pull commits the edits on a branch of a local bare repository and pushes it, never to
+the deployed branch, leaving the checkout and the server as they were."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
+from tests.clihelp import run_cli, task_source
+from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+from tests.gitrepo import commit_all, git
+
+pytestmark = [pytest.mark.prefect, pytest.mark.server]
+
+
+@pytest.fixture
+def deployed(project, prefix, handler_prefix, client, capsys, tmp_path, conductor_url):
+    """A project on branch main of a bare repository, its task and handler uploaded, then both edited on the
+    server: (project, task, handler, task file, handler file, bare repository)."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    project.config_path.write_text(project.config_path.read_text() + "environments:\n"
+                                   + "".join(f"  {env}:\n    conductor_server_url: {conductor_url}\n"
+                                             f"    server_edits: {env}\n" for env in ("refuse", "overwrite", "pull")))
+    name, event = prefix + "edited", handler_prefix + "h"
+    path = project.write_task(name, task_source(name, retry_count=1))
+    handlers = project.workflows_dir / "wf" / "event_handlers.json"
+    handlers.parent.mkdir(parents=True)
+    handlers.write_text(json.dumps([handler(event, "conductor:wf:done", start="wf")], indent=2) + "\n")
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "remote", "add", "origin", str(remote))
+    commit_all(project.root, "project")
+    git(project.root, "push", "-q", "origin", "main")
+    assert run_cli(capsys, "tasks", "upload", "--all", "--json").code == 0
+    assert run_cli(capsys, "events", "upload", "--all", "--json").code == 0
+    copy = client.get_taskdef(name)
+    copy["retryCount"] = 6
+    client.upsert_taskdefs([copy])
+    copy = next(h for h in client.list_event_handlers() if h["name"] == event)
+    copy["active"] = False
+    client.update_event_handler(copy)
+    return project, name, event, path, handlers, remote
+
+
+def server_state(client, name, event):
+    return (client.get_taskdef(name)["retryCount"],
+            next(h for h in client.list_event_handlers() if h["name"] == event)["active"])
+
+
+def test_refuse_reports_the_edits_and_writes_nothing(prefect_harness, deployed, client):
+    from idflow.flows import definitions as flows
+
+    project, name, event, *_ = deployed
+    state = flows.sync(environment="refuse", events=True, return_state=True)
+    assert state.is_failed()
+    assert event in state.message and "edited on the server" in state.message
+    assert server_state(client, name, event) == (6, False)
+    tasks_only = flows.sync(environment="refuse", return_state=True)
+    assert tasks_only.is_failed() and name in tasks_only.message
+    assert server_state(client, name, event) == (6, False)
+
+
+def test_overwrite_reverts_the_edits_to_the_code(prefect_harness, deployed, client):
+    from idflow.flows import definitions as flows
+
+    project, name, event, *_ = deployed
+    doc = flows.sync(environment="overwrite", events=True)
+    assert doc["server_edits"]["policy"] == "overwrite"
+    assert server_state(client, name, event) == (1, True)
+
+
+def test_pull_pushes_a_branch_with_exactly_the_edits_and_leaves_the_rest(prefect_harness, deployed, client,
+                                                                         prefect_client):
+    from idflow.flows import definitions as flows
+
+    project, name, event, path, handlers, remote = deployed
+    head = git(project.root, "rev-parse", "HEAD")
+    doc = flows.sync(environment="pull", events=True)
+    edits = doc["server_edits"]
+    assert {(e["kind"], e["name"]) for e in edits["edits"]} == {("task", name), ("event handler", event)}
+    branch = edits["branch"]
+    assert branch["branch"] == "idflow/server-edits/pull" and branch["pushed"] is True
+    assert server_state(client, name, event) == (6, False)                # nothing reverted
+    assert git(project.root, "status", "--porcelain") == "" and git(project.root, "rev-parse", "HEAD") == head
+    assert git(remote, "rev-parse", "main") == head                         # the deployed branch untouched
+    assert git(remote, "rev-parse", f"{branch['branch']}^") == head
+    diff = git(remote, "diff", "-U0", "main", branch["branch"])
+    changed = [l for l in diff.splitlines() if l[:1] in "+-" and l[:3] not in ("+++", "---")]
+    decorator = f"@worker_task(task_definition_name={name!r}, retry_count="
+    assert sorted(changed) == sorted(['-    "active": true,', '+    "active": false,',
+                                      f"-{decorator}1)", f"+{decorator}6)"]), diff
+
+    again = flows.sync(environment="pull", events=True)["server_edits"]["branch"]
+    assert again == {**branch, "pushed": False}                             # nothing new to review
+    assert git(remote, "rev-parse", branch["branch"]) == branch["commit"]
