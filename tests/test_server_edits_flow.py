@@ -67,7 +67,7 @@ def test_overwrite_reverts_the_edits_to_the_code(prefect_harness, deployed, clie
 
     project, name, event, *_ = deployed
     doc = flows.sync(environment="overwrite", events=True)
-    assert doc["server_edits"]["policy"] == "overwrite"
+    assert doc["upload"]["updated"] == [name] and doc["events"]["written"] == [event]
     assert server_state(client, name, event) == (1, True)
 
 

@@ -226,7 +226,8 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     if handlers is not None:  # issue 14: event handlers, only when the deployment asks for them
         doc["events"] = handlers.to_json()
         problems += handlers.problems()
-    doc["server_edits"] = edits.to_json()
+    if edits.edits or edits.refused:  # only then: the document stays the CLI's `tasks sync --json` otherwise
+        doc["server_edits"] = edits.to_json()
     return _finish(doc, problems)
 
 
