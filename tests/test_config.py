@@ -165,3 +165,18 @@ def test_server_url_must_be_http(cwd: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(environ={"CONDUCTOR_SERVER_URL": "127.0.0.1:8080"})
     assert "environment CONDUCTOR_SERVER_URL" in str(info.value)
+
+
+def test_server_edits_is_chosen_per_environment_and_defaults_to_refuse(cwd: Path) -> None:
+    default_file(cwd, "server_edits: overwrite\nenvironments:\n  dev:\n    server_edits: pull\n"
+                      "    server_edits_branch: review/{environment}\n  prod: {}\n")
+    assert load_config(environ={}, environment="dev").server_edits == "pull"
+    assert load_config(environ={}, environment="dev").server_edits_branch == "review/{environment}"
+    assert load_config(environ={}, environment="prod").server_edits == "overwrite"
+    assert load_config(environ={}).server_edits == "overwrite"
+    assert Config().server_edits == "refuse"
+
+
+def test_an_unknown_server_edits_policy_names_the_choices_and_line(cwd: Path) -> None:
+    message = config_error("environments:\n  dev:\n    server_edits: merge\n", cwd)
+    assert ":3:" in message and "refuse, overwrite, pull" in message and "'merge'" in message

@@ -3,6 +3,7 @@ become event_handlers.json files that read back as the server's; a server edit c
 with only the changed values moving; a conflict is refused with the reason."""
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 
@@ -137,3 +138,44 @@ def test_a_handler_idflow_never_wrote_is_not_pulled_on_a_guess(project, handler_
     path.write_text(json.dumps([handler(name, "conductor:wf:b")], indent=2))
     refused = run_cli(capsys, "events", "pull", "--all", "--json")
     assert refused.code == 3 and "cannot tell which side changed" in refused.err
+
+
+EDIT = {  # one edit of a field the server keeps, per action type
+    "start_workflow": lambda action, p: p.update(correlationId="pulled"),
+    "complete_task": lambda action, p: p.update(output={**p.get("output", {}), "pulled": 1}),
+    "fail_task": lambda action, p: p["output"].update(pulled=1),
+    "update_workflow_variables": lambda action, p: p["variables"].update(pulled=1),
+    "terminate_workflow": lambda action, p: p.update(terminationReason="pulled"),
+    "start_agent": lambda action, p: action.update(expandInlineJSON=True),
+}
+
+
+def test_every_action_type_edited_on_the_server_is_pulled_back(project, handler_prefix, client, capsys):
+    handlers = corpus(handler_prefix)
+    for h in handlers:
+        client.create_event_handler(h)
+    names = [h["name"] for h in handlers]
+    assert run_cli(capsys, "events", "import", *names, "--json").code == 0
+    files = sorted(project.workflows_dir.rglob("event_handlers.json"))
+    before = {f: f.read_text() for f in files}
+    for h in client.list_event_handlers():
+        if h["name"] in names:
+            action = h["actions"][-1]
+            EDIT[action["action"]](action, action.get(action["action"]))
+            h["active"] = not h["active"]
+            client.update_event_handler(h)
+    done = run_cli(capsys, "events", "pull", "--all", "--json")
+    assert done.code == 0, done.err
+    assert sorted(p["name"] for p in done.json["pulled"]) == sorted(names)
+    diff = run_cli(capsys, "events", "diff", *names, "--json")
+    assert diff.code == 0 and sorted(diff.json["same"]) == sorted(names), diff.out
+    removed, added = [], []
+    for path, text in before.items():
+        for line in difflib.unified_diff(text.splitlines(), path.read_text().splitlines(), n=0, lineterm=""):
+            if line[:1] in "+-" and line[:3] not in ("+++", "---"):
+                (added if line[0] == "+" else removed).append(line[1:])
+    # one line per handler's active, one per edited value; a new key is one more line, its neighbour a comma more
+    assert len(removed) == 14 and len(added) == 18, (removed, added)
+    for line in removed:
+        assert line + "," in added or any(f'"{key}"' in line for key in
+                                          ("active", "correlationId", "terminationReason", "expandInlineJSON"))

@@ -95,3 +95,30 @@ def test_pull_pushes_a_branch_with_exactly_the_edits_and_leaves_the_rest(prefect
     again = flows.sync(environment="pull", events=True)["server_edits"]["branch"]
     assert again == {**branch, "pushed": False}                             # nothing new to review
     assert git(remote, "rev-parse", branch["branch"]) == branch["commit"]
+
+
+def test_pull_dry_run_writes_and_pushes_nothing(prefect_harness, deployed, client):
+    from idflow.flows import definitions as flows
+
+    project, name, event, path, handlers, remote = deployed
+    doc = flows.sync(environment="pull", events=True, dry_run=True)
+    assert {e["name"] for e in doc["server_edits"]["edits"]} == {name, event}
+    assert doc["server_edits"]["branch"] is None
+    assert git(remote, "for-each-ref", "--format=%(refname)", "refs/heads") == "refs/heads/main"
+    assert git(project.root, "status", "--porcelain") == ""
+    assert server_state(client, name, event) == (6, False)
+
+
+def test_pull_refuses_a_conflict_with_the_reason_after_pushing_what_it_could(prefect_harness, deployed, client):
+    from idflow.flows import definitions as flows
+
+    project, name, event, path, handlers, remote = deployed
+    path.write_text(path.read_text().replace("retry_count=1", "retry_count=2"))
+    commit_all(project.root, "the code moved too")
+    git(project.root, "push", "-q", "origin", "main")
+    state = flows.sync(environment="pull", events=True, return_state=True)
+    assert state.is_failed()
+    assert name in state.message and "conflict" in state.message
+    assert server_state(client, name, event) == (6, False)
+    changed = git(remote, "diff", "--name-only", "main", "idflow/server-edits/pull")
+    assert changed == "idflow/workflows/wf/event_handlers.json"    # the handler's edit went for review
