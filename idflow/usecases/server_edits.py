@@ -113,6 +113,8 @@ def _event_pull(session: Session, *, dry_run: bool, run: StepRunner) -> Any:
 
 
 def _account(outcome: ServerEditsOutcome, tasks: Any, handlers: Any) -> None:
+    from idflow.pulling.threeway import CONFLICT, REASONS
+
     outcome.edits += [{"kind": "task", "name": p.name, "path": p.path,
                        "changes": {e.keyword: e.value for e in p.edits}} for p in tasks.pulls]
     outcome.refused += [{"kind": "task", "name": n, "reason": "changed on the server and in the code (a conflict)"}
@@ -121,7 +123,9 @@ def _account(outcome: ServerEditsOutcome, tasks: Any, handlers: Any) -> None:
     if handlers is not None:
         outcome.edits += [{"kind": "event handler", "name": p.name, "path": p.path, "changes": list(p.changes)}
                           for p in handlers.pulls]
-        outcome.refused += [{"kind": "event handler", "name": r.name, "reason": r.reason} for r in handlers.refused]
+        # Only conflicts: a handler idflow has no base for is the upload's, as under refuse.
+        outcome.refused += [{"kind": "event handler", "name": r.name, "reason": r.reason} for r in handlers.refused
+                            if r.reason == REASONS[CONFLICT]]
         outcome.left_handlers = [p.name for p in handlers.pulls]
 
 
