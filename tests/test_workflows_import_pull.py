@@ -54,7 +54,9 @@ def test_import_then_upload_dry_run_changes_nothing(project, prefix, task, clien
     assert done.code == 0, done.err
     assert done.json["ledger_problem"] is None
     written = json.loads((project.workflows_dir / one / f"{one}.json").read_text())
-    assert written["name"] == one and "createTime" not in written and written["tasks"][0]["name"] == task
+    assert list(written)[:3] == ["name", "description", "version"] and written["tasks"][0]["name"] == task
+    assert not {"createTime", "updateTime", "restartable", "variables"} & set(written)   # filled in by the server
+    assert not {"startDelay", "optional", "forkTasks"} & set(written["tasks"][0])
     upload = run_cli(capsys, "workflows", "upload", one, two, "--dry-run", "--json")
     assert upload.code == 0, upload.err
     assert upload.json["would_create"] == [] and upload.json["would_update"] == []

@@ -21,7 +21,7 @@ from idflow.pulling.files import safe_stem
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
 from idflow.pulling.threeway import CODE_CHANGED, EDITED, REASONS, SAME, pulled_value, three_way
 from idflow.workflowdefs.files import LocalWorkflow
-from idflow.workflowdefs.sync import MANAGED, differences, normalise, version_of
+from idflow.workflowdefs.sync import differences, normalise, version_of
 
 LEDGER_KIND = "workflows"
 
@@ -88,7 +88,8 @@ def plan_workflow_pull(local: list[LocalWorkflow], remote: list[dict[str, Any]],
 def plan_workflow_import(local: list[LocalWorkflow], remote: list[dict[str, Any]], workflows_dir: Path,
                          names: Iterable[str] = ()) -> tuple[list[NewFile], list[Refusal]]:
     """Server-only workflow versions into new files: workflows_dir/NAME/NAME.json (NAME.vN.json when the
-    server has several versions). All: only names no local file defines; named: their server-only versions."""
+    server has several versions), each as `imported_body`. All: only names no local file defines; named:
+    their server-only versions."""
     wanted = list(dict.fromkeys(names))
     local_keys = {(w.definition["name"], version_of(w.definition)) for w in local}
     local_names = {k[0] for k in local_keys}
@@ -113,6 +114,15 @@ def plan_workflow_import(local: list[LocalWorkflow], remote: list[dict[str, Any]
             base = stem if len(versions) == 1 else f"{stem}.v{version}"
             path = free_path((workflows_dir / stem / (f"{base}.json" if n == 1 else f"{base}.imported{n - 1}.json")
                               for n in itertools.count(1)), taken)
-            body = {k: v for k, v in definition.items() if k not in MANAGED}
-            files.append(NewFile(str(path), (label(name, version),), json_text(body)))
+            files.append(NewFile(str(path), (label(name, version),), json_text(imported_body(definition))))
     return files, skipped
+
+
+def imported_body(server_copy: dict[str, Any]) -> dict[str, Any]:
+    """The file for a server copy: what the server would fill in left out (timestamps, defaults, empty lists
+    and maps), so it reads as written by hand; name, description and version first."""
+    rest = normalise(server_copy)
+    head = {"name": rest.pop("name")}
+    if "description" in rest:
+        head["description"] = rest.pop("description")
+    return {**head, "version": version_of(server_copy), **rest}
