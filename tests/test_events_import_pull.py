@@ -175,7 +175,7 @@ def test_every_action_type_edited_on_the_server_is_pulled_back(project, handler_
             if line[:1] in "+-" and line[:3] not in ("+++", "---"):
                 (added if line[0] == "+" else removed).append(line[1:])
     # one line per handler's active, one per edited value; a new key is one more line, its neighbour a comma more
-    assert len(removed) == 14 and len(added) == 18, (removed, added)
+    assert len(removed) == 14 and len(added) == 19, (removed, added)
     for line in removed:
         assert line + "," in added or any(f'"{key}"' in line for key in
                                           ("active", "correlationId", "terminationReason", "expandInlineJSON"))

@@ -15,7 +15,7 @@ from idflow.base.errors import IdflowError
 from idflow.conductor.paths import addressable
 from idflow.events.files import LocalHandlers
 from idflow.events.ledger import Ledger, handler_hash
-from idflow.events.model import differences, named_workflows, normalise, wire
+from idflow.events.model import PAYLOAD_DEFAULTS, differences, named_workflows, normalise, wire
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
 from idflow.pulling.threeway import EDITED, REASONS, SAME, CODE_CHANGED, pulled_value, three_way
 from idflow.pulling.files import safe_stem
@@ -75,7 +75,7 @@ def plan_event_import(local: LocalHandlers, remote: list[dict[str, Any]], ledger
             continue
         assert server is not None
         workflows, _ = named_workflows(server)
-        groups.setdefault(safe_stem(workflows[0]) if workflows else UNGROUPED, []).append(wire(server))
+        groups.setdefault(safe_stem(workflows[0]) if workflows else UNGROUPED, []).append(imported_handler(server))
     taken: set[str] = set()
     files = []
     for folder, handlers in sorted(groups.items()):
@@ -84,6 +84,27 @@ def plan_event_import(local: LocalHandlers, remote: list[dict[str, Any]], ledger
         path = free_path(candidates, taken)
         files.append(NewFile(str(path), tuple(h["name"] for h in handlers), json_text(handlers)))
     return files, skipped
+
+
+def imported_handler(server_copy: dict[str, Any]) -> dict[str, Any]:
+    """The handler as a person writes it: the server's fields without what it fills in by itself
+    (`expandInlineJSON: false`, an empty input or output map); `active` always said."""
+    handler = {k: v for k, v in wire(server_copy).items() if v is not None}
+    handler["active"] = bool(handler.get("active", False))
+    handler["actions"] = [_imported_action(a) for a in handler.get("actions") or []]
+    return handler
+
+
+def _imported_action(action: Any) -> Any:
+    if not isinstance(action, dict):
+        return action
+    out = {k: v for k, v in action.items() if v is not None and not (k == "expandInlineJSON" and v is False)}
+    kind = out.get("action")
+    payload = out.get(kind) if isinstance(kind, str) else None
+    if isinstance(payload, dict):
+        out[kind] = {k: v for k, v in payload.items()
+                     if v is not None and PAYLOAD_DEFAULTS.get(kind, {}).get(k, ...) != v}
+    return out
 
 
 def _import_doubt(name: str, server: dict[str, Any] | None, local: LocalHandlers, ledger: Ledger | None, *,
