@@ -122,3 +122,15 @@ def test_pull_refuses_a_conflict_with_the_reason_after_pushing_what_it_could(pre
     assert server_state(client, name, event) == (6, False)
     changed = git(remote, "diff", "--name-only", "main", "idflow/server-edits/pull")
     assert changed == "idflow/workflows/wf/event_handlers.json"    # the handler's edit went for review
+
+
+def test_the_cli_sync_follows_the_same_policy_and_prints_the_same_document(deployed, client, capsys):
+    project, name, event, path, handlers, remote = deployed
+    done = run_cli(capsys, "--env", "pull", "tasks", "sync", "--json")
+    assert done.code == 0, done.err
+    edits = done.json["server_edits"]
+    assert [(e["kind"], e["name"]) for e in edits["edits"]] == [("task", name)]   # handlers: the flow's events
+    assert edits["branch"]["branch"] == "idflow/server-edits/pull" and edits["branch"]["pushed"] is True
+    assert done.json["upload"]["updated"] == [] and client.get_taskdef(name)["retryCount"] == 6
+    refused = run_cli(capsys, "--env", "refuse", "tasks", "sync", "--json")
+    assert refused.code == 3 and name in refused.json["error"]["message"]

@@ -49,6 +49,14 @@ class RefusedError(IdflowError):
     exit_code = EXIT_REFUSED
 
 
+class ServerEditsRefused(RefusedError):
+    """A sync met definitions edited on the server that its server_edits policy may not write or pull."""
+
+    def __init__(self, message: str, doc: dict[str, Any] | None = None, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.doc = doc or {}    # ServerEditsOutcome.to_json(): the edits, the refusals, the branch
+
+
 class SyncScheduleActive(RefusedError):
     """A scheduled sync (a Prefect deployment) would undo this change at its next run."""
 

@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed
 
 from idflow import usecases
-from idflow.base.errors import IdflowError, InvalidDefinitions, RefusedError
+from idflow.base.errors import IdflowError, InvalidDefinitions, ServerEditsRefused
 from idflow.flows import artifacts
 from idflow.flows import outcome as ends
 from idflow.flows.runner import prefect_steps
@@ -202,22 +202,19 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     also upload the event handlers (event_handlers.json). Definitions edited on the server follow
     server_edits (else the environment's `server_edits:`): refuse, overwrite, or pull (into a branch)."""
     from idflow.usecases.events import events_upload
-    from idflow.usecases.server_edits import handle_server_edits, resolve_policy
 
     with open_session(config_path, environment) as session:
-        policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
-        edits = handle_server_edits(session, policy=policy, events=events, dry_run=dry_run, run=prefect_steps)
-        if edits.edits or edits.refused:
-            _publish("idflow-server-edits", artifacts.server_edits_markdown(edits.to_json()),
-                     f"Definitions edited on the server (policy: {policy})")
-        if edits.problem():
-            raise RefusedError(edits.problem() + "; nothing was written",
-                               hint="resolve them in the code by hand, or set server_edits: overwrite")
-        outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
-                                overwrite_server_edits=policy == "overwrite", leave=edits.left_tasks,
-                                run=prefect_steps)
-        handlers = events_upload(session, dry_run=dry_run, leave=edits.left_handlers,
-                                 run=prefect_steps) if events else None
+        try:
+            outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
+                                    overwrite_server_edits=overwrite_server_edits, server_edits=server_edits,
+                                    events=events, run=prefect_steps)
+        except ServerEditsRefused as exc:
+            _publish_server_edits(exc.doc)
+            raise
+        left = outcome.server_edits.left_handlers if outcome.server_edits is not None else []
+        handlers = events_upload(session, dry_run=dry_run, leave=left, run=prefect_steps) if events else None
+    if outcome.server_edits is not None and outcome.server_edits.reportable:
+        _publish_server_edits(outcome.server_edits.to_json())
     _publish_upload(outcome.upload)
     if outcome.purge is not None:
         _publish_purge(outcome.purge)
@@ -226,9 +223,12 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     if handlers is not None:  # issue 14: event handlers, only when the deployment asks for them
         doc["events"] = handlers.to_json()
         problems += handlers.problems()
-    if edits.edits or edits.refused:  # only then: the document stays the CLI's `tasks sync --json` otherwise
-        doc["server_edits"] = edits.to_json()
     return _finish(doc, problems)
+
+
+def _publish_server_edits(doc: dict[str, Any]) -> None:
+    _publish("idflow-server-edits", artifacts.server_edits_markdown(doc),
+             f"Definitions edited on the server (policy: {doc.get('policy')})")
 
 
 # State names a status run ends in, the most urgent first (issue 27): the Prefect UI lists them like Drift.

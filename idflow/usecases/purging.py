@@ -136,6 +136,7 @@ class SyncOutcome:
     upload: UploadOutcome
     purge: PurgeOutcome | None = None     # None: without prune, or purge_skipped
     purge_skipped: str | None = None      # why the purge was not attempted (a signal during the upload)
+    server_edits: Any = None              # ServerEditsOutcome: what the server_edits policy did
 
     @property
     def ok(self) -> bool:
@@ -147,28 +148,38 @@ class SyncOutcome:
             doc["purge"] = self.purge.to_json()
         if self.purge_skipped:
             doc["purge_skipped"] = self.purge_skipped
+        if self.server_edits is not None and self.server_edits.reportable:
+            doc["server_edits"] = self.server_edits.to_json()
         return doc
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SyncOutcome":
-        purged = data.get("purge")
+        from idflow.usecases.server_edits import ServerEditsOutcome
+
+        purged, edits = data.get("purge"), data.get("server_edits")
         return cls(UploadOutcome.from_json(data["upload"]), PurgeOutcome.from_json(purged) if purged else None,
-                   data.get("purge_skipped"))
+                   data.get("purge_skipped"), ServerEditsOutcome.from_json(edits) if edits else None)
 
 
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
          overwrite_server_edits: bool = False, confirm: Confirm | None = None, progress: Report | None = None,
-         leave: Iterable[str] = (), run: StepRunner = direct) -> SyncOutcome:
-    """`tasks sync`: upload new and changed; with prune, purge orphans with every protection. `leave`:
-    definitions the upload leaves as they are (server edits the flow's pull policy sent for review)."""
+         server_edits: str | None = None, events: bool = False, run: StepRunner = direct) -> SyncOutcome:
+    """`tasks sync`: upload new and changed; with prune, purge orphans with every protection. Definitions
+    edited on the server follow `server_edits` (else the config's: idflow.usecases.server_edits); with
+    `events`, the policy covers event handlers too (the flow uploads them after, leaving the pulled ones)."""
+    from idflow.usecases.server_edits import handle_server_edits, resolve_policy
+
+    policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")
         refuse_empty_layers(session.config, run(discover, session.config))
+    edits = handle_server_edits(session, policy=policy, events=events, dry_run=dry_run, run=run)
     uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run,
-                      overwrite_server_edits=overwrite_server_edits, leave=leave)
+                      overwrite_server_edits=policy == "overwrite", leave=edits.left_tasks)
     if not prune:
-        return SyncOutcome(uploaded)
+        return SyncOutcome(uploaded, server_edits=edits)
     if requested(session.interruption):  # the signal came during the upload: stop before planning deletes
-        return SyncOutcome(uploaded, purge_skipped="interrupted during the upload; nothing was deleted")
+        return SyncOutcome(uploaded, purge_skipped="interrupted during the upload; nothing was deleted",
+                           server_edits=edits)
     return SyncOutcome(uploaded, purge(session, orphaned=True, dry_run=dry_run, confirm=confirm, progress=progress,
-                                       run=run))
+                                       run=run), server_edits=edits)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idflow.base.errors import IdflowError
+from idflow.base.errors import IdflowError, ServerEditsRefused
 from idflow.pulling.files import replace_bytes
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
@@ -31,6 +31,16 @@ class ServerEditsOutcome:
     dry_run: bool = False
     left_tasks: list[str] = field(default_factory=list)            # pulled for review: the sync leaves them
     left_handlers: list[str] = field(default_factory=list)
+
+    @property
+    def reportable(self) -> bool:
+        """Anything to say: a document without it stays the one a sync without server edits prints."""
+        return bool(self.edits or self.refused)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ServerEditsOutcome":
+        return cls(data["policy"], list(data.get("edits") or []), list(data.get("refused") or []),
+                   data.get("branch"), bool(data.get("dry_run")))
 
     def problem(self) -> str | None:
         """Why the sync must not go on (None: it may)."""
@@ -58,15 +68,17 @@ def resolve_policy(config: Any, asked: str | None, overwrite_server_edits: bool)
 
 def handle_server_edits(session: Session, *, policy: str, events: bool = False, dry_run: bool = False,
                         push: bool = True, run: StepRunner = direct) -> ServerEditsOutcome:
-    """Before a sync writes anything: apply `policy` to what was edited on the server (see the module)."""
+    """Before a sync writes anything: apply `policy` to what was edited on the server (see the module).
+    Raises ServerEditsRefused (exit 3, the outcome in its `doc`) when something may be neither written nor
+    pulled: a conflict, or under refuse an edited event handler (task definitions: the upload's guard)."""
     outcome = ServerEditsOutcome(policy, dry_run=dry_run)
-    if policy == "overwrite":
-        return outcome
-    if policy == "refuse":
-        if events:
-            _refuse_event_edits(session, outcome, run)
-        return outcome
-    _pull(session, outcome, events=events, dry_run=dry_run, push=push, run=run)
+    if policy == "refuse" and events:
+        _refuse_event_edits(session, outcome, run)
+    elif policy == "pull":
+        _pull(session, outcome, events=events, dry_run=dry_run, push=push, run=run)
+    if outcome.problem():
+        raise ServerEditsRefused(outcome.problem() + "; nothing was written", outcome.to_json(),
+                                 hint="resolve them in the code by hand, or set server_edits: overwrite")
     return outcome
 
 

@@ -90,6 +90,7 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
         if dry_run or verbose:
             render_diff(cli.err, outcome.upload.plan, verbose)
         render_apply(cli.err, doc["upload"])
+        _render_server_edits(cli, outcome.server_edits)
     if outcome.purge is not None:
         _show_unconfirmed(cli, outcome.purge)
     if outcome.purge_skipped:
@@ -97,3 +98,18 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
     cli.emit(doc, lambda c: render_purge_result(c, doc["purge"]) if outcome.purge is not None else None)
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
+
+
+def _render_server_edits(cli, edits) -> None:
+    """What the environment's server_edits policy did (config key server_edits: refuse|overwrite|pull)."""
+    from idflow.cli.render.text import safe
+
+    if edits is None or not edits.reportable:
+        return
+    for edit in edits.edits:
+        cli.err.print(f"[yellow]edited on the server, pulled:[/] {safe(edit['kind'])} {safe(edit['name'])} "
+                      f"({safe(edit['path'])})")
+    if edits.branch:
+        verb = "pushed to" if edits.branch["pushed"] else "already on"
+        cli.err.print(f"[green]{verb} branch[/] {safe(edits.branch['branch'])} for review "
+                      f"({safe(edits.branch['commit'][:12])})")
