@@ -27,3 +27,24 @@ def handler_prefix(conductor_url: str) -> Iterator[str]:
                     c.delete_event_handler(h["name"])
                 except ConductorError:
                     pass
+
+
+@pytest.fixture
+def ledgers(project, conductor_url: str) -> Iterator[None]:
+    """The test project's event and workflow ledgers (TaskDefs on the server) are deleted afterwards."""
+    yield
+    import re
+
+    from idflow.base.errors import ConductorError
+    from idflow.conductor.client import ConductorClient
+    from idflow.events.ledger import ledger_name
+
+    found = re.search(r"^project: (\S+)$", project.config_path.read_text(), re.M)
+    if not found:
+        return
+    with ConductorClient(conductor_url) as c:
+        for kind in ("events", "workflows"):
+            try:
+                c.delete_taskdef(ledger_name(found.group(1), kind))
+            except ConductorError:
+                pass

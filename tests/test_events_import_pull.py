@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.clihelp import run_cli
-from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
 
 CORPUS = Path(__file__).parent / "corpus" / "event_handlers" / "every_action.json"
+
+pytestmark = pytest.mark.usefixtures("ledgers")
 
 
 def corpus(prefix: str) -> list[dict]:

@@ -9,10 +9,10 @@ import pytest
 
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
-from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
 from tests.gitrepo import commit_all, git
 
-pytestmark = [pytest.mark.prefect, pytest.mark.server]
+pytestmark = [pytest.mark.prefect, pytest.mark.server, pytest.mark.usefixtures("ledgers")]
 
 
 @pytest.fixture

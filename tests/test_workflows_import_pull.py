@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.clihelp import run_cli
+from tests.eventhelp import ledgers  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.usefixtures("ledgers")
 
 
 def workflow(name: str, task: str, version: int = 1, **extra) -> dict:

@@ -22,11 +22,32 @@ from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 
 
+@dataclass(frozen=True)
+class ServerEdit:
+    kind: str                  # task | event handler
+    name: str
+    path: str                  # the file it was pulled into
+    changes: Any               # task: {keyword: value}; handler: the changed paths
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "path": self.path, "changes": self.changes}
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    kind: str
+    name: str
+    reason: str                # a conflict, or (refuse) an edit an upload would revert
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "reason": self.reason}
+
+
 @dataclass
 class ServerEditsOutcome:
     policy: str
-    edits: list[dict[str, Any]] = field(default_factory=list)      # {kind, name, path, changes}
-    refused: list[dict[str, str]] = field(default_factory=list)    # {kind, name, reason}: conflicts and the like
+    edits: list[ServerEdit] = field(default_factory=list)
+    refused: list[HeldBack] = field(default_factory=list)
     branch: dict[str, Any] | None = None                           # PushedBranch.to_json()
     dry_run: bool = False
     left_tasks: list[str] = field(default_factory=list)            # pulled for review: the sync leaves them
@@ -39,22 +60,22 @@ class ServerEditsOutcome:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ServerEditsOutcome":
-        return cls(data["policy"], list(data.get("edits") or []), list(data.get("refused") or []),
-                   data.get("branch"), bool(data.get("dry_run")))
+        return cls(data["policy"], [ServerEdit(**e) for e in data.get("edits") or []],
+                   [HeldBack(**r) for r in data.get("refused") or []], data.get("branch"), bool(data.get("dry_run")))
 
     def problem(self) -> str | None:
         """Why the sync must not go on (None: it may)."""
         if not self.refused:
             return None
-        listed = "; ".join(f"{r['kind']} {r['name']}: {r['reason']}" for r in self.refused[:5])
+        listed = "; ".join(f"{r.kind} {r.name}: {r.reason}" for r in self.refused[:5])
         return f"{len(self.refused)} definition(s) edited on the server cannot be {self._verb()}: {listed}"
 
     def _verb(self) -> str:
         return "pulled" if self.policy == "pull" else "overwritten unseen"
 
     def to_json(self) -> dict[str, Any]:
-        return {"policy": self.policy, "dry_run": self.dry_run, "edits": list(self.edits),
-                "refused": list(self.refused), "branch": self.branch}
+        return {"policy": self.policy, "dry_run": self.dry_run, "edits": [e.to_json() for e in self.edits],
+                "refused": [r.to_json() for r in self.refused], "branch": self.branch}
 
 
 def resolve_policy(config: Any, asked: str | None, overwrite_server_edits: bool) -> str:
@@ -90,9 +111,8 @@ def _refuse_event_edits(session: Session, outcome: ServerEditsOutcome, run: Step
     pulls, refused = plan_event_pull(run(load_local_handlers, session.config), run(fetch_event_handlers, session),
                                      run(fetch_ledger, session))
     why = "edited on the server since idflow uploaded it, its file unchanged: an upload would revert it"
-    outcome.refused += [{"kind": "event handler", "name": p.name, "reason": why} for p in pulls]
-    outcome.refused += [{"kind": "event handler", "name": r.name, "reason": r.reason} for r in refused
-                        if r.reason == REASONS[CONFLICT]]
+    outcome.refused += [HeldBack("event handler", p.name, why) for p in pulls]
+    outcome.refused += [HeldBack("event handler", r.name, r.reason) for r in refused if r.reason == REASONS[CONFLICT]]
 
 
 def _pull(session: Session, outcome: ServerEditsOutcome, *, events: bool, dry_run: bool, push: bool,
@@ -127,26 +147,24 @@ def _event_pull(session: Session, *, dry_run: bool, run: StepRunner) -> Any:
 def _account(outcome: ServerEditsOutcome, tasks: Any, handlers: Any) -> None:
     from idflow.pulling.threeway import CONFLICT, REASONS
 
-    outcome.edits += [{"kind": "task", "name": p.name, "path": p.path,
-                       "changes": {e.keyword: e.value for e in p.edits}} for p in tasks.pulls]
-    outcome.refused += [{"kind": "task", "name": n, "reason": "changed on the server and in the code (a conflict)"}
+    outcome.edits += [ServerEdit("task", p.name, p.path, {e.keyword: e.value for e in p.edits}) for p in tasks.pulls]
+    outcome.refused += [HeldBack("task", n, "changed on the server and in the code (a conflict)")
                         for n in tasks.conflicts]
     outcome.left_tasks = [p.name for p in tasks.pulls]
     if handlers is not None:
-        outcome.edits += [{"kind": "event handler", "name": p.name, "path": p.path, "changes": list(p.changes)}
-                          for p in handlers.pulls]
+        outcome.edits += [ServerEdit("event handler", p.name, p.path, list(p.changes)) for p in handlers.pulls]
         # Only conflicts: a handler idflow has no base for is the upload's, as under refuse.
-        outcome.refused += [{"kind": "event handler", "name": r.name, "reason": r.reason} for r in handlers.refused
+        outcome.refused += [HeldBack("event handler", r.name, r.reason) for r in handlers.refused
                             if r.reason == REASONS[CONFLICT]]
         outcome.left_handlers = [p.name for p in handlers.pulls]
 
 
-def push_pulled(session: Session, files: list[str], edits: list[dict[str, Any]]) -> Any:
+def push_pulled(session: Session, files: list[str], edits: list[ServerEdit]) -> Any:
     """Commit the pulled files on the environment's server-edits branch and push it."""
     from idflow.provenance.branch import branch_name, commit_to_branch
 
     config = session.config
-    names = ", ".join(e["name"] for e in edits[:10]) + (" ..." if len(edits) > 10 else "")
+    names = ", ".join(e.name for e in edits[:10]) + (" ..." if len(edits) > 10 else "")
     message = (f"Server edits on {config.environment or 'the server'}: {names}\n\n"
                "Pulled by idflow's sync (server_edits: pull): review and merge to keep them.\n")
     return commit_to_branch(config.base_dir, files, branch_name(config.server_edits_branch, config.environment),
