@@ -141,3 +141,29 @@ def test_a_version_idflow_never_wrote_is_not_pulled_on_a_guess(project, prefix, 
     path.write_text(json.dumps(workflow(name, task, timeoutSeconds=60), indent=2))
     refused = run_cli(capsys, "workflows", "pull", name, "--json")
     assert refused.code == 3 and "cannot tell which side changed" in refused.err
+
+
+def test_all_unmanaged_dry_run_lists_server_only_workflows_and_writes_nothing(project, prefix, task, client, capsys):
+    name = prefix + "lone"
+    client.upsert_workflows([workflow(name, task)])
+    looked = run_cli(capsys, "workflows", "import", "--all-unmanaged", "--dry-run", "--json")
+    assert looked.code == 0, looked.err
+    assert f"{name} v1" in [n for f in looked.json["would_write"] for n in f["names"]]
+    assert not list(project.workflows_dir.rglob("*.json"))
+
+
+def test_a_yaml_workflow_is_not_rewritten_and_says_why(project, prefix, task, client, capsys):
+    import yaml
+
+    name = prefix + "yml"
+    path = project.workflows_dir / name / f"{name}.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(workflow(name, task)))
+    assert run_cli(capsys, "workflows", "upload", "--all", "--json").code == 0
+    edited = client.get_workflow(name, 1)
+    edited["timeoutSeconds"] = 901
+    client.upsert_workflows([edited])
+    before = path.read_text()
+    refused = run_cli(capsys, "workflows", "pull", "--all", "--json")
+    assert refused.code == 3 and "not a JSON file" in refused.err
+    assert path.read_text() == before
