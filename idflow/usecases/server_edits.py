@@ -129,6 +129,11 @@ def _pull(session: Session, outcome: ServerEditsOutcome, *, events: bool, dry_ru
         tasks = looked if dry_run else pull(session, partial=True, stamp=False, run=run)
         if events and not dry_run:
             handlers = _event_pull(session, dry_run=False, run=run)
+        late = {p.path for p in tasks.pulls} | {p.path for p in (handlers.pulls if handlers else [])}
+        if late - paths:  # edited on the server between the look and the pull: not snapshotted, so not put back
+            raise ServerEditsRefused("definitions were edited on the server during the sync; "
+                                     f"{', '.join(sorted(late - paths))} now hold the server's values and were not "
+                                     "pushed; nothing was written to the server", hint="run the sync again")
         _account(outcome, tasks, handlers)
         if paths and push and not dry_run:
             outcome.branch = run(push_pulled, session, sorted(paths), outcome.edits).to_json()

@@ -107,7 +107,8 @@ def _render_server_edits(cli, edits) -> None:
     if edits is None or not edits.reportable:
         return
     for edit in edits.edits:
-        cli.err.print(f"[yellow]edited on the server, pulled:[/] {safe(edit.kind)} {safe(edit.name)} ({safe(edit.path)})")
+        cli.err.print(f"[yellow]edited on the server, pulled:[/] {safe(edit.kind)} {safe(edit.name)} "
+                      f"({safe(edit.path)})")
     if edits.branch:
         verb = "pushed to" if edits.branch["pushed"] else "already on"
         cli.err.print(f"[green]{verb} branch[/] {safe(edits.branch['branch'])} for review "
