@@ -78,3 +78,11 @@ def test_a_pulled_value_keeps_what_the_normal_form_drops_and_leaves_defaults_out
     server = {"name": "h", "active": True, "actions": [{"action": "x", "expandInlineJSON": False}]}
     assert pulled_value(server, local, local_normal) == {"name": "h", "description": "not kept by the server",
                                                          "actions": [{"action": "x"}], "active": True}
+
+
+def test_a_file_with_crlf_line_ends_keeps_them():
+    text = TEXT.replace("\n", "\r\n")
+    data = json.loads(text)
+    data["extra"] = {"a": [1]}
+    out = rewrite(text, [], data)
+    assert json.loads(out) == data and "\n" not in out.replace("\r\n", "")

@@ -174,6 +174,7 @@ def _indent_unit(text: str) -> str | None:
 class _Editor:
     def __init__(self, text: str, unit: str | None) -> None:
         self.text, self.unit = text, unit
+        self.newline = "\r\n" if "\r\n" in text else "\n"
 
     def line_indent(self, position: int) -> str:
         begin = self.text.rfind("\n", 0, position) + 1
@@ -187,7 +188,7 @@ class _Editor:
         """A new value; on several lines, indented from `position`'s line, unless its container is on one."""
         if inline or self.unit is None or not isinstance(value, (dict, list)) or not value:
             return json.dumps(value, ensure_ascii=False)
-        return json.dumps(value, ensure_ascii=False, indent=self.unit).replace("\n", "\n" + self.line_indent(position))
+        return json.dumps(value, ensure_ascii=False, indent=self.unit).replace("\n", self.newline + self.line_indent(position))
 
     def edit(self, node: Node, old: Any, new: Any, edits: list[Edit], inline: bool = False) -> None:
         if same(old, new):
