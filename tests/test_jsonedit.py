@@ -86,3 +86,25 @@ def test_a_file_with_crlf_line_ends_keeps_them():
     data["extra"] = {"a": [1]}
     out = rewrite(text, [], data)
     assert json.loads(out) == data and "\n" not in out.replace("\r\n", "")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=8),
+                     st.floats(allow_nan=False, allow_infinity=False, width=32))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+                       max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(before=st.dictionaries(st.text(max_size=5), _VALUES, min_size=1, max_size=5),
+       after=st.dictionaries(st.text(max_size=5), _VALUES, max_size=5),
+       keep=st.lists(st.booleans(), min_size=5, max_size=5), indent=st.sampled_from([None, 2, 4, "\t"]))
+def test_any_rewrite_parses_to_its_target_and_an_unchanged_value_keeps_its_bytes(before, after, keep, indent):
+    text = json.dumps(before, indent=indent, ensure_ascii=False) + "\n"
+    target = {k: v for (k, v), kept in zip(before.items(), keep) if kept} | after
+    out = rewrite(text, [], target)
+    assert json.loads(out) == json.loads(json.dumps(target))
+    assert rewrite(text, [], json.loads(text)) == text
