@@ -181,3 +181,18 @@ def test_every_action_type_edited_on_the_server_is_pulled_back(project, handler_
     for line in removed:
         assert line + "," in added or any(f'"{key}"' in line for key in
                                           ("active", "correlationId", "terminationReason", "expandInlineJSON"))
+
+
+def test_an_upload_never_reverts_a_server_edit_unseen(uploaded, client, capsys):
+    name, path = uploaded
+    edited = on_server(client, name)
+    edited["active"] = False
+    client.update_event_handler(edited)
+    refused = run_cli(capsys, "events", "upload", "--all", "--json")
+    assert refused.code == 3 and name in refused.err and "edited on the server" in refused.err
+    assert on_server(client, name)["active"] is False
+    done = run_cli(capsys, "events", "upload", "--all", "--overwrite-server-edits", "--json")
+    assert done.code == 0 and done.json["written"] == [name] and on_server(client, name)["active"] is True
+    path.write_text(path.read_text().replace('"conductor:wf:done"', '"conductor:wf:finished"'))
+    changed = run_cli(capsys, "events", "upload", "--all", "--json")          # the code moved: an update
+    assert changed.code == 0 and on_server(client, name)["event"] == "conductor:wf:finished"

@@ -17,7 +17,7 @@ from idflow.events.files import LocalHandlers
 from idflow.events.ledger import Ledger, handler_hash
 from idflow.events.model import PAYLOAD_DEFAULTS, differences, named_workflows, normalise, wire
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
-from idflow.pulling.threeway import EDITED, REASONS, SAME, CODE_CHANGED, pulled_value, three_way
+from idflow.pulling.threeway import CODE_CHANGED, CONFLICT, EDITED, REASONS, SAME, pulled_value, three_way
 from idflow.pulling.files import safe_stem
 from idflow.workflowdefs.files import EVENT_HANDLERS
 
@@ -27,6 +27,18 @@ UNGROUPED = "event_handlers"
 def handler_state(local: dict[str, Any], server: dict[str, Any], ledger: Ledger | None) -> str:
     base = ledger.entries.get(local["name"]) if ledger is not None else None
     return three_way(base, handler_hash(wire(local)), handler_hash(server), equal=not differences(server, wire(local)))
+
+
+def unseen_reverts(updates: Iterable[Any], ledger: Ledger | None) -> list[Refusal]:
+    """The updates (HandlerItems) that would revert an edit made on the server since idflow wrote the handler."""
+    found = []
+    for item in updates:
+        state = handler_state(item.desired, item.actual, ledger)
+        if state == EDITED:
+            found.append(Refusal(item.name, "edited on the server since idflow uploaded it, its file unchanged"))
+        elif state == CONFLICT:
+            found.append(Refusal(item.name, REASONS[CONFLICT]))
+    return found
 
 
 def plan_event_pull(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledger | None,

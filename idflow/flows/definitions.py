@@ -211,10 +211,12 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
         except ServerEditsRefused as exc:
             _publish_server_edits(exc.doc)
             raise
-        left = outcome.server_edits.left_handlers if outcome.server_edits is not None else []
-        handlers = events_upload(session, dry_run=dry_run, leave=left, run=prefect_steps) if events else None
-    if outcome.server_edits is not None and outcome.server_edits.reportable:
-        _publish_server_edits(outcome.server_edits.to_json())
+        edits = outcome.server_edits
+        handlers = events_upload(session, dry_run=dry_run, leave=edits.left_handlers,
+                                 overwrite_server_edits=edits.policy == "overwrite",
+                                 run=prefect_steps) if events else None
+    if edits.reportable:
+        _publish_server_edits(edits.to_json())
     _publish_upload(outcome.upload)
     if outcome.purge is not None:
         _publish_purge(outcome.purge)

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from idflow.events import (DeleteResult, EventPlan, EventPurgePlan, LocalHandlers, WriteResult, apply_upload,
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
-from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound
+from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound, RefusedError
 from idflow.events.ledger import Ledger, ledger_name, read_ledger
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
@@ -148,9 +148,12 @@ class EventUploadOutcome:
 
 
 def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
-                  leave: Iterable[str] = (), run: StepRunner = direct) -> EventUploadOutcome:
+                  leave: Iterable[str] = (), overwrite_server_edits: bool = False,
+                  run: StepRunner = direct) -> EventUploadOutcome:
     """`events upload NAME...|--all` (all: names None), and the sync flow's event step (`leave`: handlers
-    it leaves as they are, server edits its pull policy sent for review)."""
+    it leaves as they are, server edits its pull policy sent for review). Refused (exit 3, nothing written)
+    when it would revert an edit made on the server since this project's ledger recorded the handler,
+    unless `overwrite_server_edits`."""
     wanted = list(names or [])
     local = run(load_local_handlers, session.config)
     if local.issues and not wanted:
@@ -162,13 +165,26 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
     plan.items = [i for i in plan.items if i.action != "remote_only" and i.name not in left]
     if dry_run or not plan.to_write:
         return EventUploadOutcome(plan, dry_run=dry_run)
+    ledger = run(fetch_ledger, session)
+    if not overwrite_server_edits:
+        _refuse_unseen_reverts(plan, ledger)
     result = run(write_handlers, session, plan)
-    ledger = run(fetch_ledger, session) if result.written else None
-    if ledger is None:
+    if ledger is None or not result.written:
         return EventUploadOutcome(plan, result)
     desired = {i.name: i.desired for i in plan.to_write if i.desired is not None}
     recorded = ledger.recorded({name: desired[name] for name in result.written if name in desired})
     return EventUploadOutcome(plan, result, ledger_problem=run(record_ledger, session, recorded))
+
+
+def _refuse_unseen_reverts(plan: EventPlan, ledger: Ledger | None) -> None:
+    from idflow.events.pulling import unseen_reverts
+
+    found = unseen_reverts(plan.of("update"), ledger)
+    if found:
+        raise RefusedError(f"{len(found)} handler(s) would revert an edit made on the server: "
+                           + "; ".join(f"{r.name}: {r.reason}" for r in found[:5]) + "; nothing was written",
+                           hint="'idflow events pull' brings the edit into the file; --overwrite-server-edits "
+                                "replaces it with the file")
 
 
 # ---- purge ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
+from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR
 
@@ -51,15 +51,18 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
 def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Handlers to upload."),
            all_: bool = typer.Option(False, "--all", help="Upload every local handler."),
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
+           overwrite_server_edits: bool = OVERWRITE_OPTION,
            yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
-    """Create new and replace changed handlers (the replaced ones backed up first), then verify."""
+    """Create new and replace changed handlers (the replaced ones backed up first), then verify. A handler
+    edited on the server since this project uploaded it is refused without --overwrite-server-edits."""
     from idflow.cli.render.events import render_upload
     from idflow.usecases.events import events_upload
 
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the handlers to upload, or pass --all (not both)")
-    outcome = events_upload(cli.session(), names=None if all_ else names, dry_run=dry_run)
+    outcome = events_upload(cli.session(), names=None if all_ else names, dry_run=dry_run,
+                            overwrite_server_edits=overwrite_server_edits)
     doc = outcome.to_json()
     cli.emit(doc, lambda c: render_upload(c, doc))
     if not outcome.ok:
