@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.base.errors import ConductorError, IdflowError, InputFileError
-from idflow.base.interrupt import requested, writing
+from idflow.base.errors import IdflowError, InputFileError
+from idflow.engine.backups import list_backups as listed, restorable, write_backup
+from idflow.engine.write import Write, WriteResult, execute
+from idflow.taskdefs.kind import Upserts
 from idflow.usecases.session import Session
 from idflow.base.progress import READING, RESTORING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
@@ -24,16 +26,12 @@ class Snapshot:
 
 def backup(session: Session, *, out: Path | None = None) -> Snapshot:
     """`tasks backup`: every remote task definition into one backup file."""
-    from idflow.engine.backups import write_backup
-
     taskdefs = fetch_taskdefs(session)
     path = write_backup(session.state_dir, "snapshot", taskdefs, server_url=session.config.safe_api_url, out=out)
     return Snapshot(str(path), len(taskdefs))
 
 
 def list_backups(session: Session) -> list[Any]:
-    from idflow.engine.backups import list_backups as listed
-
     return listed(session.state_dir)
 
 
@@ -55,27 +53,25 @@ class RestorePlan:
                 "create": [n for n in self.names if n not in self.replaces]}
 
 
+RESTORED = ("restored",)
+
+
 @dataclass
 class RestoreOutcome:
     plan: RestorePlan
     dry_run: bool = False
-    restored: list[str] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)     # {"name", "errors"}
-    not_attempted: list[str] = field(default_factory=list)
-    backup: str | None = None                                       # the copies it replaced
-    interrupted: bool = False
+    result: WriteResult = field(default_factory=lambda: WriteResult.empty(RESTORED))
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_attempted
+        return self.result.ok
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.plan.to_json(), "dry_run": self.dry_run, "restored": self.restored, "failed": self.failed,
-                "not_attempted": self.not_attempted, "backup": self.backup, "interrupted": self.interrupted}
+        return {**self.plan.to_json(), "dry_run": self.dry_run, **self.result.to_json()}
 
 
 def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[str, Any]]) -> RestorePlan:
-    from idflow.engine.backups import read_backup, restorable
+    from idflow.engine.backups import read_backup
     from idflow.taskdefs.validation import backup_entry_problems
 
     document = read_backup(path)
@@ -94,55 +90,20 @@ def plan_restore(path: Path, names: Iterable[str] | None, taskdefs: list[dict[st
     return RestorePlan(str(path), bodies, {b["name"]: current[b["name"]] for b in bodies if b["name"] in current})
 
 
+def _restored_exactly(write: Write, held: dict[str, Any] | None) -> list[str]:
+    if held is None:
+        return ["missing on the server after the write"]
+    return [] if restorable(held) == write.body else ["the server holds something else after the write"]
+
+
 def execute_restore(session: Session, plan: RestorePlan, progress: Report | None = None) -> RestoreOutcome:
     """Back up what it overwrites, write in batches, read back once: restored, failed, not attempted."""
-    from idflow.engine.backups import write_backup
-
-    outcome = RestoreOutcome(plan)
-    if plan.replaces:
-        outcome.backup = str(write_backup(session.state_dir, "restore", list(plan.replaces.values()),
-                                          server_url=session.config.safe_api_url))
-    with writing(session.interruption):
-        _write_batches(session, plan, outcome, counted(progress, RESTORING))
-    return outcome
-
-
-def _write_batches(session: Session, plan: RestorePlan, outcome: RestoreOutcome, progress: Any = None) -> None:
-    from idflow.engine.backups import restorable
-
-    size = session.config.batch_size
-    failure: tuple[list[str], str] | None = None
-    for start in range(0, len(plan.definitions), size):
-        batch = plan.definitions[start:start + size]
-        if requested(session.interruption):
-            outcome.not_attempted = [d["name"] for d in plan.definitions[start:]]
-            outcome.interrupted = True
-            break
-        try:
-            session.client.upsert_taskdefs(batch)
-            if progress is not None:
-                progress(start + len(batch), len(plan.definitions))
-        except ConductorError as exc:
-            failure = ([d["name"] for d in batch], exc.message)
-            outcome.not_attempted = [d["name"] for d in plan.definitions[start + size:]]
-            break
-    try:
-        after = {d["name"]: d for d in session.client.list_taskdefs()}
-    except ConductorError as exc:
-        attempted = [n for n in plan.names if n not in set(outcome.not_attempted)]
-        outcome.failed = [{"name": n, "errors": [f"could not read back to verify: {exc.message}"]} for n in attempted]
-        return
-    skipped = set(outcome.not_attempted)
-    for body in plan.definitions:
-        name = body["name"]
-        if name in skipped:
-            continue
-        if restorable(after.get(name, {})) == body:
-            outcome.restored.append(name)
-        elif failure is not None and name in failure[0]:
-            outcome.failed.append({"name": name, "errors": [failure[1]]})
-        else:
-            outcome.failed.append({"name": name, "errors": ["the server holds something else after the write"]})
+    writes = [Write(d["name"], "restored", d, plan.replaces.get(d["name"])) for d in plan.definitions]
+    target = Upserts(session.config.batch_size, expect=_restored_exactly)
+    return RestoreOutcome(plan, result=execute(
+        session.client, writes, target, state_dir=session.state_dir, reason="restore", actions=RESTORED,
+        server_url=session.config.safe_api_url, progress=counted(progress, RESTORING),
+        interruption=session.interruption))
 
 
 def restore(session: Session, path: Path, *, names: Iterable[str] | None = None, dry_run: bool = False,

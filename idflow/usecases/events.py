@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from idflow.events import (DeleteResult, EventPlan, EventPurgePlan, LocalHandlers, WriteResult, apply_upload,
+from idflow.engine.write import WriteResult
+from idflow.events import (DELETED, WRITTEN, EventPlan, EventPurgePlan, LocalHandlers, apply_upload,
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
 from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound
@@ -66,7 +67,7 @@ def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
                         interruption=session.interruption)
 
 
-def delete_handlers(session: Session, plan: EventPurgePlan) -> DeleteResult:
+def delete_handlers(session: Session, plan: EventPurgePlan) -> WriteResult:
     return execute_purge(session.client, plan, state_dir=session.state_dir, server_url=session.config.safe_api_url,
                          interruption=session.interruption)
 
@@ -133,11 +134,11 @@ class EventUploadOutcome:
         """What a flow run reports as not done (empty: everything written and verified)."""
         if self.result is None or self.result.ok:
             return []
-        bad = [f["name"] for f in self.result.failed]
+        bad = [f["name"] for f in self.result.failed + self.result.unknown] + self.result.not_attempted
         return [f"{len(bad)} event handler(s) not written or not verified: {', '.join(bad[:20])}"]
 
     def to_json(self) -> dict[str, Any]:
-        result = self.result or WriteResult()
+        result = self.result or WriteResult.empty(WRITTEN)
         return {**result.to_json(), "dry_run": self.dry_run,
                 "would_write": self.plan.names("create", "update") if self.dry_run else [],
                 "unchanged": self.plan.names("same"), "plan": self.plan.to_json(),
@@ -160,11 +161,12 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
     if dry_run or not plan.to_write:
         return EventUploadOutcome(plan, dry_run=dry_run)
     result = run(write_handlers, session, plan)
-    ledger = run(fetch_ledger, session) if result.written else None
+    written = result.created + result.updated
+    ledger = run(fetch_ledger, session) if written else None
     if ledger is None:
         return EventUploadOutcome(plan, result)
     desired = {i.name: i.desired for i in plan.to_write if i.desired is not None}
-    recorded = ledger.recorded({name: desired[name] for name in result.written if name in desired})
+    recorded = ledger.recorded({name: desired[name] for name in written if name in desired})
     return EventUploadOutcome(plan, result, ledger_problem=run(record_ledger, session, recorded))
 
 
@@ -173,7 +175,7 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
 @dataclass
 class EventPurgeOutcome:
     plan: EventPurgePlan
-    result: DeleteResult | None = None       # None: dry run, or nothing to delete
+    result: WriteResult | None = None       # None: dry run, or nothing to delete
 
     @property
     def dry_run(self) -> bool:
@@ -184,7 +186,7 @@ class EventPurgeOutcome:
         return self.result is None or self.result.ok
 
     def to_json(self) -> dict[str, Any]:
-        result = self.result or DeleteResult()
+        result = self.result or WriteResult.empty(DELETED)
         return {**result.to_json(), "dry_run": self.dry_run,
                 "would_delete": [d.name for d in self.plan.deletions] if self.dry_run else [],
                 "skipped": self.plan.to_json()["skipped"], "plan": self.plan.to_json()}

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.engine.backups import read_backup, write_backup
+from idflow.engine.backups import read_backup
+from idflow.engine.write import WriteResult
 from idflow.conductor.paths import addressable
 from idflow.base.errors import IdflowError, InputFileError, UnaddressableName
 from idflow.base.interrupt import Interruption
 from idflow.workflowdefs.sync import MANAGED, differences, version_of
-from idflow.workflowdefs.write import BACKUP_KIND, Key, WorkflowWrites, failure_json, key_of, label, write_workflows
+from idflow.workflowdefs.write import BACKUP_KIND, Key, key_of, label, write_versions
 
 CREATE, OVERWRITE, SAME = "create", "overwrite", "same"
 
@@ -54,28 +55,25 @@ class WorkflowRestorePlan:
                 "unchanged": [i.brief() for i in self.of(SAME)]}
 
 
+RESTORED = ("restored",)
+
+
 @dataclass
 class WorkflowRestoreOutcome:
     plan: WorkflowRestorePlan
     dry_run: bool = False
-    writes: WorkflowWrites = field(default_factory=WorkflowWrites)
-    backup: str | None = None                    # the server copies the restore overwrote
+    result: WriteResult = field(default_factory=lambda: WriteResult.empty(RESTORED))
 
     @property
     def ok(self) -> bool:
-        return self.writes.ok
+        return self.result.ok
 
-    def _of(self, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        wanted = set(keys)
-        return [i.brief() for i in self.plan.to_write if i.key in wanted]
+    @property
+    def backup(self) -> str | None:                # the server copies the restore overwrote
+        return self.result.backup
 
     def to_json(self) -> dict[str, Any]:
-        failed = [*self.writes.mismatched, *self.writes.errors]
-        return {**self.plan.to_json(), "dry_run": self.dry_run, "restored": self._of(self.writes.written),
-                "failed": [{**i.brief(), "errors": failure_json(i.key, self.writes)}
-                           for i in self.plan.to_write if i.key in set(failed)],
-                "not_attempted": self._of(self.writes.not_attempted), "backup": self.backup,
-                "interrupted": self.writes.interrupted}
+        return {**self.plan.to_json(), "dry_run": self.dry_run, **self.result.to_json()}
 
 
 def restorable(definition: dict[str, Any]) -> dict[str, Any]:
@@ -128,11 +126,7 @@ def execute_workflow_restore(client: Any, plan: WorkflowRestorePlan, *, state_di
     unaddressable = [(i.name, reason) for i in plan.to_write if (reason := addressable(i.name))]
     if unaddressable:  # it could be written, but never read back or deleted exactly
         raise UnaddressableName(unaddressable, what="workflow")
-    outcome = WorkflowRestoreOutcome(plan)
-    overwritten = [i.current for i in plan.of(OVERWRITE) if i.current is not None]
-    if overwritten:
-        outcome.backup = str(write_backup(state_dir, "workflows-restore", overwritten, server_url=server_url,
-                                          kind=BACKUP_KIND))
-    outcome.writes = write_workflows(client, [i.body for i in plan.to_write], batch_size=batch_size,
-                                     interruption=interruption)
-    return outcome
+    items = [(i.brief(), "restored", i.body, i.current if i.action == OVERWRITE else None) for i in plan.to_write]
+    return WorkflowRestoreOutcome(plan, result=write_versions(
+        client, items, state_dir=state_dir, reason="workflows-restore", actions=RESTORED, server_url=server_url,
+        batch_size=batch_size, interruption=interruption))

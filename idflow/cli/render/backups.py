@@ -5,6 +5,7 @@ from typing import Any
 
 from rich.console import Console
 from idflow.cli.render.text import safe
+from idflow.cli.render.writes import render_problems
 from rich.table import Table
 
 
@@ -29,11 +30,6 @@ def render_restore(console: Console, outcome: Any) -> None:
     if outcome.dry_run:
         console.print(f"[dim]dry run: would restore {len(outcome.plan.definitions)}; nothing was written[/]")
         return
-    console.print(f"[green]restored {len(outcome.restored)}:[/] {safe(', '.join(outcome.restored))}")
-    for failure in outcome.failed:
-        console.print(f"[red]not restored {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
-    if outcome.not_attempted:
-        console.print(f"[red]not attempted (stopped after a failure) {len(outcome.not_attempted)}:[/] "
-                      f"{safe(', '.join(outcome.not_attempted))}")
-    if outcome.backup:
-        console.print(f"[dim]copies they replaced backed up to {safe(outcome.backup)}[/]")
+    doc = outcome.to_json()
+    console.print(f"[green]restored {len(doc['restored'])}:[/] {safe(', '.join(doc['restored']))}")
+    render_problems(console, doc, failed_word="not restored", backup_note="copies they replaced backed up to")

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from idflow.cli.render.text import safe
+from idflow.cli.render.writes import render_problems
 
 
 def _label(entry: dict[str, Any]) -> str:
@@ -39,11 +40,5 @@ def render_workflow_restore(console: Console, doc: dict[str, Any]) -> None:
         return
     if doc["restored"]:
         console.print(f"[green]restored {len(doc['restored'])}:[/] {', '.join(_label(e) for e in doc['restored'])}")
-    for failure in doc["failed"]:
-        console.print(f"[red]not restored {_label(failure)}:[/] {safe('; '.join(failure['errors']))}")
-    if doc["not_attempted"]:
-        why = "interrupted" if doc["interrupted"] else "stopped after a failure"
-        console.print(f"[red]not attempted ({why}) {len(doc['not_attempted'])}:[/] "
-                      f"{', '.join(_label(e) for e in doc['not_attempted'])}")
-    if doc["backup"]:
-        console.print(f"[dim]copies they replaced backed up to {safe(doc['backup'])}[/]")
+    render_problems(console, doc, failed_word="not restored", backup_note="copies they replaced backed up to")
+
