@@ -22,7 +22,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from idflow.base.errors import ConductorError, TransientError
 from idflow.base.interrupt import Interruption, requested, writing
@@ -73,6 +73,36 @@ class Target(Protocol):
 
     def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
         """Why the server's copy does not hold what `write` planned (empty: it does)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A `Target` made of a kind's functions: what each kind module declares for its writes and deletes."""
+
+    kind: str
+    send_batch: Callable[[Any, Sequence[Write]], None]
+    read: Callable[[Any, Sequence[Write]], Mapping[str, Any]]
+    check: Callable[[Write, "dict[str, Any] | None"], list[str]]
+    batch_size: int = 1
+    concurrency: int = 1
+    stop_on_failure: bool = False
+
+    def send(self, client: Any, batch: Sequence[Write]) -> None:
+        self.send_batch(client, batch)
+
+    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
+        return self.read(client, writes)
+
+    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
+        return self.check(write, held)
+
+
+STILL_PRESENT = "the delete was answered, yet the server still holds it"
+
+
+def gone(write: Write, held: dict[str, Any] | None) -> list[str]:
+    """The check of a delete: done when the server no longer holds it."""
+    return [] if held is None else [STILL_PRESENT]
 
 
 FIXED_KEYS = ("failed", "unknown", "not_attempted", "backup", "interrupted", "requests")

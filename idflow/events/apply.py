@@ -10,7 +10,7 @@ from typing import Any
 
 from idflow.base.interrupt import Interruption
 from idflow.engine.write import Write, WriteResult, execute
-from idflow.events.kind import KIND as BACKUP_KIND, Deletes, Writes
+from idflow.events.kind import DELETES, KIND as BACKUP_KIND, WRITES
 from idflow.events.plan import CREATE, EventPlan, EventPurgePlan
 
 WRITTEN = ("created", "updated")
@@ -22,7 +22,7 @@ def apply_upload(client: Any, plan: EventPlan, *, state_dir: Path, server_url: s
     """POST each new handler, PUT each changed one (after backing up the copies it replaces), verify."""
     writes = [Write(i.name, "created" if i.action == CREATE else "updated", i.desired, replaces=i.actual)
               for i in plan.to_write]
-    return execute(client, writes, Writes(), state_dir=state_dir, reason="events-upload", actions=WRITTEN,
+    return execute(client, writes, WRITES, state_dir=state_dir, reason="events-upload", actions=WRITTEN,
                    server_url=server_url, interruption=interruption)
 
 
@@ -30,7 +30,7 @@ def execute_purge(client: Any, plan: EventPurgePlan, *, state_dir: Path, server_
                   interruption: Interruption | None = None) -> WriteResult:
     """Back up every handler to delete, delete one by one (a signal stops between), read the list back once."""
     writes = [Write(d.name, "deleted", replaces=d.server_copy) for d in plan.deletions]
-    return execute(client, writes, Deletes(), state_dir=state_dir, reason="events-purge", actions=DELETED,
+    return execute(client, writes, DELETES, state_dir=state_dir, reason="events-purge", actions=DELETED,
                    server_url=server_url, interruption=interruption)
 
 

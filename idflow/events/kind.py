@@ -5,65 +5,45 @@ overwritten unseen (the server refuses the POST). A changed one is PUT.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from idflow.base.errors import ConductorError, NotFound
-from idflow.engine.write import Write
+from idflow.engine.write import Endpoint, Write, gone
 from idflow.events.model import differences
 
 KIND = "event_handlers"
 GONE_SINCE_PLAN = "deleted from the server since the plan was read; rerun to create it"
-STILL_PRESENT = "the delete was answered, yet the server still holds it"
 
 
-def _by_name(client: Any) -> dict[str, dict[str, Any]]:
+def by_name(client: Any, writes: Sequence[Write] = ()) -> dict[str, dict[str, Any]]:
     return {h["name"]: h for h in client.list_event_handlers() if isinstance(h, dict) and "name" in h}
 
 
-@dataclass(frozen=True)
-class Writes:
-    kind: str = KIND
-    batch_size: int = 1
-    concurrency: int = 1
-    stop_on_failure: bool = False
-
-    def send(self, client: Any, batch: Sequence[Write]) -> None:
-        for write in batch:
-            if write.action == "created":
-                client.create_event_handler(write.body)
-                continue
-            try:
-                client.update_event_handler(write.body)
-            except NotFound as exc:
-                raise ConductorError(GONE_SINCE_PLAN, status=exc.status) from exc
-
-    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
-        return _by_name(client)
-
-    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
-        if held is None:
-            return ["not on the server after the write"]
-        changed = differences(held, write.body or {})
-        if changed:
-            return ["the server holds something else after the write (differs in "
-                    f"{', '.join(c.path for c in changed[:10])})"]
-        return []
+def _write(client: Any, batch: Sequence[Write]) -> None:
+    for write in batch:
+        if write.action == "created":
+            client.create_event_handler(write.body)
+            continue
+        try:
+            client.update_event_handler(write.body)
+        except NotFound as exc:
+            raise ConductorError(GONE_SINCE_PLAN, status=exc.status) from exc
 
 
-@dataclass(frozen=True)
-class Deletes:
-    kind: str = KIND
-    batch_size: int = 1
-    concurrency: int = 1
-    stop_on_failure: bool = False
+def _delete(client: Any, batch: Sequence[Write]) -> None:
+    for write in batch:
+        client.delete_event_handler(write.key)
 
-    def send(self, client: Any, batch: Sequence[Write]) -> None:
-        for write in batch:
-            client.delete_event_handler(write.key)
 
-    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
-        return _by_name(client)
+def held_as_written(write: Write, held: dict[str, Any] | None) -> list[str]:
+    if held is None:
+        return ["not on the server after the write"]
+    changed = differences(held, write.body or {})
+    if changed:
+        return ["the server holds something else after the write (differs in "
+                f"{', '.join(c.path for c in changed[:10])})"]
+    return []
 
-    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
-        return [] if held is None else [STILL_PRESENT]
+
+WRITES = Endpoint(KIND, _write, by_name, held_as_written)
+DELETES = Endpoint(KIND, _delete, by_name, gone)

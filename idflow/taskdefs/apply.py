@@ -16,7 +16,7 @@ from idflow.base.progress import Progress
 from idflow.engine.write import Write, WriteResult, execute
 from idflow.provenance.trailer import parse_provenance, stamp
 from idflow.taskdefs import fields as taskdef
-from idflow.taskdefs.kind import Upserts
+from idflow.taskdefs.kind import upserts
 from idflow.taskdefs.plan import CREATE, UPDATE, Plan, PlanItem, fingerprint
 
 ACTIONS = ("created", "updated")
@@ -56,7 +56,7 @@ def apply_plan(client, plan: Plan, *, state_dir: Path, batch_size: int = 500, re
     planned = {i.name: i for i in items}
     writes = [Write(i.name, "created" if i.action == CREATE else "updated", body_for(i, current.get(i.name)),
                     replaces=current.get(i.name)) for i in items]
-    target = Upserts(batch_size, expect=lambda write, held: mismatches(planned[write.key], held))
+    target = upserts(batch_size, expect=lambda write, held: mismatches(planned[write.key], held))
     return execute(client, writes, target, state_dir=state_dir, reason="upload", actions=ACTIONS,
                    server_url=plan.server_url, progress=progress, interruption=interruption)
 

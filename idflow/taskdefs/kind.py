@@ -5,14 +5,12 @@ eight at a time. Both are read back with one GET of every definition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
-from idflow.engine.write import Write
+from idflow.engine.write import Endpoint, Write, gone
 
 KIND = "taskdefs"
 DELETE_CONCURRENCY = 8
-STILL_PRESENT = "the delete was answered, yet the server still holds it"
 
 Expectation = Callable[[Write, "dict[str, Any] | None"], list[str]]
 
@@ -27,41 +25,22 @@ def held_exactly(write: Write, held: dict[str, Any] | None) -> list[str]:
     return []
 
 
-def _by_name(client: Any) -> dict[str, dict[str, Any]]:
+def by_name(client: Any, writes: Sequence[Write] = ()) -> dict[str, dict[str, Any]]:
     return {d["name"]: d for d in client.list_taskdefs() if isinstance(d, dict) and isinstance(d.get("name"), str)}
 
 
-@dataclass(frozen=True)
-class Upserts:
-    batch_size: int = 500
-    expect: Expectation = held_exactly
-    kind: str = KIND
-    concurrency: int = 1
-    stop_on_failure: bool = True
-
-    def send(self, client: Any, batch: Sequence[Write]) -> None:
-        client.upsert_taskdefs([w.body for w in batch])
-
-    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
-        return _by_name(client)
-
-    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
-        return self.expect(write, held)
+def _upsert(client: Any, batch: Sequence[Write]) -> None:
+    client.upsert_taskdefs([w.body for w in batch])
 
 
-@dataclass(frozen=True)
-class Deletes:
-    concurrency: int = DELETE_CONCURRENCY
-    kind: str = KIND
-    batch_size: int = 1
-    stop_on_failure: bool = False
+def _delete(client: Any, batch: Sequence[Write]) -> None:
+    for write in batch:
+        client.delete_taskdef(write.key)
 
-    def send(self, client: Any, batch: Sequence[Write]) -> None:
-        for write in batch:
-            client.delete_taskdef(write.key)
 
-    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
-        return _by_name(client)
+def upserts(batch_size: int = 500, expect: Expectation = held_exactly) -> Endpoint:
+    return Endpoint(KIND, _upsert, by_name, expect, batch_size=batch_size, stop_on_failure=True)
 
-    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
-        return [] if held is None else [STILL_PRESENT]
+
+def deletes(concurrency: int = DELETE_CONCURRENCY) -> Endpoint:
+    return Endpoint(KIND, _delete, by_name, gone, concurrency=concurrency)

@@ -16,7 +16,7 @@ from idflow.base.errors import UnaddressableName
 from idflow.base.interrupt import Interruption
 from idflow.engine.write import Write, WriteResult, execute
 from idflow.base.progress import Progress
-from idflow.taskdefs.kind import DELETE_CONCURRENCY, Deletes
+from idflow.taskdefs.kind import DELETE_CONCURRENCY, deletes
 from idflow.taskdefs.plan import FOREIGN, ORPHANED, UNCERTAIN, Plan
 
 
@@ -157,5 +157,5 @@ def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str 
     if unaddressable:
         raise UnaddressableName(unaddressable)
     writes = [Write(d.name, "deleted", replaces=d.server_copy) for d in purge.deletions]
-    return execute(client, writes, Deletes(concurrency=concurrency), state_dir=state_dir, reason="purge",
+    return execute(client, writes, deletes(concurrency=concurrency), state_dir=state_dir, reason="purge",
                    actions=DELETED, server_url=server_url, progress=progress, interruption=interruption)

@@ -15,7 +15,7 @@ from idflow.base.errors import RefusedError
 from idflow.engine.write import Write, WriteResult, execute
 from idflow.project.identity import _scp_like, normalise_remote, require_identity
 from idflow.provenance.trailer import parse_provenance, stamp
-from idflow.taskdefs.kind import Upserts
+from idflow.taskdefs.kind import upserts
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import fetch_taskdefs
@@ -94,7 +94,7 @@ def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, An
             "not stamped with the new identity on read back"]
 
     config = session.config
-    return execute(session.client, writes, Upserts(config.batch_size, expect=stamped_new),
+    return execute(session.client, writes, upserts(config.batch_size, expect=stamped_new),
                    state_dir=session.state_dir, reason="adopt", actions=ADOPTED, server_url=config.safe_api_url,
                    interruption=session.interruption)
 

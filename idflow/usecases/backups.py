@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from idflow.base.errors import IdflowError, InputFileError
 from idflow.engine.backups import list_backups as listed, restorable, write_backup
 from idflow.engine.write import Write, WriteResult, execute
-from idflow.taskdefs.kind import Upserts
+from idflow.taskdefs.kind import upserts
 from idflow.usecases.session import Session
 from idflow.base.progress import READING, RESTORING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
@@ -99,7 +99,7 @@ def _restored_exactly(write: Write, held: dict[str, Any] | None) -> list[str]:
 def execute_restore(session: Session, plan: RestorePlan, progress: Report | None = None) -> RestoreOutcome:
     """Back up what it overwrites, write in batches, read back once: restored, failed, not attempted."""
     writes = [Write(d["name"], "restored", d, plan.replaces.get(d["name"])) for d in plan.definitions]
-    target = Upserts(session.config.batch_size, expect=_restored_exactly)
+    target = upserts(session.config.batch_size, expect=_restored_exactly)
     return RestoreOutcome(plan, result=execute(
         session.client, writes, target, state_dir=session.state_dir, reason="restore", actions=RESTORED,
         server_url=session.config.safe_api_url, progress=counted(progress, RESTORING),

@@ -6,18 +6,18 @@ the body sent, compared as `differences` compares (what the server fills in asid
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from idflow.base.errors import ConductorError, NotFound
-from idflow.engine.write import Unreadable, Write
+from idflow.engine.write import Endpoint, Unreadable, Write, gone
 from idflow.workflowdefs.sync import differences
 
 KIND = "workflows"
-STILL_PRESENT = "the delete was answered, yet the server still holds this version"
+DELETE_CONCURRENCY = 4
 
 
-def _held(client: Any, writes: Sequence[Write]) -> dict[str, Any]:
+def by_version(client: Any, writes: Sequence[Write]) -> dict[str, Any]:
+    """Each written version read by its own path (a missing one: None, an unreadable one: `Unreadable`)."""
     held: dict[str, Any] = {}
     for write in writes:
         try:
@@ -29,39 +29,25 @@ def _held(client: Any, writes: Sequence[Write]) -> dict[str, Any]:
     return held
 
 
-@dataclass(frozen=True)
-class Upserts:
-    batch_size: int = 500
-    kind: str = KIND
-    concurrency: int = 1
-    stop_on_failure: bool = True
-
-    def send(self, client: Any, batch: Sequence[Write]) -> None:
-        client.upsert_workflows([w.body for w in batch])
-
-    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
-        return _held(client, writes)
-
-    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
-        if not isinstance(held, dict):
-            return ["not on the server after the write"]
-        return [f"verify failed: the server stored {c.path} as {c.old!r}, the source says {c.new!r}"
-                for c in differences(held, write.body or {})]
+def _upsert(client: Any, batch: Sequence[Write]) -> None:
+    client.upsert_workflows([w.body for w in batch])
 
 
-@dataclass(frozen=True)
-class Deletes:
-    kind: str = KIND
-    batch_size: int = 1
-    concurrency: int = 4
-    stop_on_failure: bool = False
+def _delete(client: Any, batch: Sequence[Write]) -> None:
+    for write in batch:
+        client.delete_workflow(write.ref["name"], write.ref["version"])
 
-    def send(self, client: Any, batch: Sequence[Write]) -> None:
-        for write in batch:
-            client.delete_workflow(write.ref["name"], write.ref["version"])
 
-    def read_back(self, client: Any, writes: Sequence[Write]) -> Mapping[str, Any]:
-        return _held(client, writes)
+def held_as_written(write: Write, held: dict[str, Any] | None) -> list[str]:
+    if not isinstance(held, dict):
+        return ["not on the server after the write"]
+    return [f"verify failed: the server stored {c.path} as {c.old!r}, the source says {c.new!r}"
+            for c in differences(held, write.body or {})]
 
-    def problems(self, write: Write, held: dict[str, Any] | None) -> list[str]:
-        return [] if held is None else [STILL_PRESENT]
+
+def upserts(batch_size: int = 500) -> Endpoint:
+    return Endpoint(KIND, _upsert, by_version, held_as_written, batch_size=batch_size, stop_on_failure=True)
+
+
+def deletes(concurrency: int = DELETE_CONCURRENCY) -> Endpoint:
+    return Endpoint(KIND, _delete, by_version, gone, concurrency=concurrency)

@@ -15,7 +15,7 @@ from idflow.base.errors import UnaddressableName, WorkflowsRefused
 from idflow.base.interrupt import Interruption
 from idflow.conductor.paths import addressable
 from idflow.engine.write import Write, WriteResult, execute
-from idflow.workflowdefs.kind import KIND as BACKUP_KIND, Upserts
+from idflow.workflowdefs.kind import KIND as BACKUP_KIND, upserts
 from idflow.workflowdefs.sync import CREATE, UNCHANGED, UPDATE, WorkflowItem, WorkflowPlan, issue_json, version_of
 
 Key = tuple[str, int]                                # (name, version)
@@ -77,7 +77,7 @@ def write_versions(client: Any, items: Iterable[tuple[dict[str, Any], str, dict[
                    batch_size: int = 500, interruption: Interruption | None = None) -> WriteResult:
     """(ref, action, body, replaces) per version, through the engine: what upload and restore share."""
     writes = [Write(ref, action, body, replaces) for ref, action, body, replaces in items]
-    return execute(client, writes, Upserts(batch_size), state_dir=state_dir, reason=reason, actions=actions,
+    return execute(client, writes, upserts(batch_size), state_dir=state_dir, reason=reason, actions=actions,
                    server_url=server_url, interruption=interruption)
 
 
