@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from idflow.base.errors import ConductorError, NotFound
+from idflow.engine.kind import Kind
 from idflow.engine.write import Endpoint, Write, gone
-from idflow.events.model import differences
+from idflow.events.model import definition_problems, differences
 
 KIND = "event_handlers"
 GONE_SINCE_PLAN = "deleted from the server since the plan was read; rerun to create it"
@@ -21,7 +22,7 @@ def by_name(client: Any, writes: Sequence[Write] = ()) -> dict[str, dict[str, An
 
 def _write(client: Any, batch: Sequence[Write]) -> None:
     for write in batch:
-        if write.action == "created":
+        if write.replaces is None:   # nothing on the server to replace: a create
             client.create_event_handler(write.body)
             continue
         try:
@@ -47,3 +48,9 @@ def held_as_written(write: Write, held: dict[str, Any] | None) -> list[str]:
 
 WRITES = Endpoint(KIND, _write, by_name, held_as_written)
 DELETES = Endpoint(KIND, _delete, by_name, gone)
+
+EVENT_HANDLERS = Kind(KIND, "event handler", ref=lambda h: h["name"],
+                      read_server=lambda client: client.list_event_handlers(), restorable=dict,
+                      differs=lambda current, body: bool(differences(current, body)),
+                      entry_problems=lambda h: definition_problems(h)[0], upserts=lambda batch_size: WRITES,
+                      deletes=lambda: DELETES)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from idflow.engine.backups import restorable
+from idflow.engine.kind import Kind
 from idflow.engine.write import Endpoint, Write, gone
+from idflow.taskdefs.validation import backup_entry_problems
 
 KIND = "taskdefs"
 DELETE_CONCURRENCY = 8
@@ -44,3 +47,8 @@ def upserts(batch_size: int = 500, expect: Expectation = held_exactly) -> Endpoi
 
 def deletes(concurrency: int = DELETE_CONCURRENCY) -> Endpoint:
     return Endpoint(KIND, _delete, by_name, gone, concurrency=concurrency)
+
+
+TASKDEFS = Kind(KIND, "task definition", ref=lambda d: d["name"], read_server=lambda client: client.list_taskdefs(),
+                restorable=restorable, differs=lambda current, body: restorable(current) != body,
+                entry_problems=backup_entry_problems, upserts=upserts, deletes=deletes)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from idflow.base.errors import ConductorError, NotFound
+from idflow.engine.kind import Kind
 from idflow.engine.write import Endpoint, Unreadable, Write, gone
-from idflow.workflowdefs.sync import differences
+from idflow.workflowdefs.sync import MANAGED, differences, version_of
 
 KIND = "workflows"
 DELETE_CONCURRENCY = 4
@@ -51,3 +52,24 @@ def upserts(batch_size: int = 500) -> Endpoint:
 
 def deletes(concurrency: int = DELETE_CONCURRENCY) -> Endpoint:
     return Endpoint(KIND, _delete, by_version, gone, concurrency=concurrency)
+
+
+def restorable(definition: dict[str, Any]) -> dict[str, Any]:
+    """A backed-up workflow in the form to PUT back (what the server fills in dropped)."""
+    return {k: v for k, v in definition.items() if k not in MANAGED}
+
+
+def entry_problems(definition: dict[str, Any]) -> list[str]:
+    version = definition.get("version", 1)
+    problems = []
+    if not isinstance(version, int) or isinstance(version, bool) or not 0 < version <= 2**31 - 1:
+        problems.append(f"has version {repr(version)[:40]}: a workflow version is a whole number from 1")
+    if not isinstance(definition.get("tasks", []), list):
+        problems.append("has tasks that are not a list")
+    return problems
+
+
+WORKFLOWS = Kind(KIND, "workflow", ref=lambda d: {"name": d["name"], "version": version_of(d)},
+                 read_server=lambda client: client.list_workflows(), restorable=restorable,
+                 differs=lambda current, body: bool(differences(current, body)), entry_problems=entry_problems,
+                 upserts=upserts, deletes=deletes)
