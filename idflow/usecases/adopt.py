@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from idflow.base.errors import RefusedError
+from idflow.base.progress import READING, Report, counted, phase
 from idflow.engine.write import Write, WriteResult, execute
 from idflow.project.identity import _scp_like, normalise_remote, require_identity
 from idflow.provenance.trailer import parse_provenance, stamp
@@ -21,6 +22,7 @@ from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import fetch_taskdefs
 
 
+ADOPTING = "re-stamping"
 UNSTAMPED = None   # `from_project` for definitions idflow stamped without any project
 
 
@@ -79,7 +81,8 @@ def plan_adopt(taskdefs: list[dict[str, Any]], from_project: str, to_project: st
     return AdoptPlan(from_project, to_project, tuple(chosen), tuple(skipped))
 
 
-def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, Any]]) -> WriteResult:
+def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, Any]],
+                  progress: Report | None = None) -> WriteResult:
     """Back up the server copies, write them re-stamped (nothing else changes), read back once."""
     chosen = set(plan.names)
     writes = []
@@ -96,7 +99,7 @@ def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, An
     config = session.config
     return execute(session.client, writes, upserts(config.batch_size, expect=stamped_new),
                    state_dir=session.state_dir, reason="adopt", actions=ADOPTED, server_url=config.safe_api_url,
-                   interruption=session.interruption)
+                   progress=counted(progress, ADOPTING), interruption=session.interruption)
 
 
 @dataclass
@@ -126,14 +129,15 @@ class AdoptOutcome:
 
 
 def adopt(session: Session, from_project: str | None, *, names: Iterable[str] = (), dry_run: bool = False,
-          confirm: Confirm | None = None, run: StepRunner = direct) -> AdoptOutcome:
+          confirm: Confirm | None = None, progress: Report | None = None, run: StepRunner = direct) -> AdoptOutcome:
     """`tasks adopt --from OLD [NAME...]` (None: those stamped without a project): plan, show (confirm),
     back up, re-stamp, read back."""
     to_project = require_identity(session.config.identity, "tasks adopt")
+    phase(progress, READING)
     taskdefs = run(fetch_taskdefs, session)
     plan = run(plan_adopt, taskdefs, adoption_source(from_project), to_project, list(names))
     if dry_run or not plan.names:
         return AdoptOutcome(plan)
     if confirm is not None:
         confirm(plan)
-    return AdoptOutcome(plan, run(execute_adopt, session, plan, taskdefs))
+    return AdoptOutcome(plan, run(execute_adopt, session, plan, taskdefs, progress))
