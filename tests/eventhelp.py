@@ -7,6 +7,11 @@ from typing import Any, Iterator
 import pytest
 
 
+def written(doc: dict[str, Any]) -> list[str]:
+    """The handlers an upload's account says it wrote (created or updated, and verified)."""
+    return doc["created"] + doc["updated"]
+
+
 def handler(name: str, event: str, *, start: str = "w", active: bool = True, **fields: Any) -> dict[str, Any]:
     return {"name": name, "event": event, "active": active, **fields,
             "actions": [{"action": "start_workflow", "start_workflow": {"name": start, "input": {"from": "${id}"}}}]}

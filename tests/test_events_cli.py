@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.clihelp import run_cli
-from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+from tests.eventhelp import handler, handler_prefix, written  # noqa: F401  (fixture)
 
 
 def write_handlers(project, workflow: str, handlers: list) -> None:
@@ -33,7 +33,7 @@ def uploaded(project, handler_prefix, client, capsys):
                                  handler(names[1], f"conductor:{wf}:fail", start=wf, condition="$.ok == false")])
     result = run_cli(capsys, "events", "upload", "--all", "--json")
     assert result.code == 0, result.err
-    assert sorted(result.json["written"]) == sorted(names)
+    assert sorted(written(result.json)) == sorted(names)
     return wf, names
 
 
@@ -49,10 +49,10 @@ def test_list_diff_upload_and_the_no_op_rerun(project, handler_prefix, client, c
     assert run_cli(capsys, "events", "upload", "--all", "--dry-run", "--json").json["would_write"] == [name]
     assert on_server(client, name) is None
     first = run_cli(capsys, "events", "upload", "--all", "--json")
-    assert first.code == 0 and first.json["written"] == [name] and first.json["backup"] is None
+    assert first.code == 0 and written(first.json) == [name] and first.json["backup"] is None
     assert on_server(client, name)["event"] == f"conductor:{wf}:done"
     again = run_cli(capsys, "events", "upload", "--all", "--json")
-    assert again.code == 0 and again.json["written"] == [] and again.json["unchanged"] == [name]
+    assert again.code == 0 and written(again.json) == [] and again.json["unchanged"] == [name]
     assert run_cli(capsys, "events", "diff").code == 0
     remote = run_cli(capsys, "events", "list", "--remote", "--json")
     assert name in [h["name"] for h in remote.json["handlers"]]
@@ -81,7 +81,7 @@ def test_an_update_of_one_field_is_diffed_backed_up_and_written(project, uploade
     [item] = [i for i in diff.json["handlers"] if i["action"] == "update"]
     assert [c["path"] for c in item["changes"]] == [path]
     result = run_cli(capsys, "events", "upload", names[1], "--json")
-    assert result.code == 0 and result.json["written"] == [names[1]]
+    assert result.code == 0 and written(result.json) == [names[1]]
     assert backup_of(result.json["backup"])["event_handlers"] == [before]
     assert run_cli(capsys, "events", "diff").code == 0
 
@@ -91,7 +91,7 @@ def test_purge_with_yes_backs_up_deletes_and_reads_back(project, uploaded, clien
     copy = on_server(client, names[0])
     result = run_cli(capsys, "events", "purge", names[0], "-y", "--json")
     assert result.code == 0 and result.json["deleted"] == [names[0]]
-    assert result.json["failed"] == [] and result.json["still_present"] == []
+    assert result.json["failed"] == [] and result.json["unknown"] == []
     assert backup_of(result.json["backup"])["event_handlers"] == [copy]
     assert "/backups/event_handlers/" in result.json["backup"]
     assert on_server(client, names[0]) is None and on_server(client, names[1]) is not None
@@ -181,7 +181,7 @@ def test_a_special_name_is_uploaded_diffed_and_purged_exactly(project, handler_p
     wf, stem = handler_prefix + "wf", handler_prefix + "h"
     special = stem + suffix
     write_handlers(project, wf, [handler(stem, "x", start=wf), handler(special, "y", start=wf)])
-    assert sorted(run_cli(capsys, "events", "upload", "--all", "--json").json["written"]) == sorted([stem, special])
+    assert sorted(written(run_cli(capsys, "events", "upload", "--all", "--json").json)) == sorted([stem, special])
     assert run_cli(capsys, "events", "diff", special).code == 0
     result = run_cli(capsys, "events", "purge", special, "-y", "--json")
     assert result.json["deleted"] == [special]
@@ -205,7 +205,7 @@ def test_malformed_files_are_errors_and_upload_all_writes_nothing(project, handl
     assert result.code == 1 and result.json["error"]["issues"][0]["line"] == 3
     assert on_server(client, good) is None
     named = run_cli(capsys, "events", "upload", good, "--json")       # naming a valid one still works
-    assert named.code == 0 and named.json["written"] == [good]
+    assert named.code == 0 and written(named.json) == [good]
 
 
 def test_a_duplicate_name_across_two_files_is_an_error_naming_both(project, handler_prefix, client, capsys):
@@ -251,12 +251,12 @@ def test_a_key_the_server_drops_is_a_failed_write_not_a_success(project, handler
     body["actions"][0]["start_workflow"]["owner"] = "idflow"       # not an EventHandler field: dropped
     write_handlers(project, wf, [body])
     result = run_cli(capsys, "events", "upload", "--all", "--json")
-    assert result.code == 1 and result.json["written"] == []
+    assert result.code == 1 and written(result.json) == []
     [failure] = result.json["failed"]
     assert failure["name"] == name and "actions[0].start_workflow.owner" in failure["errors"][0]
 
 
-@pytest.mark.parametrize("status,account", [(200, "still_present"), (500, "failed")])
+@pytest.mark.parametrize("status,account", [(200, "failed"), (500, "failed")])
 def test_the_purge_account_is_what_the_server_holds_afterwards(project, uploaded, client, capsys, fault_proxy,
                                                                status, account):
     _, names = uploaded
@@ -266,6 +266,7 @@ def test_the_purge_account_is_what_the_server_holds_afterwards(project, uploaded
     result = run_cli(capsys, "--server-url", proxy.url, "events", "purge", *names, "-y", "--json")
     assert result.code == 1
     assert result.json["deleted"] == [names[0]]
-    held = result.json[account]
-    assert [h["name"] if isinstance(h, dict) else h for h in held] == [names[1]]
+    [failure] = result.json[account]
+    assert failure["name"] == names[1]
+    assert ("still holds it" if status == 200 else "injected") in failure["errors"][0]
     assert on_server(client, names[1]) is not None and on_server(client, names[0]) is None

@@ -152,7 +152,7 @@ def test_purge_deletes_exactly_the_name_given_and_never_its_sibling(project, pre
     result = run_cli(capsys, "tasks", "purge", target, *FORCE, "-y", "--json")
     assert result.code == 0, result.err
     assert result.json["deleted"] == [target]
-    assert result.json["failed"] == [] and result.json["still_present"] == []
+    assert result.json["failed"] == [] and result.json["unknown"] == []
     names = server_names(client)
     assert target not in names and sibling in names
     assert client.get_taskdef(sibling) == before
@@ -167,7 +167,7 @@ def test_purge_of_a_name_that_is_only_dots(project, client, capsys, name):
     try:
         result = run_cli(capsys, "tasks", "purge", name, *FORCE, "-y", "--json")
         assert result.code == 0, result.err
-        assert result.json["deleted"] == [name] and result.json["still_present"] == []
+        assert result.json["deleted"] == [name] and result.json["unknown"] == []
         assert name not in server_names(client)
     finally:  # by hand, so that a broken client cannot leave a dot name behind
         httpx.delete(f"{client.api_url}/metadata/taskdefs/{'%2E' * len(name)}", timeout=10)
@@ -208,7 +208,7 @@ def test_orphaned_purge_keeps_an_unaddressable_orphan_with_its_reason_and_delete
     client.upsert_taskdefs([stamped_as(n, client.get_taskdef(orphan)["description"]) for n in UNADDRESSABLE.values()])
     result = run_cli(capsys, "tasks", "purge", "--orphaned", *FORCE, "-y", "--json")
     assert result.code == 0, result.err
-    assert result.json["deleted"] == [orphan] and result.json["still_present"] == []
+    assert result.json["deleted"] == [orphan] and result.json["unknown"] == []
     skipped = {s["name"]: s["reason"] for s in result.json["skipped"]}
     for name in UNADDRESSABLE.values():
         assert skipped[name].startswith("cannot be deleted exactly on this server")
@@ -248,8 +248,9 @@ def test_a_delete_answered_ok_that_left_the_definition_is_still_present(project,
     argv = names if how == "by_name" else ["--orphaned"]
     result = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", *argv, *FORCE, "-y", "--json")
     assert result.code == 1
-    assert sorted(result.json["still_present"]) == sorted(names)
-    assert result.json["deleted"] == [] and result.json["failed"] == []
+    assert sorted(f["name"] for f in result.json["failed"]) == sorted(names)
+    assert all("still holds it" in f["errors"][0] for f in result.json["failed"])
+    assert result.json["deleted"] == [] and result.json["unknown"] == []
     assert set(names) <= server_names(client)
     # One list read after all the deletes, not one read per name.
     last_delete = max(i for i, r in enumerate(proxy.requests) if r.method == "DELETE")
@@ -257,7 +258,7 @@ def test_a_delete_answered_ok_that_left_the_definition_is_still_present(project,
     assert after == [("GET", "/api/metadata/taskdefs")]
     assert proxy.count("DELETE") == len(names)
     plain = run_cli(capsys, "--server-url", proxy.url, "tasks", "purge", *argv, *FORCE, "-y")
-    assert plain.code == 1 and all(f"still present {n}" in plain.out + plain.err for n in names)
+    assert plain.code == 1 and all(f"not deleted {n}:" in plain.out + plain.err for n in names)
 
 
 @pytest.mark.server
@@ -265,7 +266,7 @@ def test_a_delete_answered_ok_that_left_the_definition_is_still_present(project,
     (False, None, "deleted"),        # gone before its delete (500 "No such ..."): the read-back confirms it
     (True, 404, "failed"),           # "not found", yet the server holds it: not deleted
     (True, 500, "failed"),
-    (True, 200, "still_present"),
+    (True, 200, "failed"),           # answered OK, yet the server still holds it
     (True, None, "deleted"),
 ], ids=["already_gone", "404_but_present", "500_but_present", "200_but_present", "really_deleted"])
 def test_the_account_is_what_the_server_holds(project, prefix, client, fault_proxy, on_server, answer, outcome):
@@ -282,12 +283,12 @@ def test_the_account_is_what_the_server_holds(project, prefix, client, fault_pro
     with ConductorClient(proxy.url, retry=RetryPolicy(max_retries=0)) as via_proxy:
         result = execute_purge(via_proxy, PurgePlan([Deletion(name, "named", copy)]), state_dir=project.root)
     accounts = {"deleted": result.deleted, "failed": [f["name"] for f in result.failed],
-                "still_present": result.still_present}
+                "unknown": [f["name"] for f in result.unknown]}
     assert {k: v for k, v in accounts.items() if v} == {outcome: [name]}
     assert result.ok == (outcome == "deleted")
     assert (name in server_names(client)) == (outcome != "deleted")
-    assert result.to_json()[outcome] and set(result.to_json()) == {"deleted", "failed", "still_present",
-                                                                  "not_attempted", "backup"}
+    assert result.to_json()[outcome] and set(result.to_json()) == {"deleted", "failed", "unknown", "not_attempted",
+                                                                  "backup", "interrupted", "requests"}
 
 
 @pytest.mark.server
@@ -302,9 +303,9 @@ def test_a_failed_read_back_confirms_nothing(project, prefix, client, fault_prox
     with ConductorClient(proxy.url, retry=RetryPolicy(max_retries=0)) as via_proxy:
         result = execute_purge(via_proxy, PurgePlan([Deletion(name, "named", taskdef(name))]),
                                state_dir=project.root)
-    assert result.deleted == [] and not result.ok
-    [failure] = result.failed
-    assert failure["name"] == name and "could not be read back" in failure["errors"][0]
+    assert result.deleted == [] and result.failed == [] and not result.ok
+    [unknown] = result.unknown                  # deleted or not, nobody can say: never reported as deleted
+    assert unknown["name"] == name and "could not read back" in unknown["errors"][0]
 
 
 # ---- workflows ------------------------------------------------------------------------------------------

@@ -189,9 +189,9 @@ def test_upload_unverifiable_is_not_reported_as_written(project, prefix, client,
     result = run_cli(capsys, "--server-url", proxy.url, "tasks", "upload", "--all", "--json")
     assert result.code == 1
     doc = result.json
-    assert doc["created"] == [] and doc["updated"] == [] and doc["not_attempted"] == []
-    assert [f["name"] for f in doc["failed"]] == [n0, n1, n2]
-    assert all("could not read back to verify" in f["errors"][0] for f in doc["failed"])
+    assert doc["created"] == [] and doc["updated"] == [] and doc["not_attempted"] == [] and doc["failed"] == []
+    assert [f["name"] for f in doc["unknown"]] == [n0, n1, n2]  # sent, but whether they hold is unknown
+    assert all("could not read back to verify" in f["errors"][0] for f in doc["unknown"])
     assert client.get_taskdef(n1)["retryCount"] == 2  # written after all
     first, _ = converge(capsys, fault_proxy, "tasks", "upload", "--all", "--json")
     assert first["created"] == [] and first["updated"] == []  # nothing was left to write

@@ -78,8 +78,8 @@ def test_a_signal_during_purge_stops_the_deletes_and_prints_the_account(project,
     assert proc.returncode == 128 + sig, err
     doc = json.loads(out)                       # the one document on stdout: the account
     assert sorted(doc["deleted"] + doc["not_attempted"] + [f["name"] for f in doc["failed"]]
-                  + doc["still_present"]) == names
-    assert doc["not_attempted"] and doc["failed"] == [] and doc["still_present"] == []
+                  + [f["name"] for f in doc["unknown"]]) == names
+    assert doc["not_attempted"] and doc["failed"] == [] and doc["unknown"] == []
     assert proxy.count("DELETE") <= at_signal + CONCURRENCY   # only the deletes already in flight
     held = names_on(client, prefix)
     assert held == set(doc["not_attempted"])    # the account is what the server holds

@@ -14,7 +14,7 @@ import signal
 import pytest
 
 from tests.clihelp import task_source
-from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+from tests.eventhelp import handler, handler_prefix, written  # noqa: F401  (fixture)
 from tests.test_git import commit, git
 from tests.test_interrupt import configure, names_on, start, wait_until
 
@@ -89,9 +89,9 @@ def test_a_signal_during_event_upload_stops_between_requests(project, handler_pr
     configure(project, proxy)
     doc = interrupt(project, proxy, "POST", ["events", "upload", "--all"], sig)
     assert doc["interrupted"] is True and doc["failed"] == [] and doc["not_attempted"]
-    assert sorted(doc["written"] + doc["not_attempted"]) == names
-    assert handlers_on(client, handler_prefix) == set(doc["written"])
-    assert proxy.count("POST") <= len(doc["written"]) + 1   # the one in flight at the signal, at most
+    assert sorted(written(doc) + doc["not_attempted"]) == names
+    assert handlers_on(client, handler_prefix) == set(written(doc))
+    assert proxy.count("POST") <= len(written(doc)) + 1   # the one in flight at the signal, at most
 
 
 @SIGNALS
@@ -106,7 +106,7 @@ def test_a_signal_during_event_purge_stops_between_deletes(project, handler_pref
     configure(project, proxy)
     doc = interrupt(project, proxy, "DELETE", ["events", "purge", *names, "-y"], sig)
     assert doc["interrupted"] is True and doc["not_attempted"]
-    assert doc["failed"] == [] and doc["still_present"] == []
+    assert doc["failed"] == [] and doc["unknown"] == []
     assert sorted(doc["deleted"] + doc["not_attempted"]) == names
     assert handlers_on(client, handler_prefix) == set(doc["not_attempted"])
     assert json.loads(open(doc["backup"]).read())["event_handlers"]   # backed up before the first delete
@@ -181,6 +181,6 @@ def test_a_signal_during_the_purge_of_a_sync_accounts_for_every_delete(project, 
     doc = interrupt(project, proxy, "DELETE", ["tasks", "sync", "--prune", "-y"])
     assert doc["upload"]["created"] == [kept] and doc["upload"]["not_attempted"] == []
     purge = doc["purge"]
-    assert purge["not_attempted"] and purge["failed"] == [] and purge["still_present"] == []
+    assert purge["not_attempted"] and purge["failed"] == [] and purge["unknown"] == []
     assert sorted(purge["deleted"] + purge["not_attempted"]) == orphans
     assert names_on(client, prefix) == set(purge["not_attempted"]) | {kept}

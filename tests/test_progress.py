@@ -46,6 +46,7 @@ def _assert_counted(counts: list[tuple[int, int]], total: int) -> None:
 def test_upload_purge_and_restore_report_labelled_counts(project, prefix):
     from idflow import usecases
     from idflow.project.config import load_config
+    from idflow.usecases.adopt import adopt
 
     with project.config_path.open("a", encoding="utf-8") as config:
         config.write("batch_size: 2\n")   # three upload batches for five definitions
@@ -70,6 +71,15 @@ def test_upload_purge_and_restore_report_labelled_counts(project, prefix):
         assert restored.ok
         assert restoring.labels() == ["reading the server", "restoring"]
         _assert_counted(restoring.counts("restoring"), NAMES)
+
+    old = session.config.identity.value     # a new identity: the restored stamps are the old one's to adopt
+    project.config_path.write_text(project.config_path.read_text().replace(f"project: {old}", f"project: {old}-new"))
+    with usecases.Session(load_config(str(project.config_path))) as session:
+        adopting = Recorder()
+        adopted = adopt(session, old, names=names, progress=adopting)
+        assert adopted.ok and sorted(adopted.result.adopted) == names
+        assert adopting.labels() == ["reading the server", "re-stamping"]
+        _assert_counted(adopting.counts("re-stamping"), NAMES)
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def test_noop_rerun_is_one_read_and_no_write(project, prefix):
         outcome = upload(Session(config, lambda _c: again))
         assert again.stats.reads == 1 and again.stats.writes == 0
     assert outcome.result.created == [] and outcome.result.updated == []
-    assert sorted(outcome.result.unchanged) == [f"{prefix}t{i}" for i in range(3)]
+    assert sorted(outcome.to_json()["unchanged"]) == [f"{prefix}t{i}" for i in range(3)]
 
 
 def test_one_changed_field_is_diffed_then_updated_alone(project, prefix, capsys):

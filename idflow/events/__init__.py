@@ -35,11 +35,11 @@ whatever its event or actions target (a complete_task, fail_task or start_workfl
 of this project's workflows included), and can be deleted by name. The run refuses
 (exit 3) when a local event_handlers.json cannot be read, because it could hide a handler.
 """
-from idflow.events.apply import DeleteResult, WriteResult, apply_upload, execute_purge
+from idflow.events.apply import DELETED, WRITTEN, apply_upload, execute_purge
 from idflow.events.files import LocalHandler, LocalHandlers, load_event_handler_files
 from idflow.events.model import Change, differences, normalise, wire
 from idflow.events.plan import EventPlan, EventPurgePlan, HandlerItem, plan_purge, plan_upload
 
-__all__ = ["Change", "DeleteResult", "EventPlan", "EventPurgePlan", "HandlerItem", "LocalHandler", "LocalHandlers",
-           "WriteResult", "apply_upload", "differences", "execute_purge", "load_event_handler_files", "normalise",
+__all__ = ["Change", "DELETED", "WRITTEN", "EventPlan", "EventPurgePlan", "HandlerItem", "LocalHandler", "LocalHandlers",
+           "apply_upload", "differences", "execute_purge", "load_event_handler_files", "normalise",
            "plan_purge", "plan_upload", "wire"]

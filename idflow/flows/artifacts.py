@@ -180,8 +180,8 @@ def purge_result_markdown(doc: dict[str, Any], *, title: str = "idflow purge res
                 f"{_names(doc.get('would_delete', [])) or 'nothing'}.\n")
     rows = [[n, "deleted", "backed up, then deleted"] for n in doc.get("deleted", [])]
     rows += [[f["name"], "failed", "; ".join(f.get("errors", []))] for f in doc.get("failed", [])]
-    rows += [[n, "still present", "the delete answered OK, the server still holds it"]
-             for n in doc.get("still_present", [])]
+    rows += [[f["name"], "unknown", "; ".join(f.get("errors", []))] for f in doc.get("unknown", [])]
+    rows += [[n, "not attempted", "stopped before it was tried"] for n in doc.get("not_attempted", [])]
     rows += [[s["name"], "kept", s["reason"]] for s in doc.get("skipped", [])]
     lines = [f"# {title}", "", f"**{len(doc.get('deleted', []))} deleted**, {len(doc.get('failed', []))} failed, "
              f"{len(doc.get('skipped', []))} kept", ""]

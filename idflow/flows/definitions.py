@@ -118,7 +118,7 @@ def upload_problems(outcome: usecases.UploadOutcome) -> list[str]:
     result = outcome.result
     if result is None or result.ok:
         return []
-    bad = [f["name"] for f in result.failed] + result.not_attempted
+    bad = [f["name"] for f in result.failed + result.unknown] + result.not_attempted
     return [f"{len(bad)} definition(s) not written or not verified: {ends.names(bad)} "
             "(see the idflow-result artifact; a rerun writes only what is still missing)"]
 
@@ -127,7 +127,7 @@ def purge_problems(outcome: usecases.PurgeOutcome) -> list[str]:
     result = outcome.result
     if result is None or result.ok:
         return []
-    bad = [f["name"] for f in result.failed] + result.still_present
+    bad = [f["name"] for f in result.failed + result.unknown] + result.not_attempted
     return [f"{len(bad)} definition(s) not deleted: {ends.names(bad)} (see the idflow-purge-result artifact)"]
 
 

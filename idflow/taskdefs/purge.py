@@ -7,20 +7,18 @@ include_foreign. Every deleted definition is in a backup first.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.engine.backups import write_backup
 from idflow.conductor.paths import addressable
-from idflow.base.errors import ConductorError, UnaddressableName
-from idflow.base.interrupt import Interruption, requested, writing
+from idflow.base.errors import UnaddressableName
+from idflow.base.interrupt import Interruption
+from idflow.engine.write import Write, WriteResult, execute
 from idflow.base.progress import Progress
+from idflow.taskdefs.kind import DELETE_CONCURRENCY, deletes
 from idflow.taskdefs.plan import FOREIGN, ORPHANED, UNCERTAIN, Plan
 
-DELETE_CONCURRENCY = 8
-NOT_ATTEMPTED = "not attempted: stopped by a signal"
 
 
 @dataclass(frozen=True)
@@ -59,29 +57,8 @@ class PurgePlan:
                    uncertain=tuple(data.get("uncertain", ())))
 
 
-@dataclass
-class PurgeResult:
-    """What the server holds after the deletes (read back once), never what was intended."""
-
-    deleted: list[str] = field(default_factory=list)         # gone from the server
-    failed: list[dict[str, Any]] = field(default_factory=list)  # {"name", "errors"}: the delete failed
-    still_present: list[str] = field(default_factory=list)   # the delete answered OK, the server still holds it
-    not_attempted: list[str] = field(default_factory=list)   # a signal stopped the deletes before these
-    backup: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.still_present and not self.not_attempted
-
-    def to_json(self) -> dict[str, Any]:
-        return {"deleted": list(self.deleted), "failed": list(self.failed),
-                "still_present": list(self.still_present), "not_attempted": list(self.not_attempted),
-                "backup": self.backup}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PurgeResult":
-        return cls(list(data.get("deleted", [])), list(data.get("failed", [])), list(data.get("still_present", [])),
-                   list(data.get("not_attempted", [])), data.get("backup"))
+DELETED = ("deleted",)
+PurgeResult = WriteResult   # the engine's account, its one action "deleted"
 
 
 def plan_purge(plan: Plan, usage, *, names: Iterable[str] = (), orphaned: bool = False,
@@ -170,50 +147,15 @@ def refuse_unaddressable(purge: PurgePlan) -> PurgePlan:
 
 def execute_purge(client, purge: PurgePlan, *, state_dir: Path, server_url: str = "",
                   concurrency: int = DELETE_CONCURRENCY, interruption: Interruption | None = None,
-                  progress: Progress | None = None) -> PurgeResult:
-    """Back up, delete one by one, then read the list back once: the result is what the server holds.
+                  progress: Progress | None = None) -> WriteResult:
+    """Back up, delete (eight at a time), read the list back once: the result is what the server holds.
 
     Refuses (before the backup, before any delete) a plan naming a definition the server
     cannot address exactly; `refuse_unaddressable` should have kept it out already.
     """
-    result = PurgeResult()
-    if not purge.deletions:
-        return result
     unaddressable = [(d.name, reason) for d in purge.deletions if (reason := addressable(d.name))]
     if unaddressable:
         raise UnaddressableName(unaddressable)
-    result.backup = str(write_backup(state_dir, "purge", [d.server_copy for d in purge.deletions],
-                                     server_url=server_url))
-
-    def delete(deletion: Deletion) -> tuple[str, str | None]:
-        if requested(interruption):  # a signal: no new delete starts; those in flight finish
-            return deletion.name, NOT_ATTEMPTED
-        try:
-            client.delete_taskdef(deletion.name)
-        except ConductorError as exc:  # NotFound too: "already gone" is for the read-back to say
-            return deletion.name, exc.message
-        return deletion.name, None
-
-    with writing(interruption), ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        answers = []
-        for answer in pool.map(delete, purge.deletions):  # in order: the count only grows
-            answers.append(answer)
-            if progress is not None:
-                progress(len(answers), len(purge.deletions))
-    result.not_attempted = [name for name, error in answers if error is NOT_ATTEMPTED]
-    answers = [(name, error) for name, error in answers if error is not NOT_ATTEMPTED]
-    try:
-        remaining = {d.get("name") for d in client.list_taskdefs()}
-    except ConductorError as exc:
-        unknown = f"the server could not be read back to confirm the delete: {exc.message}"
-        result.failed = [{"name": name, "errors": [error or unknown] + ([unknown] if error else [])}
-                         for name, error in answers]
-        return result
-    for name, error in answers:
-        if name not in remaining:
-            result.deleted.append(name)    # the server no longer holds it, whatever the delete answered
-        elif error is not None:
-            result.failed.append({"name": name, "errors": [error]})
-        else:
-            result.still_present.append(name)
-    return result
+    writes = [Write(d.name, "deleted", replaces=d.server_copy) for d in purge.deletions]
+    return execute(client, writes, deletes(concurrency=concurrency), state_dir=state_dir, reason="purge",
+                   actions=DELETED, server_url=server_url, progress=progress, interruption=interruption)

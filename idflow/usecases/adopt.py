@@ -8,26 +8,27 @@ Adopting re-stamps them with the current identity and touches nothing else. Step
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
-from idflow.base.errors import ConductorError, RefusedError
-from idflow.base.interrupt import requested, writing
-from idflow.project.identity import require_identity
+from idflow.base.errors import RefusedError
+from idflow.base.progress import READING, Report, counted, phase
+from idflow.engine.write import Write, WriteResult, execute
+from idflow.project.identity import _scp_like, normalise_remote, require_identity
 from idflow.provenance.trailer import parse_provenance, stamp
+from idflow.taskdefs.kind import upserts
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import fetch_taskdefs
 
 
+ADOPTING = "re-stamping"
 UNSTAMPED = None   # `from_project` for definitions idflow stamped without any project
 
 
 def adoption_source(value: str | None) -> str | None:
     """What `--from` names, as stamps spell it: a remote URL in any form (https, ssh, scp-like, with or
     without .git) becomes the identity idflow derives from it; any other value is a `project:` as given."""
-    from idflow.project.identity import _scp_like, normalise_remote
-
     if value is None:
         return UNSTAMPED
     text = value.strip()
@@ -53,16 +54,8 @@ class AdoptPlan:
                    tuple((s["name"], s["reason"]) for s in data.get("skipped") or ()))
 
 
-@dataclass
-class AdoptResult:
-    adopted: list[str] = field(default_factory=list)
-    failed: list[dict[str, str]] = field(default_factory=list)   # name, error: not stamped `to` on read back
-    backup: str | None = None
-    not_attempted: list[str] = field(default_factory=list)       # a signal stopped the writes before these
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.not_attempted
+ADOPTED = ("adopted",)
+AdoptResult = WriteResult   # the engine's account, its one action "adopted"
 
 
 def plan_adopt(taskdefs: list[dict[str, Any]], from_project: str, to_project: str,
@@ -88,39 +81,25 @@ def plan_adopt(taskdefs: list[dict[str, Any]], from_project: str, to_project: st
     return AdoptPlan(from_project, to_project, tuple(chosen), tuple(skipped))
 
 
-def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, Any]]) -> AdoptResult:
+def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, Any]],
+                  progress: Report | None = None) -> WriteResult:
     """Back up the server copies, write them re-stamped (nothing else changes), read back once."""
-    from idflow.engine.backups import write_backup
+    chosen = set(plan.names)
+    writes = []
+    for copy in (d for d in taskdefs if d.get("name") in chosen):
+        old = parse_provenance(copy.get("description"))
+        restamped = stamp(copy.get("description"), dataclasses.replace(old, project=plan.to_project))
+        writes.append(Write(copy["name"], "adopted", {**copy, "description": restamped}, replaces=copy))
+
+    def stamped_new(write: Write, held: dict[str, Any] | None) -> list[str]:
+        found = parse_provenance((held or {}).get("description"))
+        return [] if found is not None and found.project == plan.to_project else [
+            "not stamped with the new identity on read back"]
 
     config = session.config
-    copies = [d for d in taskdefs if d.get("name") in set(plan.names)]
-    result = AdoptResult(backup=str(write_backup(session.state_dir, "adopt", copies, server_url=config.safe_api_url)))
-    restamped = []
-    for copy in copies:
-        old = parse_provenance(copy.get("description"))
-        restamped.append({**copy, "description": stamp(copy.get("description"),
-                                                       dataclasses.replace(old, project=plan.to_project))})
-    sent: list[str] = []
-    with writing(session.interruption):
-        for start in range(0, len(restamped), config.batch_size):
-            if requested(session.interruption):  # a signal: no new batch starts; the read-back accounts
-                break
-            batch = restamped[start:start + config.batch_size]
-            sent += [d["name"] for d in batch]
-            try:
-                session.client.upsert_taskdefs(batch)
-            except ConductorError:
-                continue  # the read-back says what the server holds
-    after = {d.get("name"): parse_provenance(d.get("description")) for d in session.client.list_taskdefs()}
-    for name in plan.names:
-        found = after.get(name)
-        if found is not None and found.project == plan.to_project:
-            result.adopted.append(name)
-        elif name not in sent:
-            result.not_attempted.append(name)
-        else:
-            result.failed.append({"name": name, "error": "not stamped with the new identity on read back"})
-    return result
+    return execute(session.client, writes, upserts(config.batch_size, expect=stamped_new),
+                   state_dir=session.state_dir, reason="adopt", actions=ADOPTED, server_url=config.safe_api_url,
+                   progress=counted(progress, ADOPTING), interruption=session.interruption)
 
 
 @dataclass
@@ -137,30 +116,28 @@ class AdoptOutcome:
         return self.result is None or self.result.ok
 
     def to_json(self) -> dict[str, Any]:
-        result = self.result or AdoptResult()
+        result = self.result or AdoptResult.empty(ADOPTED)
         return {**self.plan.to_json(), "dry_run": self.dry_run,
-                "would_adopt": list(self.plan.names) if self.dry_run else [],
-                "adopted": result.adopted, "failed": result.failed, "not_attempted": result.not_attempted,
-                "backup": result.backup}
+                "would_adopt": list(self.plan.names) if self.dry_run else [], **result.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "AdoptOutcome":
         plan = AdoptPlan.from_json(data)
         if data.get("dry_run") or not plan.names:
             return cls(plan)
-        return cls(plan, AdoptResult(list(data["adopted"]), list(data["failed"]), data.get("backup"),
-                                     list(data.get("not_attempted") or [])))
+        return cls(plan, AdoptResult.from_json(data, ADOPTED))
 
 
 def adopt(session: Session, from_project: str | None, *, names: Iterable[str] = (), dry_run: bool = False,
-          confirm: Confirm | None = None, run: StepRunner = direct) -> AdoptOutcome:
+          confirm: Confirm | None = None, progress: Report | None = None, run: StepRunner = direct) -> AdoptOutcome:
     """`tasks adopt --from OLD [NAME...]` (None: those stamped without a project): plan, show (confirm),
     back up, re-stamp, read back."""
     to_project = require_identity(session.config.identity, "tasks adopt")
+    phase(progress, READING)
     taskdefs = run(fetch_taskdefs, session)
     plan = run(plan_adopt, taskdefs, adoption_source(from_project), to_project, list(names))
     if dry_run or not plan.names:
         return AdoptOutcome(plan)
     if confirm is not None:
         confirm(plan)
-    return AdoptOutcome(plan, run(execute_adopt, session, plan, taskdefs))
+    return AdoptOutcome(plan, run(execute_adopt, session, plan, taskdefs, progress))

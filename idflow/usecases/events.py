@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from idflow.events import (DeleteResult, EventPlan, EventPurgePlan, LocalHandlers, WriteResult, apply_upload,
+from idflow.engine.write import WriteResult
+from idflow.events import (DELETED, WRITTEN, EventPlan, EventPurgePlan, LocalHandlers, apply_upload,
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
 from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound, RefusedError
@@ -67,7 +68,7 @@ def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
                         interruption=session.interruption)
 
 
-def delete_handlers(session: Session, plan: EventPurgePlan) -> DeleteResult:
+def delete_handlers(session: Session, plan: EventPurgePlan) -> WriteResult:
     return execute_purge(session.client, plan, state_dir=session.state_dir, server_url=session.config.safe_api_url,
                          interruption=session.interruption)
 
@@ -134,11 +135,11 @@ class EventUploadOutcome:
         """What a flow run reports as not done (empty: everything written and verified)."""
         if self.result is None or self.result.ok:
             return []
-        bad = [f["name"] for f in self.result.failed]
+        bad = [f["name"] for f in self.result.failed + self.result.unknown] + self.result.not_attempted
         return [f"{len(bad)} event handler(s) not written or not verified: {', '.join(bad[:20])}"]
 
     def to_json(self) -> dict[str, Any]:
-        result = self.result or WriteResult()
+        result = self.result or WriteResult.empty(WRITTEN)
         return {**result.to_json(), "dry_run": self.dry_run,
                 "would_write": self.plan.names("create", "update") if self.dry_run else [],
                 "unchanged": self.plan.names("same"), "plan": self.plan.to_json(),
@@ -169,10 +170,11 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
     if not overwrite_server_edits:
         _refuse_unseen_reverts(plan, ledger)
     result = run(write_handlers, session, plan)
-    if ledger is None or not result.written:
+    written = result.created + result.updated
+    if ledger is None or not written:
         return EventUploadOutcome(plan, result)
     desired = {i.name: i.desired for i in plan.to_write if i.desired is not None}
-    recorded = ledger.recorded({name: desired[name] for name in result.written if name in desired})
+    recorded = ledger.recorded({name: desired[name] for name in written if name in desired})
     return EventUploadOutcome(plan, result, ledger_problem=run(record_ledger, session, recorded))
 
 
@@ -192,7 +194,7 @@ def _refuse_unseen_reverts(plan: EventPlan, ledger: Ledger | None) -> None:
 @dataclass
 class EventPurgeOutcome:
     plan: EventPurgePlan
-    result: DeleteResult | None = None       # None: dry run, or nothing to delete
+    result: WriteResult | None = None       # None: dry run, or nothing to delete
 
     @property
     def dry_run(self) -> bool:
@@ -203,7 +205,7 @@ class EventPurgeOutcome:
         return self.result is None or self.result.ok
 
     def to_json(self) -> dict[str, Any]:
-        result = self.result or DeleteResult()
+        result = self.result or WriteResult.empty(DELETED)
         return {**result.to_json(), "dry_run": self.dry_run,
                 "would_delete": [d.name for d in self.plan.deletions] if self.dry_run else [],
                 "skipped": self.plan.to_json()["skipped"], "plan": self.plan.to_json()}

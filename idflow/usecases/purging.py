@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from idflow.base.errors import RefusedError
 from idflow.project.identity import require_identity
 from idflow.base.interrupt import requested
-from idflow.taskdefs.purge import PurgePlan, PurgeResult, execute_purge as delete_definitions
+from idflow.taskdefs.purge import DELETED, PurgePlan, PurgeResult, execute_purge as delete_definitions
 from idflow.taskdefs.purge import plan_purge as decide_purge
 from idflow.taskdefs.purge import refuse_unaddressable
 from idflow.usecases.session import Session
@@ -97,7 +97,7 @@ class PurgeOutcome:
         return self.result is None or self.result.ok
 
     def to_json(self) -> dict[str, Any]:
-        result = self.result or PurgeResult()
+        result = self.result or PurgeResult.empty(DELETED)
         return {**result.to_json(), "dry_run": self.dry_run,
                 "would_delete": [d.name for d in self.plan.deletions] if self.dry_run else [],
                 "forced": [d.name for d in self.plan.deletions if d.forced_uses],
@@ -107,7 +107,7 @@ class PurgeOutcome:
     def from_json(cls, data: dict[str, Any]) -> "PurgeOutcome":
         plan = PurgePlan.from_json(data["plan"])
         dry_run = bool(data.get("dry_run"))
-        return cls(plan, None if dry_run or not plan.deletions else PurgeResult.from_json(data), dry_run)
+        return cls(plan, None if dry_run or not plan.deletions else PurgeResult.from_json(data, DELETED), dry_run)
 
 
 def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False, include_foreign: bool = False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
-from idflow.taskdefs.apply import ApplyResult, Progress, apply_plan
+from idflow.taskdefs.apply import ACTIONS, ApplyResult, apply_plan
 from idflow.base.errors import InvalidDefinitions, InvalidPlan, NoSuchTask, RefusedError
 from idflow.project.identity import NOBODY
 from idflow.taskdefs.guards import refuse_other_projects, refuse_unseen_reverts
@@ -19,7 +19,7 @@ from idflow.provenance.trailer import Provenance, git_state, provenance_for
 from idflow.usecases.session import Session, state_dir
 from idflow.usecases.local import discover  # noqa: F401  (also `usecases.upload.discover`)
 from idflow.usecases.steps import StepRunner, direct
-from idflow.base.progress import DISCOVERING, READING, UPLOADING, Report, counted, phase
+from idflow.base.progress import DISCOVERING, READING, UPLOADING, Progress, Report, counted, phase
 
 
 # ---- steps ----------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def apply_upload(session: Session, plan: Plan, *, recheck_server: bool = False,
 
 
 def nothing_to_apply(plan: Plan) -> ApplyResult:
-    return ApplyResult(unchanged=plan.names(UNCHANGED))
+    return ApplyResult.empty(ACTIONS)
 
 
 # ---- the operations -----------------------------------------------------------------------------
@@ -167,21 +167,20 @@ class UploadOutcome:
     def to_json(self, *, with_plan: bool = True) -> dict[str, Any]:
         """The upload document; `with_plan=False` leaves out its "plan" (what a text run prints needs none)."""
         dry_run = self.result is None
-        doc = (self.result or ApplyResult()).to_json()
+        doc = (self.result or ApplyResult.empty(ACTIONS)).to_json()
         doc.update({"dry_run": dry_run, "dirty": list(self.planned.dirty),
                     "provenance_missing": self.planned.provenance_missing,
                     "would_create": self.plan.names("create") if dry_run else [],
                     "would_update": self.plan.names("update") if dry_run else []})
         if with_plan:
             doc["plan"] = self.planned.to_json()
-        if dry_run:
-            doc["unchanged"] = self.plan.names(UNCHANGED)
+        doc["unchanged"] = [] if self.plan.forced and not dry_run else self.plan.names(UNCHANGED)
         return doc
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "UploadOutcome":
         planned = UploadPlan.from_json(data["plan"])
-        return cls(planned, None if data.get("dry_run") else ApplyResult.from_json(data))
+        return cls(planned, None if data.get("dry_run") else ApplyResult.from_json(data, ACTIONS))
 
 
 def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunner = direct) -> UploadPlan:

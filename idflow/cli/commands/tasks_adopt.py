@@ -35,7 +35,9 @@ def adopt(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
         render_adopt_plan(cli.err, plan)  # on stderr: seen before the question, even with --json
         cli.confirm(f"Re-stamp {len(plan.names)} definition(s) as project {plan.to_project}?", yes=yes)
 
-    outcome = adopt_definitions(cli.session(), from_project, names=names or (), dry_run=dry_run, confirm=confirm)
+    with cli.progress() as progress:
+        outcome = adopt_definitions(cli.session(), from_project, names=names or (), dry_run=dry_run,
+                                    confirm=confirm, progress=progress)
     cli.emit(outcome.to_json(), lambda console: render_adopt_outcome(console, outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)

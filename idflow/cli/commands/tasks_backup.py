@@ -49,13 +49,14 @@ def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A backup 
 
     def confirm(plan) -> None:
         render_restore_plan(cli.err, plan)
-        cli.confirm(f"Restore {len(plan.definitions)} definition(s), overwriting {len(plan.replaces)}?", yes=yes)
+        cli.confirm(f"Restore {len(plan.to_write)} definition(s), overwriting {len(plan.of('overwrite'))}?", yes=yes)
 
     with cli.progress() as progress:
         outcome = usecases.restore(cli.session(), file, names=names, dry_run=dry_run, confirm=confirm,
                                    progress=progress)
-    if outcome.dry_run:
+    if outcome.dry_run or not outcome.plan.to_write:  # the confirm step never showed the plan
         render_restore_plan(cli.err, outcome.plan)
-    cli.emit(outcome.to_json(), lambda c: render_restore(c, outcome))
+    doc = outcome.to_json()
+    cli.emit(doc, lambda c: render_restore(c, doc))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)

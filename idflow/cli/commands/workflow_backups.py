@@ -28,7 +28,8 @@ def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A workflo
             yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
             json_: bool = JSON_OPTION) -> None:
     """Put workflow versions back as the backup holds them (backs up what it overwrites); asks first."""
-    from idflow.cli.render.workflow_backups import render_workflow_restore, render_workflow_restore_plan
+    from idflow.cli.render.backups import render_restore as render_workflow_restore
+    from idflow.cli.render.backups import render_restore_plan as render_workflow_restore_plan
     from idflow.usecases.workflow_backups import restore_workflows
 
     cli = state(ctx, json_)

@@ -6,6 +6,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from idflow.cli.render.writes import render_problems
+
 
 def render_adopt_plan(console: Console, plan: Any) -> None:
     console.print(f"adopt from project [bold]{escape(plan.from_project or '(no project)')}[/] "
@@ -23,7 +25,5 @@ def render_adopt_outcome(console: Console, outcome: Any) -> None:
             console.print("[dim]dry run: nothing was changed (rerun with -y to adopt)[/]")
         return
     result = outcome.result
-    console.print(f"adopted {len(result.adopted)} definition(s) into project {escape(outcome.plan.to_project)}"
-                  f" (backup: {escape(result.backup or '-')})")
-    for failure in result.failed:
-        console.print(f"  [red]failed[/] {escape(failure['name'])}: {escape(failure['error'])}")
+    console.print(f"adopted {len(result.adopted)} definition(s) into project {escape(outcome.plan.to_project)}")
+    render_problems(console, result.to_json(), backup_note="their previous copies backed up to")

@@ -5,6 +5,7 @@ from typing import Any
 
 from rich.console import Console
 from idflow.cli.render.text import safe
+from idflow.cli.render.writes import ref_label, render_problems
 from rich.table import Table
 
 
@@ -18,22 +19,24 @@ def render_backups(console: Console, found: list[Any]) -> None:
     console.print(table)
 
 
+VERBS = {"overwrite": "[yellow]~ overwrite[/]", "create": "[green]+ create[/]", "same": "[dim]= unchanged[/]"}
+
+
 def render_restore_plan(console: Console, plan: Any) -> None:
+    """Any kind's restore plan (idflow.engine.restore.RestorePlan): each object and what happens to it."""
     console.print(f"restore from [bold]{safe(plan.source)}[/]:")
-    for name in plan.names:
-        verb = "[yellow]~ overwrite[/]" if name in plan.replaces else "[green]+ create[/]"
-        console.print(f"  {verb} {safe(name)}")
+    for item in plan.items:
+        console.print(f"  {VERBS[item.action]} {safe(ref_label(item.ref))}")
+    if not plan.to_write:
+        console.print("[green]The server already holds everything in the backup as it is: nothing to restore.[/]")
 
 
-def render_restore(console: Console, outcome: Any) -> None:
-    if outcome.dry_run:
-        console.print(f"[dim]dry run: would restore {len(outcome.plan.definitions)}; nothing was written[/]")
+def render_restore(console: Console, doc: dict[str, Any]) -> None:
+    """Any kind's restore account (RestoreOutcome.to_json())."""
+    if doc["dry_run"]:
+        console.print(f"[dim]dry run: would restore {len(doc['restore'])}; nothing was written[/]")
         return
-    console.print(f"[green]restored {len(outcome.restored)}:[/] {safe(', '.join(outcome.restored))}")
-    for failure in outcome.failed:
-        console.print(f"[red]not restored {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
-    if outcome.not_attempted:
-        console.print(f"[red]not attempted (stopped after a failure) {len(outcome.not_attempted)}:[/] "
-                      f"{safe(', '.join(outcome.not_attempted))}")
-    if outcome.backup:
-        console.print(f"[dim]copies they replaced backed up to {safe(outcome.backup)}[/]")
+    if doc["restored"]:
+        console.print(f"[green]restored {len(doc['restored'])}:[/] "
+                      f"{safe(', '.join(ref_label(r) for r in doc['restored']))}")
+    render_problems(console, doc, failed_word="not restored", backup_note="copies they replaced backed up to")

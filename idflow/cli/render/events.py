@@ -5,6 +5,7 @@ from typing import Any
 
 from rich.console import Console
 from idflow.cli.render.text import json_value, safe
+from idflow.cli.render.writes import render_problems
 
 MARKS = {"create": ("green", "+ create"), "update": ("yellow", "~ update"), "same": ("dim", "= same"),
          "remote_only": ("cyan", "? only on the server")}
@@ -51,18 +52,13 @@ def render_plan(console: Console, doc: dict[str, Any], *, verbose: bool = False)
 
 def render_upload(console: Console, doc: dict[str, Any]) -> None:
     render_plan(console, doc["plan"])
-    if doc["backup"]:
-        console.print(f"[dim]replaced handlers backed up to {safe(doc['backup'])}[/]")
-    if doc["written"]:
-        console.print(f"[green]written and verified {len(doc['written'])}:[/] {safe(', '.join(doc['written']))}")
-    for failure in doc["failed"]:
-        console.print(f"[bold red]not written {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
-    if doc.get("not_attempted"):
-        console.print(f"[bold red]not attempted (interrupted) {len(doc['not_attempted'])}:[/] "
-                      f"{safe(', '.join(doc['not_attempted']))}")
+    for action in ("created", "updated"):
+        if doc[action]:
+            console.print(f"[green]{action} and verified {len(doc[action])}:[/] {safe(', '.join(doc[action]))}")
+    render_problems(console, doc, failed_word="not written", backup_note="replaced handlers backed up to")
     if doc["would_write"]:
         console.print(f"[dim]dry run: would write {len(doc['would_write'])}; nothing was written[/]")
-    elif not doc["written"] and not doc["failed"]:
+    elif not (doc["created"] or doc["updated"] or doc["failed"] or doc["unknown"]):
         console.print("[green]Nothing to upload: the server is in sync.[/]")
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from rich.console import Console
 from idflow.cli.render.text import name_list, natural_key, safe
+from idflow.cli.render.writes import render_problems
 
 MAX_USES_SHOWN = 10
 
@@ -31,17 +32,9 @@ def render_purge_plan(console: Console, purge: Any) -> None:
 def render_purge_result(console: Console, doc: dict[str, Any], *, what: str = "definitions",
                         restore_hint: str | None = "idflow tasks restore FILE") -> None:
     """The account of a purge of task definitions, or (`what`) of anything else deleted the same way."""
-    if doc["backup"]:
-        hint = f" ({restore_hint})" if restore_hint else ""
-        console.print(f"[dim]deleted {what} backed up to {safe(doc['backup'])}{hint}[/]")
     if doc["deleted"]:
         console.print(f"[red]deleted {len(doc['deleted'])}:[/] {name_list(doc['deleted'])}")
-    for failure in doc["failed"]:
-        console.print(f"[bold red]not deleted {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
-    for name in doc.get("still_present", []):
-        console.print(f"[bold red]still present {safe(name)}:[/] the delete answered OK, the server still holds it")
-    if doc.get("not_attempted"):
-        console.print(f"[bold red]not attempted (stopped by a signal) {len(doc['not_attempted'])}:[/] "
-                      f"{name_list(doc['not_attempted'])}")
+    render_problems(console, doc, failed_word="not deleted", backup_note=f"deleted {what} backed up to",
+                    restore_hint=restore_hint)
     if doc["would_delete"]:
         console.print(f"[dim]dry run: would delete {len(doc['would_delete'])}; nothing was deleted[/]")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from idflow.cli.render.table import Column, cell, show_table
 from idflow.cli.render.text import MAX_NAMES_LISTED, json_value, name_list, natural, natural_key, safe
+from idflow.cli.render.writes import render_problems
 from idflow.taskdefs.plan import (CONFLICT, CREATE, EDITED, FOREIGN, ORPHANED, REMOTE_ONLY, UNCERTAIN, UNCHANGED,
                                   UPDATE, Plan, PlanItem)
 
@@ -228,19 +229,11 @@ def render_apply(console: Console, doc: dict[str, Any], changes: dict[str, list[
                 console.print(f"[{colour}]{label}[/] {safe(name)}" + (f": {detail}" if detail else ""))
     if doc.get("unchanged"):
         console.print(f"[dim]unchanged {len(doc['unchanged'])}[/]")
-    failed = sorted(doc.get("failed") or [], key=lambda f: natural_key(f["name"]))
-    for failure in failed[:MAX_NAMES_LISTED]:
-        console.print(f"[red]failed {safe(failure['name'])}:[/] {safe('; '.join(failure['errors']))}")
-    if len(failed) > MAX_NAMES_LISTED:
-        console.print(f"[red]... and {len(failed) - MAX_NAMES_LISTED} more failed[/] (--json lists each)")
-    if doc.get("not_attempted"):
-        console.print(f"[red]not written (stopped after a failure) {len(doc['not_attempted'])}:[/] "
-                      f"{name_list(doc['not_attempted'])}")
-    if doc.get("backup"):
-        console.print(f"[dim]previous server copies backed up to {safe(doc['backup'])}[/]")
+    render_problems(console, doc)
     if doc.get("dry_run"):
         console.print("[dim]dry run: nothing was written[/]")
-    elif not (doc.get("created") or doc.get("updated") or doc.get("failed") or doc.get("not_attempted")):
+    elif not (doc.get("created") or doc.get("updated") or doc.get("failed") or doc.get("unknown")
+              or doc.get("not_attempted")):
         console.print("[green]In sync: nothing to upload.[/]")
 
 

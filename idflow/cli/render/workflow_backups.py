@@ -9,10 +9,6 @@ from rich.table import Table
 from idflow.cli.render.text import safe
 
 
-def _label(entry: dict[str, Any]) -> str:
-    return safe(f"{entry['name']} v{entry['version']}")
-
-
 def render_workflow_backups(console: Console, found: list[Any]) -> None:
     table = Table("file", "reason", "created", "workflow versions", title=f"Workflow backups ({len(found)})",
                   title_justify="left")
@@ -22,28 +18,3 @@ def render_workflow_backups(console: Console, found: list[Any]) -> None:
         else:
             table.add_row(safe(b.path), safe(b.reason), safe(b.created_at), str(b.count))
     console.print(table)
-
-
-def render_workflow_restore_plan(console: Console, plan: Any) -> None:
-    console.print(f"restore workflows from [bold]{safe(plan.source)}[/]:")
-    verbs = {"overwrite": "[yellow]~ overwrite[/]", "create": "[green]+ create[/]", "same": "[dim]= unchanged[/]"}
-    for item in plan.items:
-        console.print(f"  {verbs[item.action]} {safe(f'{item.name} v{item.version}')}")
-    if not plan.to_write:
-        console.print("[green]The server already holds every version in the backup: nothing to restore.[/]")
-
-
-def render_workflow_restore(console: Console, doc: dict[str, Any]) -> None:
-    if doc["dry_run"]:
-        console.print(f"[dim]dry run: would restore {len(doc['restore'])}; nothing was written[/]")
-        return
-    if doc["restored"]:
-        console.print(f"[green]restored {len(doc['restored'])}:[/] {', '.join(_label(e) for e in doc['restored'])}")
-    for failure in doc["failed"]:
-        console.print(f"[red]not restored {_label(failure)}:[/] {safe('; '.join(failure['errors']))}")
-    if doc["not_attempted"]:
-        why = "interrupted" if doc["interrupted"] else "stopped after a failure"
-        console.print(f"[red]not attempted ({why}) {len(doc['not_attempted'])}:[/] "
-                      f"{', '.join(_label(e) for e in doc['not_attempted'])}")
-    if doc["backup"]:
-        console.print(f"[dim]copies they replaced backed up to {safe(doc['backup'])}[/]")

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from idflow.cli.render.text import safe
+from idflow.cli.render.writes import render_problems
 
 
 def render_issues(console, issues, severity: str = "error") -> None:
@@ -55,21 +56,7 @@ def render_upload(console, result, verbose: bool) -> None:
     unchanged = len(result.plan.of(UNCHANGED))
     if unchanged:
         console.print(f"[dim]unchanged {unchanged}[/]")
-    for item, changes in result.mismatched:
-        console.print(f"[red]failed {safe(item.label)}:[/] the server stored it differently from the file")
-        for change in changes:
-            console.print(f"    {safe(change.path)}: server {safe(json.dumps(change.old))}, "
-                          f"file {safe(json.dumps(change.new))}")
-    for failure in result.to_json()["failed"]:
-        if (failure["name"], failure["version"]) not in {(i.name, i.version) for i, _ in result.mismatched}:
-            console.print(f"[red]failed {safe(failure['name'])} v{safe(failure['version'])}:[/] "
-                          f"{safe('; '.join(failure['errors']))}")
-    if result.not_attempted:
-        why = "interrupted" if result.writes.interrupted else "stopped after a failure"
-        console.print(f"[red]not attempted ({why}) {len(result.not_attempted)}:[/] "
-                      f"{safe(', '.join(i.label for i in result.not_attempted))}")
-    if result.backup:
-        console.print(f"[dim]previous server copies backed up to {safe(result.backup)}[/]")
+    render_problems(console, result.to_json())
     if result.dry_run:
         console.print("[dim]dry run: nothing was written[/]")
     elif not result.plan.to_write:
