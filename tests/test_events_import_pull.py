@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.clihelp import run_cli
-from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
+from tests.eventhelp import handler, handler_prefix, ledgers, written  # noqa: F401  (fixtures)
 
 CORPUS = Path(__file__).parent / "corpus" / "event_handlers" / "every_action.json"
 
@@ -192,7 +192,7 @@ def test_an_upload_never_reverts_a_server_edit_unseen(uploaded, client, capsys):
     assert refused.code == 3 and name in refused.err and "edited on the server" in refused.err
     assert on_server(client, name)["active"] is False
     done = run_cli(capsys, "events", "upload", "--all", "--overwrite-server-edits", "--json")
-    assert done.code == 0 and done.json["written"] == [name] and on_server(client, name)["active"] is True
+    assert done.code == 0 and written(done.json) == [name] and on_server(client, name)["active"] is True
     path.write_text(path.read_text().replace('"conductor:wf:done"', '"conductor:wf:finished"'))
     changed = run_cli(capsys, "events", "upload", "--all", "--json")          # the code moved: an update
     assert changed.code == 0 and on_server(client, name)["event"] == "conductor:wf:finished"

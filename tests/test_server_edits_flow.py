@@ -9,7 +9,7 @@ import pytest
 
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
-from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
+from tests.eventhelp import handler, handler_prefix, ledgers, written  # noqa: F401  (fixtures)
 from tests.gitrepo import commit_all, git
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server, pytest.mark.usefixtures("ledgers")]
@@ -67,7 +67,7 @@ def test_overwrite_reverts_the_edits_to_the_code(prefect_harness, deployed, clie
 
     project, name, event, *_ = deployed
     doc = flows.sync(environment="overwrite", events=True)
-    assert doc["upload"]["updated"] == [name] and doc["events"]["written"] == [event]
+    assert doc["upload"]["updated"] == [name] and written(doc["events"]) == [event]
     assert server_state(client, name, event) == (1, True)
 
 
