@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
 from idflow.base.errors import IdflowError
-
-FLOW_NAMES = ("discover", "diff", "upload", "purge_orphaned", "sync", "status")
+from idflow.usecases.registry import FLOW_NAMES
 SERVER_HINT = ("start one with 'prefect server start', then "
                "'prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api' (see docs/prefect.md); "
                "or drop --prefect to run in-process")
