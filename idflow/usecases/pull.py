@@ -93,7 +93,7 @@ def pull(session: Session, *, names: Iterable[str] | None = None, dry_run: bool 
     pulls = plan_pull(plan, {t.name: t for t in tasks}, names)
     if dry_run or not pulls:
         return PullOutcome(pulls, dry_run=dry_run)
-    write_pulled(pulls)
+    run(write_pulled, pulls)
     after = plan_definitions(session.config, select_tasks(run(discover, session.config), [p.name for p in pulls]),
                              taskdefs)
     unresolved = [i.name for i in after.items if i.name in {p.name for p in pulls} and i.changes]
