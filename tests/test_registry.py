@@ -124,3 +124,26 @@ def test_a_misnamed_entrypoint_is_caught(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     with pytest.raises(Exception):
         load_flow_from_entrypoint("flows/idflow_flows.py:events_uplod")
+
+
+def test_flow_values_become_the_use_case_keywords():
+    from idflow.flows.factory import usecase_kwargs
+
+    op = OPERATIONS["restore"]
+    kwargs = usecase_kwargs(op.params, {"file": "b.json", "names": None, "dry_run": True})
+    assert kwargs == {"path": Path("b.json"), "dry_run": True}      # None keeps the use case's own default
+    rollback = usecase_kwargs(OPERATIONS["rollback"].params, {"to": "abc", "task_names": ["x"], "dry_run": False,
+                                                              "pause_schedules": False})
+    assert rollback["rev"] == "abc" and rollback["names"] == ["x"] and rollback["schedules"].pause is False
+
+
+def test_a_run_that_did_not_do_everything_names_what_is_missing_nested_accounts_included():
+    from idflow.flows.artifacts import account_markdown
+    from idflow.flows.factory import not_done
+
+    doc = {"written": [{"name": "a", "path": "p"}], "failed": [], "not_attempted": ["b"],
+           "stamped": {"created": [], "updated": ["a"], "failed": [{"name": "c", "errors": ["500"]}],
+                       "unknown": [], "not_attempted": []}}
+    assert not_done(doc) == ["b", "c"]
+    text = account_markdown("idflow tasks import", doc)
+    assert "| b | not attempted |" in text and "| c | failed | 500 |" in text and "## idflow tasks import: stamped" in text
