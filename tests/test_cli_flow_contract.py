@@ -264,3 +264,14 @@ def test_tasks_import_and_pull(prefect_harness, repo, prefix, client, capsys):
     client.upsert_taskdefs([edited])
     done = same(plain, as_flow("pull", names=[pulled]), prefix)
     assert done["pulled"][0]["keywords"] == {"retry_count": 7} and "retry_count=7" in path.read_text()
+
+
+def test_tasks_apply_a_saved_plan(prefect_harness, project, prefix, client, capsys):
+    name = prefix + "planned"
+    project.write_task(name, task_source(name))
+    plan_file = project.root / "plan.json"
+    assert run_cli(capsys, "tasks", "diff", name, "--out", str(plan_file)).code == 4
+    plain = run_cli(capsys, "--json", "tasks", "apply", str(plan_file))
+    client.delete_taskdef(name)      # the plan creates it: the server is as planned again
+    applied = same(plain, as_flow("apply", plan_file=str(plan_file)), prefix)
+    assert applied["created"] == [name] and client.get_taskdef(name)["name"] == name

@@ -18,7 +18,6 @@ REPO = Path(__file__).resolve().parent.parent
 PREFECT_FILES = (REPO / "prefect.yaml", REPO / "idflow" / "templates" / "prefect.yaml")
 # Commands that change something and are no operation, each with the reason.
 NOT_OPERATIONS = {
-    "tasks apply": "applies a plan file made by 'tasks diff --out' on this machine: not a flow yet",
     "workflow run": "starts an execution: changes no definition",
     "workflow terminate": "stops an execution: changes no definition",
     "workflow retry": "retries an execution: changes no definition",

@@ -126,6 +126,10 @@ _DECLARED = (
               "idflow.usecases.importing:ImportOutcome", True, "idflow-tasks-import",
               "Write a task file for each server-only definition (all unmanaged, or names), then stamp it.",
               (_NAMES, _DRY_RUN, Param("take_over"))),
+    Operation("apply", "tasks apply", "idflow.usecases.tasks:apply_plan_file", "idflow.usecases.tasks:UploadOutcome",
+              True, "idflow-tasks-apply", "Apply a plan written by 'tasks diff --out', only if the server still "
+              "looks as it did when planned.", (Param("plan_file", "str", None, required=True, convert="path"),
+                                                Param("overwrite_server_edits"))),
     Operation("pull", "tasks pull", "idflow.usecases.pull:pull", "idflow.usecases.pull:PullOutcome", True,
               "idflow-tasks-pull", "Rewrite the task files of definitions edited on the server, then stamp them.",
               (_NAMES, _DRY_RUN)),

@@ -83,16 +83,9 @@ def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload
 
     cli = state(ctx, json_)
-    from idflow.taskdefs.plan import read_plan_document
-
-    data = read_plan_document(plan_file)
-    planned = usecases.UploadPlan.from_json(data)
-    if overwrite_server_edits:
-        from dataclasses import replace
-
-        planned = replace(planned, plan=replace(planned.plan, overwrite_server_edits=True))
     with cli.progress("uploading") as progress:
-        outcome = usecases.apply_saved_plan(cli.session(), planned, progress=progress)
+        outcome = usecases.apply_plan_file(cli.session(), plan_file, overwrite_server_edits=overwrite_server_edits,
+                                           progress=progress)
     cli.emit(outcome.to_json() if cli.json else None, lambda c: render_upload(c, outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
