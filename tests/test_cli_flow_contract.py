@@ -275,3 +275,12 @@ def test_tasks_apply_a_saved_plan(prefect_harness, project, prefix, client, caps
     client.delete_taskdef(name)      # the plan creates it: the server is as planned again
     applied = same(plain, as_flow("apply", plan_file=str(plan_file)), prefix)
     assert applied["created"] == [name] and client.get_taskdef(name)["name"] == name
+
+
+# Which test above runs each write operation both ways (tests/test_registry.py: every write operation is here).
+COVERED = {"upload": test_upload, "purge_orphaned": test_purge_dry_run, "sync": test_sync,
+           "events_upload": test_events_upload_and_purge, "events_purge": test_events_upload_and_purge,
+           "workflows_upload": test_workflows_upload_and_restore, "workflows_restore": test_workflows_upload_and_restore,
+           "rollback": test_tasks_rollback_and_restore, "restore": test_tasks_rollback_and_restore,
+           "adopt": test_tasks_adopt, "import_tasks": test_tasks_import_and_pull, "pull": test_tasks_import_and_pull,
+           "apply": test_tasks_apply_a_saved_plan}

@@ -146,3 +146,16 @@ def test_a_run_that_did_not_do_everything_names_what_is_missing_nested_accounts_
     assert not_done(doc) == ["b", "c"]
     text = account_markdown("idflow tasks import", doc)
     assert "| b | not attempted |" in text and "| c | failed | 500 |" in text and "## idflow tasks import: stamped" in text
+
+
+def test_every_write_operation_is_run_as_flow_and_command_by_the_contract_test():
+    import inspect as inspect_
+
+    from tests.test_cli_flow_contract import COVERED
+
+    writes = {name for name, op in OPERATIONS.items() if op.writes}
+    assert writes <= set(COVERED), f"add a test to tests/test_cli_flow_contract.py for {sorted(writes - set(COVERED))}"
+    for name in writes:
+        source = inspect_.getsource(COVERED[name])
+        op = OPERATIONS[name]
+        assert f'as_flow("{name}"' in source or ("both(" in source and op.command.split()[-1] in source), name
