@@ -276,6 +276,11 @@ def test_tasks_apply_a_saved_plan(prefect_harness, project, prefix, client, caps
     applied = same(plain, as_flow("apply", plan_file=str(plan_file)), prefix)
     assert applied["created"] == [name] and client.get_taskdef(name)["name"] == name
 
+    client.delete_taskdef(name)
+    plain, direct, flowed = both(capsys, prefix, "tasks", "apply", str(plan_file),
+                                 between=lambda: client.delete_taskdef(name))
+    assert direct == flowed and flowed["created"] == [name]     # and the same through `--prefect`
+
 
 # Which test above runs each write operation both ways (tests/test_registry.py: every write operation is here).
 COVERED = {"upload": test_upload, "purge_orphaned": test_purge_dry_run, "sync": test_sync,

@@ -77,15 +77,18 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan written by 'tasks diff --out'."),
           overwrite_server_edits: bool = OVERWRITE_OPTION,
-          yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
+          yes: bool = PROTECTED_YES_OPTION, prefect: bool = PREFECT_OPTION, json_: bool = JSON_OPTION) -> None:
     """Apply a saved plan, only if the server still looks as it did when planned."""
     from idflow import usecases
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload
 
     cli = state(ctx, json_)
     with cli.progress("uploading") as progress:
-        outcome = usecases.apply_plan_file(cli.session(), plan_file, overwrite_server_edits=overwrite_server_edits,
-                                           progress=progress)
-    cli.emit(outcome.to_json() if cli.json else None, lambda c: render_upload(c, outcome))
+        outcome, doc = cli.run("apply", usecases.apply_plan_file, usecases.UploadOutcome, prefect=prefect,
+                               flow_params={"plan_file": str(plan_file.resolve()),
+                                            "overwrite_server_edits": overwrite_server_edits},
+                               document=cli.json, plan_file=plan_file,
+                               overwrite_server_edits=overwrite_server_edits, progress=progress)
+    cli.emit(doc, lambda c: render_upload(c, outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
