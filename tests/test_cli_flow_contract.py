@@ -208,8 +208,12 @@ def test_tasks_rollback_and_restore(prefect_harness, repo, prefix, client, capsy
     client.upsert_taskdefs([at_v2])
     rolled = same(plain, as_flow("rollback", to=v1, task_names=[name]), prefix)
     assert rolled["updated"] == [name] and client.get_taskdef(name)["retryCount"] == 1
-
     at_v1 = client.get_taskdef(name)
+    client.upsert_taskdefs([at_v2])
+    _, direct, flowed = both(capsys, prefix, "tasks", "rollback", name, "--to", v1, "--dry-run")
+    assert direct == flowed and flowed["would_change"] == [name]    # through `--prefect` too
+    client.upsert_taskdefs([at_v1])
+
     backup = plain.json["backup"]       # the v2 copy the command's rollback overwrote
     plain = run_cli(capsys, "--json", "tasks", "restore", backup, "-y")
     client.upsert_taskdefs([at_v1])
