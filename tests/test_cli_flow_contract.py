@@ -238,6 +238,9 @@ def test_tasks_adopt(prefect_harness, repo, prefix, client, capsys):
     client.upsert_taskdefs([stamped_old])
     adopted = same(plain, as_flow("adopt", from_project=old, names=[name]), prefix)
     assert adopted["adopted"] == [name] and adopted["to"] == f"{old}-new"
+    client.upsert_taskdefs([stamped_old])
+    _, direct, flowed = both(capsys, prefix, "tasks", "adopt", "--from", old, name, "--dry-run")
+    assert direct == flowed and flowed["would_adopt"] == [name]     # through `--prefect` too
 
 
 def test_tasks_import_and_pull(prefect_harness, repo, prefix, client, capsys):
