@@ -1,4 +1,6 @@
-"""Entrypoints for `prefect.yaml` in this repository: the flows live in `idflow.flows`."""
-from idflow.flows.definitions import FLOWS, diff, discover, purge_orphaned, status, sync, upload
+"""Entrypoints for `prefect.yaml` in this repository (`flows/idflow_flows.py:NAME`): every flow of
+`idflow.flows.definitions.FLOWS`, one per operation of the registry (idflow.usecases.registry)."""
+from idflow.flows.definitions import FLOWS
 
-__all__ = ["FLOWS", "diff", "discover", "purge_orphaned", "status", "sync", "upload"]
+globals().update(FLOWS)
+__all__ = ["FLOWS", *FLOWS]

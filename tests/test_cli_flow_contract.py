@@ -15,6 +15,7 @@ import pytest
 
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
+from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
@@ -116,3 +117,182 @@ def test_sync(scene, capsys, prefix, client):
     assert plain.code == 0 and direct == flowed
     assert direct["upload"]["created"] == [scene["new"]] and direct["purge"]["deleted"] == [scene["orphan"]]
 
+
+
+# ---- every other write operation: its generated flow (through the bridge) against its command -------------
+
+def as_flow(operation: str, **params):
+    """The document the operation's flow run returns through the `--prefect` bridge, without `flow_run`."""
+    from idflow.cli.prefect_bridge import run_as_flow
+
+    doc = run_as_flow(operation, params)
+    assert set(doc.pop("flow_run")) == {"id", "name", "url"}
+    return doc
+
+
+def same(plain, flowed_doc, prefix):
+    """The command's document (it succeeded) equals the flow's, volatile values aside."""
+    assert plain.code == 0, plain.err
+    direct = normalised(plain.json, prefix)
+    assert direct == normalised(flowed_doc, prefix)
+    return direct
+
+
+def test_events_upload_and_purge(prefect_harness, project, handler_prefix, client, capsys):
+    from tests.test_events_cli import write_handlers
+
+    name, wf = handler_prefix + "h", handler_prefix + "wf"
+    write_handlers(project, wf, [handler(name, f"conductor:{wf}:done", start=wf)])
+    plain = run_cli(capsys, "--json", "events", "upload", "--all")
+    copy_ = next(h for h in client.list_event_handlers() if h["name"] == name)
+    client.delete_event_handler(name)
+    uploaded = same(plain, as_flow("events_upload"), handler_prefix)
+    assert uploaded["created"] == [name]
+
+    plain = run_cli(capsys, "--json", "events", "purge", name, "-y")
+    client.create_event_handler(copy_)
+    purged = same(plain, as_flow("events_purge", names=[name]), handler_prefix)
+    assert purged["deleted"] == [name] and name not in {h["name"] for h in client.list_event_handlers()}
+
+
+def _workflow(name: str, description: str) -> dict:
+    return {"name": name, "version": 1, "description": description, "schemaVersion": 2,
+            "tasks": [{"name": name + "_task", "taskReferenceName": "s", "type": "SIMPLE"}]}
+
+
+def test_workflows_upload_and_restore(prefect_harness, project, prefix, client, capsys):
+    import json
+
+    name = prefix + "wf"
+    project.write_task(name + "_task", task_source(name + "_task"))
+    assert run_cli(capsys, "tasks", "upload", "--all").code == 0
+    (project.workflows_dir / f"{name}.json").write_text(json.dumps(_workflow(name, "first")))
+    plain = run_cli(capsys, "--json", "workflows", "upload", "--all")
+    client.delete_workflow(name, 1)
+    uploaded = same(plain, as_flow("workflows_upload"), prefix)
+    assert client.get_workflow(name, 1)["description"] == "first" and uploaded["failed"] == []
+
+    from idflow.engine.backups import write_backup
+
+    backup = str(write_backup(project.root / ".idflow", "workflows-upload", [client.get_workflow(name, 1)],
+                              kind="workflows"))
+    client.upsert_workflows([_workflow(name, "second")])
+    plain = run_cli(capsys, "--json", "workflows", "restore", backup, "-y")
+    client.upsert_workflows([_workflow(name, "second")])
+    restored = same(plain, as_flow("workflows_restore", file=backup), prefix)
+    assert restored["restored"] == [{"name": name, "version": 1}]
+    assert client.get_workflow(name, 1)["description"] == "first"
+
+
+@pytest.fixture
+def repo(project):
+    from tests.test_git import git
+
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "config", "user.email", "dev@example.org")
+    git(project.root, "config", "user.name", "Dev")
+    return project
+
+
+def test_tasks_rollback_and_restore(prefect_harness, repo, prefix, client, capsys):
+    from tests.test_git import commit
+
+    name = prefix + "rb"
+    path = repo.write_task(name, task_source(name, retry_count=1))
+    v1 = commit(repo, "v1")
+    path.write_text(path.read_text().replace("retry_count=1", "retry_count=3"))
+    commit(repo, "v2")
+    assert run_cli(capsys, "tasks", "upload", name).code == 0
+    at_v2 = client.get_taskdef(name)
+    plain = run_cli(capsys, "--json", "tasks", "rollback", name, "--to", v1, "-y")
+    client.upsert_taskdefs([at_v2])
+    rolled = same(plain, as_flow("rollback", to=v1, task_names=[name]), prefix)
+    assert rolled["updated"] == [name] and client.get_taskdef(name)["retryCount"] == 1
+    at_v1 = client.get_taskdef(name)
+    client.upsert_taskdefs([at_v2])
+    _, direct, flowed = both(capsys, prefix, "tasks", "rollback", name, "--to", v1, "--dry-run")
+    assert direct == flowed and flowed["would_change"] == [name]    # through `--prefect` too
+    client.upsert_taskdefs([at_v1])
+
+    backup = plain.json["backup"]       # the v2 copy the command's rollback overwrote
+    plain = run_cli(capsys, "--json", "tasks", "restore", backup, "-y")
+    client.upsert_taskdefs([at_v1])
+    restored = same(plain, as_flow("restore", file=backup), prefix)
+    assert restored["restored"] == [name] and client.get_taskdef(name)["retryCount"] == 3
+
+
+def test_tasks_adopt(prefect_harness, repo, prefix, client, capsys):
+    from tests.test_git import commit
+
+    name = prefix + "adopted"
+    repo.write_task(name, task_source(name))
+    config = repo.config_path.read_text()
+    old = next(line for line in config.splitlines() if line.startswith("project:")).split(":", 1)[1].strip()
+    commit(repo, "a task")
+    assert run_cli(capsys, "tasks", "upload", "--all").code == 0
+    repo.config_path.write_text(config.replace(f"project: {old}", f"project: {old}-new"))
+    shutil.rmtree(repo.tasks_dir / name)
+    commit(repo, "a new identity, the task gone")
+    stamped_old = client.get_taskdef(name)
+    plain = run_cli(capsys, "--json", "tasks", "adopt", "--from", old, name, "-y")
+    client.upsert_taskdefs([stamped_old])
+    adopted = same(plain, as_flow("adopt", from_project=old, names=[name]), prefix)
+    assert adopted["adopted"] == [name] and adopted["to"] == f"{old}-new"
+    client.upsert_taskdefs([stamped_old])
+    _, direct, flowed = both(capsys, prefix, "tasks", "adopt", "--from", old, name, "--dry-run")
+    assert direct == flowed and flowed["would_adopt"] == [name]     # through `--prefect` too
+
+
+def test_tasks_import_and_pull(prefect_harness, repo, prefix, client, capsys):
+    from pathlib import Path
+
+    from tests.test_git import commit
+
+    imported = prefix + "imported"
+    client.upsert_taskdefs([{"name": imported, "retryCount": 2, "timeoutSeconds": 600, "responseTimeoutSeconds": 60,
+                             "ownerEmail": "dev@example.org"}])
+    unmanaged = client.get_taskdef(imported)
+    plain = run_cli(capsys, "--json", "tasks", "import", imported)
+    assert plain.code == 0, plain.err
+    shutil.rmtree(repo.root / Path(plain.json["written"][0]["path"]).parent)
+    client.upsert_taskdefs([unmanaged])
+    done = same(plain, as_flow("import_tasks", names=[imported]), prefix)
+    assert [i["name"] for i in done["written"]] == [imported] and done["stamped"]["updated"] == [imported]
+
+    pulled = prefix + "pulled"
+    path = repo.write_task(pulled, task_source(pulled, retry_count=1))
+    commit(repo, "a task to pull")
+    assert run_cli(capsys, "tasks", "upload", pulled).code == 0
+    edited = {**client.get_taskdef(pulled), "retryCount": 7}
+    client.upsert_taskdefs([edited])
+    source = path.read_text()
+    plain = run_cli(capsys, "--json", "tasks", "pull", pulled)
+    path.write_text(source)
+    client.upsert_taskdefs([edited])
+    done = same(plain, as_flow("pull", names=[pulled]), prefix)
+    assert done["pulled"][0]["keywords"] == {"retry_count": 7} and "retry_count=7" in path.read_text()
+
+
+def test_tasks_apply_a_saved_plan(prefect_harness, project, prefix, client, capsys):
+    name = prefix + "planned"
+    project.write_task(name, task_source(name))
+    plan_file = project.root / "plan.json"
+    assert run_cli(capsys, "tasks", "diff", name, "--out", str(plan_file)).code == 4
+    plain = run_cli(capsys, "--json", "tasks", "apply", str(plan_file))
+    client.delete_taskdef(name)      # the plan creates it: the server is as planned again
+    applied = same(plain, as_flow("apply", plan_file=str(plan_file)), prefix)
+    assert applied["created"] == [name] and client.get_taskdef(name)["name"] == name
+
+    client.delete_taskdef(name)
+    plain, direct, flowed = both(capsys, prefix, "tasks", "apply", str(plan_file),
+                                 between=lambda: client.delete_taskdef(name))
+    assert direct == flowed and flowed["created"] == [name]     # and the same through `--prefect`
+
+
+# Which test above runs each write operation both ways (tests/test_registry.py: every write operation is here).
+COVERED = {"upload": test_upload, "purge_orphaned": test_purge_dry_run, "sync": test_sync,
+           "events_upload": test_events_upload_and_purge, "events_purge": test_events_upload_and_purge,
+           "workflows_upload": test_workflows_upload_and_restore, "workflows_restore": test_workflows_upload_and_restore,
+           "rollback": test_tasks_rollback_and_restore, "restore": test_tasks_rollback_and_restore,
+           "adopt": test_tasks_adopt, "import_tasks": test_tasks_import_and_pull, "pull": test_tasks_import_and_pull,
+           "apply": test_tasks_apply_a_saved_plan}

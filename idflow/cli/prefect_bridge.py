@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
 from idflow.base.errors import IdflowError
-
-FLOW_NAMES = ("discover", "diff", "upload", "purge_orphaned", "sync", "status")
+from idflow.usecases.registry import FLOW_NAMES, OPERATIONS
 SERVER_HINT = ("start one with 'prefect server start', then "
                "'prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api' (see docs/prefect.md); "
                "or drop --prefect to run in-process")
@@ -107,7 +106,10 @@ def run_as_flow(flow_name: str, parameters: dict[str, Any], *,
 
     runnable = FLOWS[name].with_options(on_running=[announce])
     with _environment(environ):
-        state = runnable(**{k: v for k, v in parameters.items() if v is not None}, return_state=True)
+        # None leaves a parameter's default, except where the operation requires it (adopt's from_project: None
+        # is "stamped without a project").
+        required = {p.name for p in OPERATIONS[name].params if p.required}
+        state = runnable(**{k: v for k, v in parameters.items() if v is not None or k in required}, return_state=True)
     # A run that failed with an account (a partial write) carries its document in the
     # exception it ended with: the caller renders and exits as the in-process command does.
     # Any other failure re-raises.

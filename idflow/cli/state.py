@@ -81,11 +81,14 @@ class CliState:
         `document=False`: an in-process run makes no document (None), for a text run that renders
         the outcome itself: a plan of 1,000 definitions costs more to serialise than to make.
         """
+        from idflow.usecases.registry import OPERATIONS
+
+        operation = OPERATIONS[flow_name]  # a command runs a declared operation, or fails in every test of it
         if prefect:
             from idflow.cli.prefect_bridge import run_for_cli
             from idflow.project.protection import check_protected_write
 
-            if flow_name not in ("diff", "discover", "status") and not (flow_params or {}).get("dry_run"):
+            if operation.writes and not (flow_params or {}).get("dry_run"):
                 check_protected_write(self.config(), confirmed=self.yes_given())  # the flow cannot ask for --yes
 
             doc = run_for_cli(self, flow_name, **(flow_params or {}))

@@ -263,3 +263,26 @@ def server_edits_markdown(doc: dict[str, Any]) -> str:
         lines += ["**Not pulled or overwritten:**", "",
                   table(["kind", "name", "why"], ([r["kind"], r["name"], r["reason"]] for r in doc["refused"])), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def account_markdown(title: str, doc: dict[str, Any]) -> str:
+    """Any write's document: what each action did (created, deleted, restored, written, ...), what failed,
+    what is unknown and what was not attempted, the backup; a dry run says what it would do."""
+    fixed = {"failed", "unknown", "not_attempted", "skipped", "unchanged", "dirty", "would_change"}
+    lines = [f"# {title}", ""]
+    if doc.get("dry_run"):
+        lines += ["Dry run: nothing was changed.", ""]
+    rows = [[n if isinstance(n, str) else cell(n), key.replace("_", " "), ""]
+            for key, value in doc.items() if key not in fixed and isinstance(value, list)
+            for n in value if isinstance(n, (str, dict)) and value]
+    rows += [[f.get("name", ""), key, "; ".join(f.get("errors", []))] for key in ("failed", "unknown")
+             for f in doc.get(key) or [] if isinstance(f, dict)]
+    rows += [[n, "not attempted", "stopped before it was tried"] for n in doc.get("not_attempted") or []]
+    rows += [[s.get("name", ""), "kept", s.get("reason", "")] for s in doc.get("skipped") or [] if isinstance(s, dict)]
+    lines += [table(["Name", "Outcome", "Why"], rows) if rows else "Nothing to do.", ""]
+    if doc.get("backup"):
+        lines += [f"Backup of what was overwritten or deleted: `{doc['backup']}`", ""]
+    for key, value in doc.items():
+        if isinstance(value, dict) and {"failed", "not_attempted"} <= set(value):
+            lines += [account_markdown(f"{title}: {key}", value).replace("# ", "## ", 1)]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,4 +1,4 @@
-"""The idflow flows: discover, diff, upload, purge_orphaned, sync.
+"""The hand-written idflow flows (discover, diff, upload, purge_orphaned, sync, status) and FLOWS, every flow.
 
 Each flow is the CLI's use case (`idflow.usecases`) run with `prefect_steps`, so every
 step is a retried Prefect task. The flow adds only what Prefect shows: artifacts
@@ -11,84 +11,25 @@ data, no traceback in the run's logs.
 """
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable
+from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed
 
 from idflow import usecases
 from idflow.base.errors import IdflowError, InvalidDefinitions, ServerEditsRefused
 from idflow.flows import artifacts
 from idflow.flows import outcome as ends
+from idflow.flows.ending import ends_cleanly as _ends_cleanly
+from idflow.flows.ending import finish as _finish
+from idflow.flows.ending import name_run_after as _name_run_after
+from idflow.flows.ending import publish as _publish
+from idflow.flows.ending import run_name as _run_name
+from idflow.flows.factory import generated_flows
 from idflow.flows.runner import prefect_steps
 from idflow.flows.session import open_session
 
 ends.install_quiet_ends()
-
-
-def _run_name(kind: str):
-    """A flow_run_name callable: "upload all tasks", "diff 3 tasks, dry run", "sync, prune"."""
-
-    def name() -> str:
-        from prefect.runtime import flow_run
-
-        params = flow_run.parameters or {}
-        parts = [kind]
-        if "task_names" in params:
-            names = params.get("task_names") or []
-            parts.append("all tasks" if not names else names[0] if len(names) == 1 else f"{len(names)} tasks")
-        label = " ".join(parts)
-        flags = [flag.replace("_", " ") for flag in ("dry_run", "force", "prune", "include_foreign")
-                 if params.get(flag)]
-        if params.get("environment"):
-            flags.append(f"env {params['environment']}")
-        if params.get("config_path"):
-            flags.append(f"config {params['config_path']}")
-        return ", ".join([label, *flags])
-
-    return name
-
-
-def _publish(key: str, markdown: str, description: str) -> None:
-    create_markdown_artifact(markdown=markdown, key=key, description=description)
-
-
-def _name_run_after(result: str) -> None:
-    """Append what the run found to its name, so the run list and `prefect flow-run ls` say it
-    without opening the run: "diff all tasks: Drift: 1 to create, 0 to update, 0 orphaned"."""
-    from prefect import get_run_logger
-    from prefect.client.orchestration import get_client
-    from prefect.runtime import flow_run
-
-    try:
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(flow_run.id, name=f"{flow_run.name}: {ends.short(result)}"[:200])
-    except Exception as exc:  # a name is a convenience: the state and the artifacts say the same
-        get_run_logger().warning("could not rename the run after its result (%s)", type(exc).__name__)
-
-
-def _ends_cleanly(body: Callable[..., Any]) -> Callable[..., Any]:
-    """A flow body whose IdflowError ends the run Failed with the error's message (the caller of
-    `return_state=True` gets the error back), after publishing why as `idflow-refused`."""
-
-    @functools.wraps(body)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            ended = body(*args, **kwargs)
-        except IdflowError as exc:
-            issues = [{"path": str(getattr(i, "path", "")), "line": getattr(i, "line", None),
-                       "message": getattr(i, "message", None) or str(i)} for i in getattr(exc, "issues", [])]
-            kind = "invalid task definitions" if isinstance(exc, InvalidDefinitions) else "refused"
-            _publish("idflow-refused", artifacts.refusal_markdown(kind, exc.message, exc.hint, issues),
-                     f"idflow {kind}: nothing was changed")
-            ended = ends.refused(exc)
-        if getattr(ended, "is_failed", lambda: False)():
-            _name_run_after(f"{ended.name}: {ended.message}" if ended.name != "Failed" else f"failed: {ended.message}")
-        return ended
-
-    return run
 
 
 def _publish_upload(outcome: usecases.UploadOutcome) -> None:
@@ -104,14 +45,6 @@ def _publish_purge(outcome: usecases.PurgeOutcome) -> None:
     _publish("idflow-purge-plan", artifacts.purge_plan_markdown(doc["plan"]),
              "Orphaned definitions: which go, which stay and why")
     _publish("idflow-purge-result", artifacts.purge_result_markdown(doc), "What the purge deleted and kept")
-
-
-def _finish(doc: dict[str, Any], problems: list[str]) -> Any:
-    """The document; a Failed state (the document only in the artifacts and for an in-process
-    caller) when something was not done."""
-    if problems:
-        return ends.failed("; ".join(problems), doc)
-    return doc
 
 
 def upload_problems(outcome: usecases.UploadOutcome) -> list[str]:
@@ -266,5 +199,9 @@ def status(task_names: list[str] | None = None, since: str = "1h", unserved_afte
     return Completed(name=named, message=summary, data=doc)
 
 
+# Every other operation's flow is made from its registry entry (idflow.usecases.registry); each is a name of
+# this module too, so `idflow.flows.definitions:events_upload` is an entrypoint like `...:upload`.
+GENERATED = generated_flows()
+globals().update(GENERATED)
 FLOWS = {"discover": discover, "diff": diff, "upload": upload, "purge_orphaned": purge_orphaned, "sync": sync,
-         "status": status}
+         "status": status, **GENERATED}

@@ -22,9 +22,9 @@ _MODULES = {
     "idflow.usecases.session": ("Session", "state_dir"),
     "idflow.usecases.status": ("task_status",),
     "idflow.usecases.steps": ("Confirm", "StepRunner", "direct"),
-    "idflow.usecases.tasks": ("Listing", "UploadOutcome", "UploadPlan", "apply_saved_plan", "apply_upload", "diff",
-                               "fetch_taskdefs", "list_sync", "plan_definitions", "plan_upload", "select_tasks",
-                               "upload"),
+    "idflow.usecases.tasks": ("Listing", "UploadOutcome", "UploadPlan", "apply_plan_file", "apply_saved_plan",
+                               "apply_upload", "diff", "fetch_taskdefs", "list_sync", "plan_definitions", "plan_upload",
+                               "select_tasks", "upload"),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
 __all__ = sorted(_HOME)
@@ -52,6 +52,6 @@ if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from idflow.usecases.session import Session, state_dir
     from idflow.usecases.status import task_status
     from idflow.usecases.steps import Confirm, StepRunner, direct
-    from idflow.usecases.tasks import (Listing, UploadOutcome, UploadPlan, apply_saved_plan, apply_upload, diff,
-                                        fetch_taskdefs, list_sync, plan_definitions, plan_upload, select_tasks,
-                                        upload)
+    from idflow.usecases.tasks import (Listing, UploadOutcome, UploadPlan, apply_plan_file, apply_saved_plan,
+                                        apply_upload, diff, fetch_taskdefs, list_sync, plan_definitions, plan_upload,
+                                        select_tasks, upload)

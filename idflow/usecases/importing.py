@@ -107,7 +107,7 @@ def import_definitions(session: Session, *, names: Iterable[str] = (), dry_run: 
     outcome.dry_run = dry_run
     if dry_run or not outcome.items:
         return outcome
-    write_imported(outcome.items)
+    run(write_imported, outcome.items)
     imported = [i.name for i in outcome.items]
     after = plan_definitions(config, [t for t in run(discover, config).tasks if t.name in imported], taskdefs)
     differ = [i.name for i in after.items if i.name in imported and i.changes]

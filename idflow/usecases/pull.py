@@ -101,7 +101,7 @@ def pull(session: Session, *, names: Iterable[str] | None = None, dry_run: bool 
     conflicts = [i.name for i in plan.of(CONFLICT) if not names or i.name in names]
     if dry_run or not pulls:
         return PullOutcome(pulls, dry_run=dry_run, conflicts=conflicts)
-    write_pulled(pulls)
+    run(write_pulled, pulls)
     after = plan_definitions(session.config, select_tasks(run(discover, session.config), [p.name for p in pulls]),
                              taskdefs)
     unresolved = [i.name for i in after.items if i.name in {p.name for p in pulls} and i.changes]

@@ -7,6 +7,7 @@ writes, reads back once and accounts for every definition.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from idflow.taskdefs.apply import ACTIONS, ApplyResult, apply_plan
@@ -242,6 +243,19 @@ def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report 
                            "a clean tree now does not make the plan's content committed, so nothing was written",
                            hint="commit, then make a fresh plan ('idflow tasks diff --out plan.json') and apply it")
     return UploadOutcome(planned, _apply(session, plan, run, progress, recheck_server=True))
+
+
+def apply_plan_file(session: Session, plan_file: Path, *, overwrite_server_edits: bool = False,
+                    progress: Report | None = None, run: StepRunner = direct) -> UploadOutcome:
+    """`tasks apply PLAN_FILE`: a plan written by `tasks diff --out`, applied as `apply_saved_plan` does."""
+    from dataclasses import replace
+
+    from idflow.taskdefs.plan import read_plan_document
+
+    planned = UploadPlan.from_json(read_plan_document(Path(plan_file)))
+    if overwrite_server_edits:
+        planned = replace(planned, plan=replace(planned.plan, overwrite_server_edits=True))
+    return apply_saved_plan(session, planned, progress=progress, run=run)
 
 
 @dataclass

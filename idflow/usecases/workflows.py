@@ -86,8 +86,6 @@ def plan(session: Session, *, names: Iterable[str] | None = None, include_remote
 def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
            progress: Report | None = None, run: StepRunner = direct) -> Any:
     """`workflows upload`: refuses (exit 3) a workflow naming a task defined nowhere; returns UploadResult."""
-    from idflow.workflowdefs.write import upload_workflows
-
     names = list(names or [])
     workflows, issues = run(load_local_workflows, session.config)
     if issues and not names:
@@ -101,9 +99,7 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
     planned = plan(session, names=names or None, local=(workflows, issues), progress=progress, run=run)
     if planned.to_write and not dry_run:
         phase(progress, UPLOADING)
-    result = upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
-                              server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
-                              interruption=session.interruption)
+    result = run(write_workflow_upload, session, planned, dry_run)
     if not result.written:
         return result
     from idflow.usecases.workflow_ledger import RecordedUpload, record_workflows
@@ -111,6 +107,15 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
     # The base `workflows pull` compares with (idflow.workflowdefs.pulling).
     return RecordedUpload(**vars(result),
                           ledger_problem=record_workflows(session, [i.desired for i in result.written if i.desired]))
+
+
+def write_workflow_upload(session: Session, planned: Any, dry_run: bool = False) -> Any:
+    """Back up what it overwrites, write in batches, read back once: the UploadResult."""
+    from idflow.workflowdefs.write import upload_workflows
+
+    return upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
+                            server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
+                            interruption=session.interruption)
 
 
 

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, YES_OPTION
+from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
 
@@ -27,7 +27,7 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
              pause_schedules: bool = typer.Option(
                  False, "--pause-schedules",
                  help="Pause the active scheduled syncs (Prefect) that would undo the rollback, then roll back."),
-             json_: bool = JSON_OPTION) -> None:
+             prefect: bool = PREFECT_OPTION, json_: bool = JSON_OPTION) -> None:
     """Put back the definitions as they were at a Git revision (working tree untouched).
 
     Refused (exit 3) while a Prefect deployment of the sync flow has an active schedule for this
@@ -47,13 +47,19 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
         render_rollback_plan(cli.err, sha, to, plan.plan, cli.json)
         cli.confirm(f"Roll back {len(plan.plan.to_write)} definition(s) to {sha[:10]}?", yes=yes)
 
-    guard = None if dry_run else ScheduleGuard(prefect_api_url(), pause=pause_schedules, proceed_unchecked=yes)
-    outcome = usecases.rollback(cli.session(), to, names=None if all_ else names, dry_run=dry_run, confirm=confirm,
-                                schedules=guard)
+    if prefect and not dry_run:  # a flow run cannot ask: confirm before it starts
+        cli.confirm(f"Roll back to {to} as a Prefect flow run? The definitions will be overwritten without "
+                    "asking again.", yes=yes)
+    guard = None if dry_run or prefect else ScheduleGuard(prefect_api_url(), pause=pause_schedules,
+                                                          proceed_unchecked=yes)
+    selected = None if all_ else names
+    outcome, doc = cli.run("rollback", usecases.rollback, usecases.RollbackOutcome, prefect=prefect,
+                           flow_params={"to": to, "task_names": selected, "dry_run": dry_run,
+                                        "pause_schedules": pause_schedules},
+                           rev=to, names=selected, dry_run=dry_run, confirm=confirm, schedules=guard)
     render_schedule_check(cli.err, outcome.schedules)
     if outcome.upload.result is None or not outcome.upload.plan.to_write:
         render_rollback_plan(cli.err, outcome.to, to, outcome.upload.plan, cli.json)
-    doc = outcome.to_json()
     cli.emit(doc, lambda c: render_apply(c, doc))
     if not outcome.ok:  # a partial rollback is a failure too
         raise typer.Exit(EXIT_ERROR)

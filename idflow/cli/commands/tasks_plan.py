@@ -77,22 +77,18 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan written by 'tasks diff --out'."),
           overwrite_server_edits: bool = OVERWRITE_OPTION,
-          yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
+          yes: bool = PROTECTED_YES_OPTION, prefect: bool = PREFECT_OPTION, json_: bool = JSON_OPTION) -> None:
     """Apply a saved plan, only if the server still looks as it did when planned."""
     from idflow import usecases
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload
 
     cli = state(ctx, json_)
-    from idflow.taskdefs.plan import read_plan_document
-
-    data = read_plan_document(plan_file)
-    planned = usecases.UploadPlan.from_json(data)
-    if overwrite_server_edits:
-        from dataclasses import replace
-
-        planned = replace(planned, plan=replace(planned.plan, overwrite_server_edits=True))
     with cli.progress("uploading") as progress:
-        outcome = usecases.apply_saved_plan(cli.session(), planned, progress=progress)
-    cli.emit(outcome.to_json() if cli.json else None, lambda c: render_upload(c, outcome))
+        outcome, doc = cli.run("apply", usecases.apply_plan_file, usecases.UploadOutcome, prefect=prefect,
+                               flow_params={"plan_file": str(plan_file.resolve()),
+                                            "overwrite_server_edits": overwrite_server_edits},
+                               document=cli.json, plan_file=plan_file,
+                               overwrite_server_edits=overwrite_server_edits, progress=progress)
+    cli.emit(doc, lambda c: render_upload(c, outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
