@@ -15,7 +15,7 @@ import pytest
 
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
-from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
+from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
@@ -290,9 +290,52 @@ def test_tasks_apply_a_saved_plan(prefect_harness, project, prefix, client, caps
 
 
 # Which test above runs each write operation both ways (tests/test_registry.py: every write operation is here).
+def test_events_import_and_pull(prefect_harness, project, handler_prefix, client, capsys, ledgers):
+    from pathlib import Path
+
+    name, wf = handler_prefix + "imp", handler_prefix + "wf"
+    client.create_event_handler(handler(name, f"conductor:{wf}:done", start=wf))
+    plain = run_cli(capsys, "--json", "events", "import", name)
+    written = Path(plain.json["written"][0]["path"])
+    shutil.rmtree(written.parent)
+    done = same(plain, as_flow("events_import", names=[name]), handler_prefix)
+    assert done["written"][0]["names"] == [name] and written.exists()
+
+    client.update_event_handler({**next(h for h in client.list_event_handlers() if h["name"] == name),
+                                 "active": False})
+    before = written.read_text()
+    looked = run_cli(capsys, "--json", "events", "pull", name, "--dry-run")
+    assert same(looked, as_flow("events_pull", names=[name], dry_run=True), handler_prefix)["pulled"]
+    pulled = as_flow("events_pull", names=[name])
+    assert [p["name"] for p in pulled["pulled"]] == [name] and written.read_text() != before
+    assert '"active": false' in written.read_text()
+
+
+def test_workflows_import_and_pull(prefect_harness, project, prefix, client, capsys, ledgers):
+    from pathlib import Path
+
+    name = prefix + "wimp"
+    client.upsert_taskdefs([{"name": name + "_task", "retryCount": 1, "timeoutSeconds": 60,
+                             "responseTimeoutSeconds": 60, "ownerEmail": "ops@example.org"}])
+    client.upsert_workflows([_workflow(name, "made on the server")])
+    plain = run_cli(capsys, "--json", "workflows", "import", name)
+    written = Path(plain.json["written"][0]["path"])
+    shutil.rmtree(written.parent)
+    done = same(plain, as_flow("workflows_import", names=[name]), prefix)
+    assert done["written"][0]["names"] == [f"{name} v1"] and written.exists()
+
+    client.upsert_workflows([{**client.get_workflow(name, 1), "description": "fixed in the UI"}])
+    looked = run_cli(capsys, "--json", "workflows", "pull", name, "--dry-run")
+    assert same(looked, as_flow("workflows_pull", names=[name], dry_run=True), prefix)["pulled"]
+    pulled = as_flow("workflows_pull", names=[name])
+    assert [p["name"] for p in pulled["pulled"]] == [f"{name} v1"] and "fixed in the UI" in written.read_text()
+
+
 COVERED = {"upload": test_upload, "purge_orphaned": test_purge_dry_run, "sync": test_sync,
            "events_upload": test_events_upload_and_purge, "events_purge": test_events_upload_and_purge,
            "workflows_upload": test_workflows_upload_and_restore, "workflows_restore": test_workflows_upload_and_restore,
            "rollback": test_tasks_rollback_and_restore, "restore": test_tasks_rollback_and_restore,
            "adopt": test_tasks_adopt, "import_tasks": test_tasks_import_and_pull, "pull": test_tasks_import_and_pull,
-           "apply": test_tasks_apply_a_saved_plan}
+           "apply": test_tasks_apply_a_saved_plan,
+           "events_import": test_events_import_and_pull, "events_pull": test_events_import_and_pull,
+           "workflows_import": test_workflows_import_and_pull, "workflows_pull": test_workflows_import_and_pull}

@@ -27,6 +27,11 @@ class EventImportOutcome:
     dry_run: bool = False
     ledger_problem: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        """The files are written and recorded as this project's (a refusal raises before anything is)."""
+        return self.ledger_problem is None
+
     def to_json(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "would_write" if self.dry_run else "written":
                 [f.to_json() for f in self.files], "skipped": [s.to_json() for s in self.skipped],
@@ -76,6 +81,11 @@ class EventPullOutcome:
     dry_run: bool = False
     written: list[str] = field(default_factory=list)         # the files rewritten
     ledger_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The files are written and recorded as this project's (a refusal raises before anything is)."""
+        return self.ledger_problem is None
 
     def to_json(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "pulled": [p.to_json() for p in self.pulls],

@@ -47,6 +47,11 @@ class WorkflowImportOutcome:
     dry_run: bool = False
     ledger_problem: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        """The files are written and recorded as this project's (a refusal raises before anything is)."""
+        return self.ledger_problem is None
+
     def to_json(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "would_write" if self.dry_run else "written":
                 [f.to_json() for f in self.files], "skipped": [s.to_json() for s in self.skipped],
@@ -85,6 +90,11 @@ class WorkflowPullOutcome:
     dry_run: bool = False
     written: list[str] = field(default_factory=list)
     ledger_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The files are written and recorded as this project's (a refusal raises before anything is)."""
+        return self.ledger_problem is None
 
     def to_json(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "pulled": [p.to_json() for p in self.pulls],

@@ -75,7 +75,7 @@ def events_pull(ctx: typer.Context, names: Optional[List[str]] = NAMES, all_: bo
     _check(names, all_, "handlers to pull")
     outcome = run_pull(cli.session(), names=names or (), dry_run=dry_run)
     cli.emit(outcome.to_json(), _render_pull(outcome))
-    if outcome.ledger_problem:
+    if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
 
 
@@ -101,5 +101,5 @@ def workflows_pull(ctx: typer.Context, names: Optional[List[str]] = NAMES, all_:
     _check(names, all_, "workflows to pull")
     outcome = run_pull(cli.session(), names=names or (), dry_run=dry_run)
     cli.emit(outcome.to_json(), _render_pull(outcome))
-    if outcome.ledger_problem:
+    if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
