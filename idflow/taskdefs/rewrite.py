@@ -9,6 +9,7 @@ guessing: it is refused, naming the keyword and why. Never a regex, never an `as
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import libcst as cst
 from idflow.base.errors import IdflowError
 
 DECORATORS = ("worker_task",)   # the names discovery accepts, aliases resolved by the caller
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 class RewriteRefused(IdflowError):
@@ -36,30 +38,30 @@ def rewrite_keywords(source: str, task_name: str, edits: list[KeywordEdit], *,
     A keyword missing from the call is added at its end, in the call's own style. Raises
     RewriteRefused when the task is not found, is declared twice, or a keyword to change holds
     something other than a literal.
+
+    `ast` (C-fast) finds the one decorator call; only that call's text goes through libcst, which
+    rewrites it keeping its bytes. The rest of the file is never re-generated, so it cannot change.
     """
-    module = cst.parse_module(source)
-    aliases = _Aliases(decorator_names)
-    module.visit(aliases)
-    finder = _Finder(task_name, decorator_names + tuple(aliases.names))
-    module.visit(finder)
-    if not finder.calls:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise RewriteRefused(f"the file does not parse as Python: {exc.msg} (line {exc.lineno})") from None
+    names = decorator_names + _aliases(tree, decorator_names)
+    calls = [call for call, function in _decorator_calls(tree, names) if _declared(call, function) == task_name]
+    if not calls:
         raise RewriteRefused(f"no @worker_task declaring {task_name!r} in this file")
-    if len(finder.calls) > 1:
-        raise RewriteRefused(f"{task_name!r} is declared {len(finder.calls)} times in this file")
-    call = finder.calls[0]
+    if len(calls) > 1:
+        raise RewriteRefused(f"{task_name!r} is declared {len(calls)} times in this file")
+    start, end = _span(source, calls[0])
+    text = source[start:end]
+    newline = "\r\n" if "\r\n" in text else "\r" if "\r" in text else "\n"   # else libcst writes \n
+    call = cst.ensure_type(cst.parse_expression(text, cst.PartialParserConfig(default_newline=newline)), cst.Call)
     problems = _problems(call, edits)
     if problems:
         raise RewriteRefused(f"cannot rewrite {task_name!r} in place: " + "; ".join(problems),
                              hint="make the value a literal in the decorator, or change the file by hand")
-    return module.visit(_Rewriter(call, edits)).code
-
-
-def _name_of(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
+    rewritten = cst.Module(body=[], default_newline=newline).code_for_node(call.visit(_Rewriter(call, edits)))
+    return source[:start] + rewritten + source[end:]
 
 
 def _source(node: cst.CSTNode) -> str:
@@ -70,49 +72,53 @@ def _literal(node: cst.BaseExpression) -> Any:
     return ast.literal_eval(_source(node))
 
 
-class _Aliases(cst.CSTVisitor):
-    """`from ... import worker_task as wt`: the names the decorator goes by in this file."""
-
-    def __init__(self, decorator_names: tuple[str, ...]) -> None:
-        super().__init__()
-        self.decorator_names = decorator_names
-        self.names: list[str] = []
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            if _name_of(alias.name) in self.decorator_names and alias.asname is not None:
-                self.names.append(_name_of(alias.asname.name) or "")
+def _called_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
-class _Finder(cst.CSTVisitor):
-    """The decorator calls that declare the task: by task_definition_name (or first argument), else the function."""
-
-    def __init__(self, task_name: str, decorator_names: tuple[str, ...]) -> None:
-        super().__init__()
-        self.task_name = task_name
-        self.decorator_names = decorator_names
-        self.calls: list[cst.Call] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        for decorator in node.decorators:
-            call = decorator.decorator
-            if isinstance(call, cst.Call) and _name_of(call.func) in self.decorator_names:
-                if _declared(call, node.name.value) == self.task_name:
-                    self.calls.append(call)
+def _aliases(tree: ast.Module, decorator_names: tuple[str, ...]) -> tuple[str, ...]:
+    """`from ... import worker_task as wt`: the other names the decorator goes by in this file."""
+    return tuple(alias.asname for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 for alias in node.names if alias.name in decorator_names and alias.asname)
 
 
-def _declared(call: cst.Call, function: str) -> str | None:
-    for index, arg in enumerate(call.args):
-        named = arg.keyword.value if arg.keyword is not None else None
-        if named == "task_definition_name" or (named is None and index == 0 and arg.star == ""):
-            try:
-                value = _literal(arg.value)
-            except (ValueError, SyntaxError, TypeError):
-                return None
-            return value if isinstance(value, str) else None
-    return function
+def _decorator_calls(tree: ast.Module, names: tuple[str, ...]) -> list[tuple[ast.Call, str]]:
+    """Every `@name(...)` decorator call in the file, with the function it decorates."""
+    return [(decorator, node.name) for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for decorator in node.decorator_list
+            if isinstance(decorator, ast.Call) and _called_name(decorator.func) in names]
+
+
+def _declared(call: ast.Call, function: str) -> str | None:
+    """The task a decorator call declares: task_definition_name (or the first argument), else the function."""
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        given: ast.expr | None = call.args[0]
+    else:
+        given = next((k.value for k in call.keywords if k.arg == "task_definition_name"), None)
+    if given is None:
+        return function
+    try:
+        value = ast.literal_eval(given)
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _span(source: str, node: ast.expr) -> tuple[int, int]:
+    """The node's text as offsets into `source` (ast's columns count UTF-8 bytes)."""
+    lines = _LINE.findall(source)   # not splitlines: Python ends lines only at \n, \r\n and \r
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:
+        return starts[lineno - 1] + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8"))
+
+    return offset(node.lineno, node.col_offset), offset(node.end_lineno or node.lineno, node.end_col_offset or 0)
 
 
 def _problems(call: cst.Call, edits: list[KeywordEdit]) -> list[str]:
