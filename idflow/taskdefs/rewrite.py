@@ -46,8 +46,8 @@ def rewrite_keywords(source: str, task_name: str, edits: list[KeywordEdit], *,
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise RewriteRefused(f"the file does not parse as Python: {exc.msg} (line {exc.lineno})") from None
-    names = decorator_names + _aliases(tree, decorator_names)
-    calls = [call for call, function in _decorator_calls(tree, names) if _declared(call, function) == task_name]
+    calls = [call for call, function in _decorator_calls(tree, decorator_names)
+             if _declared(call, function) == task_name]
     if not calls:
         raise RewriteRefused(f"no @worker_task declaring {task_name!r} in this file")
     if len(calls) > 1:
@@ -60,7 +60,7 @@ def rewrite_keywords(source: str, task_name: str, edits: list[KeywordEdit], *,
     if problems:
         raise RewriteRefused(f"cannot rewrite {task_name!r} in place: " + "; ".join(problems),
                              hint="make the value a literal in the decorator, or change the file by hand")
-    rewritten = cst.Module(body=[], default_newline=newline).code_for_node(call.visit(_Rewriter(call, edits)))
+    rewritten = cst.Module(body=[], default_newline=newline).code_for_node(_rewritten(call, edits))
     return source[:start] + rewritten + source[end:]
 
 
@@ -80,17 +80,17 @@ def _called_name(node: ast.expr) -> str | None:
     return None
 
 
-def _aliases(tree: ast.Module, decorator_names: tuple[str, ...]) -> tuple[str, ...]:
-    """`from ... import worker_task as wt`: the other names the decorator goes by in this file."""
-    return tuple(alias.asname for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                 for alias in node.names if alias.name in decorator_names and alias.asname)
-
-
-def _decorator_calls(tree: ast.Module, names: tuple[str, ...]) -> list[tuple[ast.Call, str]]:
-    """Every `@name(...)` decorator call in the file, with the function it decorates."""
-    return [(decorator, node.name) for node in ast.walk(tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for decorator in node.decorator_list
-            if isinstance(decorator, ast.Call) and _called_name(decorator.func) in names]
+def _decorator_calls(tree: ast.Module, decorator_names: tuple[str, ...]) -> list[tuple[ast.Call, str]]:
+    """Every decorator call to one of `decorator_names`, or to an alias a `from ... import worker_task as wt`
+    gives it anywhere in the file, with the function it decorates. One walk of the tree."""
+    aliases, decorated = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            aliases += [a.asname for a in node.names if a.name in decorator_names and a.asname]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorated += [(d, node.name) for d in node.decorator_list if isinstance(d, ast.Call)]
+    names = set(decorator_names) | set(aliases)
+    return [(call, function) for call, function in decorated if _called_name(call.func) in names]
 
 
 def _declared(call: ast.Call, function: str) -> str | None:
@@ -139,25 +139,20 @@ def _problems(call: cst.Call, edits: list[KeywordEdit]) -> list[str]:
     return problems
 
 
-class _Rewriter(cst.CSTTransformer):
-    def __init__(self, call: cst.Call, edits: list[KeywordEdit]) -> None:
-        super().__init__()
-        self.call = call
-        self.edits = {e.keyword: e.value for e in edits}
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if original_node is not self.call:
-            return updated_node
-        args = list(updated_node.args)
-        quote = _quote_style(args)
-        seen = set()
-        for index, arg in enumerate(args):
-            if arg.keyword is not None and arg.keyword.value in self.edits:
-                seen.add(arg.keyword.value)
-                value = python_literal(self.edits[arg.keyword.value], quote)
-                args[index] = arg.with_changes(value=cst.parse_expression(value))
-        missing = [k for k in self.edits if k not in seen]
-        return updated_node.with_changes(args=_append(args, missing, self.edits, quote) if missing else args)
+def _rewritten(call: cst.Call, edits: list[KeywordEdit]) -> cst.Call:
+    """The call with each edited keyword's value replaced, or appended when the call lacks it. Only the
+    call's own argument list is rebuilt: every other node is the parsed one, so its bytes stay."""
+    values = {e.keyword: e.value for e in edits}
+    args = list(call.args)
+    quote = _quote_style(args)
+    seen = set()
+    for index, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value in values:
+            seen.add(arg.keyword.value)
+            args[index] = arg.with_changes(value=cst.parse_expression(python_literal(values[arg.keyword.value],
+                                                                                    quote)))
+    missing = [k for k in values if k not in seen]
+    return call.with_changes(args=_append(args, missing, values, quote) if missing else args)
 
 
 def _append(args: list[cst.Arg], keywords: list[str], values: dict[str, Any], quote: str) -> list[cst.Arg]:
