@@ -241,3 +241,98 @@ def test_purge_without_a_terminal_asks_for_y(orphan, capsys, client):
     refused = run_cli(capsys, "workflows", "purge", orphan, "--force", "--json")
     assert refused.code == 3 and "-y" in refused.err
     assert client.get_workflow(orphan, 1)["name"] == orphan
+
+
+# ---- history and rollback --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def repo(project):
+    from tests.test_git import git
+
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "config", "user.email", "dev@example.org")
+    git(project.root, "config", "user.name", "Dev")
+    return project
+
+
+def test_history_and_rollback_restore_a_version(repo, prefix, task, client, capsys):
+    from tests.test_git import commit
+
+    name = prefix + "rb"
+    write(repo, wf(name, [simple(task)], description="first"))
+    write(repo, wf(name, [simple(task)], version=2, description="v2 first"))
+    first = commit(repo, "first")
+    write(repo, wf(name, [simple(task)], description="second"))
+    second = commit(repo, "second")
+    upload(capsys)
+
+    found = run_cli(capsys, "workflows", "history", name, "--json")
+    assert found.code == 0, found.err
+    assert [(c["sha"], c["versions"]) for c in found.json["commits"]] == [
+        (second, [{"version": 1, "change": "changed", "path": f"idflow/workflows/{name}.v1.json"}]),
+        (first, [{"version": 1, "change": "added", "path": f"idflow/workflows/{name}.v1.json"},
+                 {"version": 2, "change": "added", "path": f"idflow/workflows/{name}.v2.json"}])]
+    assert [(s["version"], s["state"], s["matches"]) for s in found.json["server"]] == [
+        (1, "in_sync", second), (2, "in_sync", first)]
+
+    looked = run_cli(capsys, "workflows", "rollback", name, "--to", first, "--dry-run", "--json")
+    assert looked.code == 0, looked.err
+    assert looked.json["would_write"] == [{"name": name, "version": 1, "path": f"idflow/workflows/{name}.v1.json"}]
+    assert [u["version"] for u in looked.json["unchanged"]] == [2]
+    assert client.get_workflow(name, 1)["description"] == "second"
+    done = run_cli(capsys, "workflows", "rollback", name, "--to", first, "-y", "--json")
+    assert done.code == 0, done.err
+    assert done.json["updated"] == [{"name": name, "version": 1, "path": f"idflow/workflows/{name}.v1.json"}]
+    assert client.get_workflow(name, 1)["description"] == "first"
+    backup = json.loads(open(done.json["backup"]).read())
+    assert "second" in json.dumps(backup)                                # what it overwrote, backed up first
+    assert json.loads((repo.workflows_dir / f"{name}.v1.json").read_text())["description"] == "second"  # untouched
+    # The ledger recorded the rollback: the server now holds what idflow wrote, the file moved on.
+    state = run_cli(capsys, "workflows", "diff", name, "--json").json["items"][0]
+    assert state["state"] == "code_changed"
+
+    again = run_cli(capsys, "workflows", "rollback", "--all", "--to", second, "-y", "--json")
+    assert again.code == 0 and [r["version"] for r in again.json["updated"]] == [1], again.err
+
+
+def test_rollback_never_reverts_a_server_edit_unseen(repo, prefix, task, client, capsys):
+    from tests.test_git import commit
+
+    name = prefix + "rbedit"
+    write(repo, wf(name, [simple(task)], description="first"))
+    first = commit(repo, "first")
+    write(repo, wf(name, [simple(task)], description="second"))
+    commit(repo, "second")
+    upload(capsys)
+    client.upsert_workflows([{**client.get_workflow(name, 1), "description": "edited in the UI"}])
+    refused = run_cli(capsys, "workflows", "rollback", name, "--to", first, "-y", "--json")
+    assert refused.code == 3 and f"{name} v1: conflict" in refused.json["error"]["message"]
+    assert client.get_workflow(name, 1)["description"] == "edited in the UI"
+    done = run_cli(capsys, "workflows", "rollback", name, "--to", first, "-y", "--overwrite-server-edits", "--json")
+    assert done.code == 0 and client.get_workflow(name, 1)["description"] == "first"
+
+
+def test_outcomes_round_trip(repo, prefix, task, client, capsys):
+    from tests.test_git import commit
+    from tests.test_round_trip import again
+
+    from idflow.project.config import load_config
+    from idflow.usecases import Session
+    from idflow.usecases.workflows_diff import workflows_diff
+    from idflow.usecases.workflows_history import WorkflowHistory, WorkflowRollbackOutcome, workflows_history
+    from idflow.usecases.workflows_history import workflows_rollback
+    from idflow.usecases.workflows_purge import WorkflowPurgeOutcome, workflows_purge
+    from idflow.workflowdefs.diff import WorkflowDiff
+
+    name = prefix + "rt"
+    write(repo, wf(name, [simple(task)], description="first"))
+    first = commit(repo, "first")
+    upload(capsys)
+    write(repo, wf(name, [simple(task)], description="second"))
+    commit(repo, "second")
+    with Session(load_config()) as session:
+        again(WorkflowDiff, workflows_diff(session, names=[name]))
+        again(WorkflowHistory, workflows_history(session, name))
+        again(WorkflowRollbackOutcome, workflows_rollback(session, first, names=[name], dry_run=True))
+        again(WorkflowPurgeOutcome, workflows_purge(session, names=[name], dry_run=True))
+        again(WorkflowPurgeOutcome, workflows_purge(session, names=[name], force=True))
