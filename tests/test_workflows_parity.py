@@ -14,6 +14,7 @@ import pytest
 
 from tests.clihelp import run_cli, task_source
 from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
+from tests.test_git import commit, repo  # noqa: F401  (repo: a fixture)
 
 pytestmark = [pytest.mark.server, pytest.mark.usefixtures("ledgers")]
 
@@ -245,19 +246,7 @@ def test_purge_without_a_terminal_asks_for_y(orphan, capsys, client):
 
 # ---- history and rollback --------------------------------------------------------------------------------------
 
-@pytest.fixture
-def repo(project):
-    from tests.test_git import git
-
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
-    return project
-
-
 def test_history_and_rollback_restore_a_version(repo, prefix, task, client, capsys):
-    from tests.test_git import commit
-
     name = prefix + "rb"
     write(repo, wf(name, [simple(task)], description="first"))
     write(repo, wf(name, [simple(task)], version=2, description="v2 first"))
@@ -296,8 +285,6 @@ def test_history_and_rollback_restore_a_version(repo, prefix, task, client, caps
 
 
 def test_rollback_never_reverts_a_server_edit_unseen(repo, prefix, task, client, capsys):
-    from tests.test_git import commit
-
     name = prefix + "rbedit"
     write(repo, wf(name, [simple(task)], description="first"))
     first = commit(repo, "first")
@@ -313,7 +300,6 @@ def test_rollback_never_reverts_a_server_edit_unseen(repo, prefix, task, client,
 
 
 def test_outcomes_round_trip(repo, prefix, task, client, capsys):
-    from tests.test_git import commit
     from tests.test_round_trip import again
 
     from idflow.project.config import load_config
