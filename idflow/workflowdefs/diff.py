@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from idflow.events.ledger import Ledger
 from idflow.workflowdefs.files import FileIssue
-from idflow.workflowdefs.ownership import Ownership, ownership
+from idflow.workflowdefs.ownership import ORPHANED, Ownership, ownership
 from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UPDATE, WorkflowChange, WorkflowPlan, issue_json
 
 
@@ -43,8 +43,8 @@ class WorkflowDiff:
 
     @property
     def drift(self) -> bool:
-        """Something an upload would write."""
-        return any(i.action in (CREATE, UPDATE) for i in self.items)
+        """Something an upload would write, or a version of this project's whose file is gone (as `tasks diff`)."""
+        return any(i.action in (CREATE, UPDATE) or i.state.state == ORPHANED for i in self.items)
 
     def to_json(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
