@@ -182,6 +182,8 @@ def test_purge_keeps_a_workflow_another_uses_at_any_depth(orphan, project, prefi
     assert forced.code == 0 and deleted(forced.json) == [(orphan, 1)], forced.err
     assert "FORCED" in forced.err and parent in forced.err
     assert client.get_workflow(parent, 1)["name"] == parent   # the user is never touched
+    looked = run_cli(capsys, "workflows", "purge", parent, "--force", "--dry-run", "--json")  # says whose it is
+    assert looked.json["plan"]["delete"][0]["note"].startswith("deleted because named, though not ours")
 
 
 def test_purge_keeps_a_workflow_an_event_handler_starts(orphan, project, prefix, handler_prefix, client, capsys):

@@ -114,6 +114,9 @@ def purge_candidates(server: list[dict[str, Any]], local: list[LocalWorkflow], l
             skipped.append(VersionSkip(name, None, "not on the server"))
         for version in versions:
             note = "still has a local file: the next upload recreates it" if (name, version) in local_keys else ""
+            if not note and (whose := ownership(name, version, None, by_key[(name, version)], ledger)).state \
+                    != ORPHANED:
+                note = f"deleted because named, though {whose.state.replace('_', ' ')}: {whose.reason}"
             candidates[(name, version)] = Candidate(name, version, "named", by_key[(name, version)], note)
     if orphaned:
         for key in sorted(set(by_key) - local_keys - set(candidates), key=lambda k: (k[0], k[1])):
