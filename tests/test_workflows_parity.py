@@ -285,6 +285,18 @@ def test_history_and_rollback_restore_a_version(repo, prefix, task, client, caps
     again = run_cli(capsys, "workflows", "rollback", "--all", "--to", second, "-y", "--json")
     assert again.code == 0 and [r["version"] for r in again.json["updated"]] == [1], again.err
 
+    # The same commands as text: what a person reads.
+    shown = run_cli(capsys, "workflows", "history", name)
+    assert shown.code == 0 and second[:10] in shown.out and "v1 changed" in shown.out
+    assert "server v1: in sync" in shown.out
+    text = run_cli(capsys, "workflows", "diff", name)
+    assert text.code == 0 and f"{name} v1: in sync" in text.out
+    looked = run_cli(capsys, "workflows", "rollback", name, "--to", first, "--dry-run")
+    assert looked.code == 0 and f"would write {name} v1 as at {first[:10]}" in looked.out
+    purge = run_cli(capsys, "workflows", "purge", name, "--force", "--dry-run")
+    assert purge.code == 0 and f"- delete {name} v1" in purge.err and f"- delete {name} v2" in purge.err
+    assert "dry run: would delete 2" in purge.out
+
 
 def test_rollback_never_reverts_a_server_edit_unseen(repo, prefix, task, client, capsys):
     name = prefix + "rbedit"
