@@ -336,3 +336,13 @@ def test_outcomes_round_trip(repo, prefix, task, client, capsys):
         again(WorkflowRollbackOutcome, workflows_rollback(session, first, names=[name], dry_run=True))
         again(WorkflowPurgeOutcome, workflows_purge(session, names=[name], dry_run=True))
         again(WorkflowPurgeOutcome, workflows_purge(session, names=[name], force=True))
+
+
+def test_purge_keeps_a_workflow_a_local_file_uses(orphan, project, prefix, client, capsys):
+    parent = prefix + "localparent"
+    write(project, wf(parent, [sub(orphan, version=1)]))     # not uploaded: the next upload would need the child
+    kept = run_cli(capsys, "workflows", "purge", "--orphaned", "-y", "--json")
+    skip = next(s for s in kept.json["skipped"] if s["name"] == orphan)
+    assert skip["used_by"] == [f"local file {project.workflows_dir.relative_to(project.root) / parent}.v1.json "
+                               f"({parent}) tasks[0] (version 1)"]
+    assert client.get_workflow(orphan, 1)["name"] == orphan
