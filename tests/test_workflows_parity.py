@@ -346,3 +346,11 @@ def test_purge_keeps_a_workflow_a_local_file_uses(orphan, project, prefix, clien
     assert skip["used_by"] == [f"local file {project.workflows_dir.relative_to(project.root) / parent}.v1.json "
                                f"({parent}) tasks[0] (version 1)"]
     assert client.get_workflow(orphan, 1)["name"] == orphan
+
+
+def test_a_broken_workflow_file_blocks_orphaned_and_is_no_verdict_on_drift(orphan, project, client, capsys):
+    (project.workflows_dir / "broken.json").write_text("{ not json")
+    refused = run_cli(capsys, "workflows", "purge", "--orphaned", "-y", "--json")
+    assert refused.code == 3 and "could not be read" in refused.json["error"]["message"]
+    assert client.get_workflow(orphan, 1)["name"] == orphan
+    assert run_cli(capsys, "workflows", "diff", orphan, "--json").code == 1
