@@ -45,11 +45,9 @@ def fetch_running(session: Session, candidates: list[Candidate]) -> dict[tuple[s
     read counts as running this version (when in doubt, keep)."""
     client = session.client
     found: dict[tuple[str, int], list[str]] = {}
-    by_name: dict[str, list[str]] = {}
     for c in candidates:
-        if c.name not in by_name:
-            by_name[c.name] = client.running_workflow_ids(c.name, c.version)
-        ids = by_name[c.name]
+        # Asked per version: a server whose list does honour the version must not hide another version's runs.
+        ids = client.running_workflow_ids(c.name, c.version)
         mine = []
         for workflow_id in ids[:MAX_RUNNING_CHECKED]:
             try:
