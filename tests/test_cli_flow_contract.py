@@ -347,6 +347,8 @@ def test_workflows_purge_and_rollback(prefect_harness, repo, prefix, client, cap
     commit(project, "second")
     assert run_cli(capsys, "workflows", "upload", "--all").code == 0
     at_second = client.get_workflow(name, 1)
+    looked = same(run_cli(capsys, "--json", "workflows", "diff", name), as_flow("workflows_diff", names=[name]), prefix)
+    assert [(i["name"], i["state"]) for i in looked["items"]] == [(name, "in_sync")]
 
     plain = run_cli(capsys, "--json", "workflows", "rollback", name, "--to", first, "-y")
     # Put back through idflow, so its ledger says so too: a copy put back by hand is a server edit, refused.
