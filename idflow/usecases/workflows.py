@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from idflow.base.errors import IdflowError, WorkflowFilesInvalid
+from idflow.base.errors import IdflowError, RefusedError, WorkflowFilesInvalid
 from idflow.usecases.session import Session
 from idflow.base.progress import DISCOVERING, READING, UPLOADING, Report, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import discover
+from idflow.workflowdefs.ownership import ownership, refuses_overwrite
 from idflow.workflowdefs.sync import UPDATE
 
 
@@ -121,9 +122,6 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
 def refuse_unseen_reverts(writes: Iterable[tuple[str, int, Any, Any]], ledger: Any) -> None:
     """Refuse (exit 3, nothing written) writing (name, version, new body, server copy) over a version edited on
     the server since idflow wrote it (server changed, or a conflict)."""
-    from idflow.base.errors import RefusedError
-    from idflow.workflowdefs.ownership import ownership, refuses_overwrite
-
     found = [(f"{name} v{version}", state) for name, version, desired, actual in writes if actual is not None
              and refuses_overwrite((state := ownership(name, version, desired, actual, ledger)).state)]
     if found:
