@@ -15,7 +15,7 @@ from idflow.engine.write import WriteResult
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.workflow_ledger import fetch_workflow_ledger, record_workflows
-from idflow.usecases.workflows import plan, refuse_unseen_reverts, write_workflow_upload
+from idflow.usecases.workflows import load_local_workflows, plan, refuse_unseen_reverts, write_workflow_upload
 from idflow.workflowdefs.files import FileIssue
 from idflow.workflowdefs.gitsource import open_workflows_tree, workflow_history, workflows_at
 from idflow.workflowdefs.ownership import ownership
@@ -74,8 +74,6 @@ class WorkflowHistory:
 
 def workflows_history(session: Session, name: str) -> WorkflowHistory:
     """The commits that added, changed or removed a version of `name`, and what each server version holds."""
-    from idflow.usecases.workflows import load_local_workflows
-
     config = session.config
     tree = open_workflows_tree(config.resolve(config.workflows_dir))
     steps = workflow_history(tree, name)

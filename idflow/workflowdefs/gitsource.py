@@ -11,7 +11,7 @@ from typing import Any
 
 from idflow.provenance.history import Commit, GitTree, _read_blobs, files_at, open_tree
 from idflow.workflowdefs.files import EVENT_HANDLERS, SUFFIXES, FileIssue, LocalWorkflow, parse_workflow_text
-from idflow.workflowdefs.sync import version_of
+from idflow.workflowdefs.sync import differences, version_of
 
 __all__ = ["open_workflows_tree", "workflows_at", "workflow_history", "VersionChange", "HistoryStep"]
 
@@ -73,8 +73,6 @@ class HistoryStep:
 
 def workflow_history(tree: GitTree, name: str) -> list[HistoryStep]:
     """Commits (newest first) where some version of workflow `name` was added, changed or removed."""
-    from idflow.workflowdefs.sync import differences
-
     log = tree.repo.git.log("--reverse", "--raw", "--no-renames", "--no-abbrev", "-z", "--first-parent",
                             "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--", tree.tasks_rel or ".")
     state: dict[str, str] = {}        # path -> blob
