@@ -21,7 +21,7 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
     with cli.progress() as progress:
         found = workflows_diff(cli.session(), names=names or None, progress=progress)
     doc = found.to_json()
-    cli.emit(doc, lambda c: render_diff(c, doc, verbose=verbose or cli.verbose))
+    cli.emit(doc, lambda c: render_diff(c, doc, verbose=verbose or cli.verbose or bool(names)))  # named: all shown
     if found.errors:  # a diff missing what a broken file holds is no verdict on drift
         raise typer.Exit(EXIT_ERROR)
     if found.drift:
