@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from idflow.provenance.history import Commit, GitTree, _read_blobs, files_at, open_tree
+from idflow.provenance.history import Commit, GitTree, _read_blobs, file_changes, files_at, open_tree
 from idflow.workflowdefs.files import EVENT_HANDLERS, SUFFIXES, FileIssue, LocalWorkflow, parse_workflow_text
 from idflow.workflowdefs.sync import differences, version_of
 
@@ -73,29 +73,19 @@ class HistoryStep:
 
 def workflow_history(tree: GitTree, name: str) -> list[HistoryStep]:
     """Commits (newest first) where some version of workflow `name` was added, changed or removed."""
-    log = tree.repo.git.log("--reverse", "--raw", "--no-renames", "--no-abbrev", "-z", "--first-parent",
-                            "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--", tree.tasks_rel or ".")
     state: dict[str, str] = {}        # path -> blob
     parsed: dict[str, list[LocalWorkflow]] = {}
     before: dict[int, tuple[str, dict[str, Any]]] = {}
     steps: list[HistoryStep] = []
-    for record in filter(None, log.split("\x1e")):
-        header, _, raw = record.partition("\x00")
-        header = header.strip("\n")
-        if "\n" in header:   # -z puts the first raw entry after a newline
-            header, first = header.split("\n", 1)
-            raw = first + "\x00" + raw
-        sha, author, date, subject = header.split("\x1f")
-        parts = [p for p in raw.split("\x00") if p != ""]
+    for commit, changes in file_changes(tree, tree.tasks_rel or "."):
         changed = False
-        for meta, path in zip(parts[0::2], parts[1::2]):
-            fields = meta.strip("\n").lstrip(":").split()
-            if len(fields) >= 5 and _is_workflow_path(path):
+        for path, blob in changes:
+            if _is_workflow_path(path):
                 changed = True
-                if fields[4] == "D":
-                    state.pop(path, None)
+                if blob:
+                    state[path] = blob
                 else:
-                    state[path] = fields[3]
+                    state.pop(path, None)
         if not changed:
             continue
         wanted = [b for b in state.values() if b not in parsed]
@@ -116,6 +106,6 @@ def workflow_history(tree: GitTree, name: str) -> list[HistoryStep]:
             elif differences(before[version][1], now[version][1]):
                 versions.append(VersionChange(version, "changed", now[version][0], now[version][1]))
         if versions:
-            steps.append(HistoryStep(Commit(sha, author, date, subject), tuple(versions)))
+            steps.append(HistoryStep(commit, tuple(versions)))
         before = now
     return list(reversed(steps))
