@@ -8,13 +8,16 @@ count and run, alternately: starts one workflow, starts a worker process (the SD
 one `Worker`, or `idflow worker start NAME --threads N`), waits until the workflow completes and
 stops the worker. Tasks per second = tasks / (last task's end - first task's start), both read from
 the execution the server recorded, so process start-up is not counted for either. Prints the
-medians, the overhead of idflow over the SDK (target: under 5% fewer tasks per second) and the load.
+medians, the per-pair ratios, the overhead of idflow over the SDK (target: under 5% fewer tasks per
+second), the CPU seconds each worker process used (start-up included: the server is the bottleneck
+here, so CPU is what shows a worker's own cost) and the load.
 Everything it defined is deleted afterwards.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -27,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._common import server_url  # noqa: E402
+from idflow.base.errors import ConductorError  # noqa: E402
 
 SDK_WORKER = """
 import sys, time
@@ -74,9 +78,11 @@ def definitions(client, name: str) -> None:
                   {"name": "join", "taskReferenceName": "join", "type": "JOIN"}]}])
 
 
-def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> float:
+def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> tuple[float, float]:
+    """Tasks per second, and the CPU seconds the worker process (and what it spawned) used, start-up included."""
     tasks = [{"name": name, "taskReferenceName": f"n{i}", "type": "SIMPLE"} for i in range(count)]
     workflow_id = client.start_workflow(name, {"tasks": tasks, "inputs": {f"n{i}": {} for i in range(count)}}, 1)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker = subprocess.Popen(worker_argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -96,12 +102,18 @@ def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, e
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-    client.terminate_workflow(workflow_id, "benchmark done") if execution.get("status") == "RUNNING" else None
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    if execution.get("status") == "RUNNING":  # only the JOIN left; it may complete while we ask
+        try:
+            client.terminate_workflow(workflow_id, "benchmark done")
+        except ConductorError:
+            pass
     if len(done) != count:
         raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')} with {len(done)} of {count} tasks done")
     first = min(t["startTime"] for t in done)
     last = max(t["endTime"] for t in done)
-    return len(done) / max((last - first) / 1000, 1e-3)
+    return len(done) / max((last - first) / 1000, 1e-3), cpu
 
 
 def main() -> int:
@@ -125,6 +137,7 @@ def main() -> int:
     idflow = Path(sys.executable).parent / "idflow"
     load_before = os.getloadavg()
     results: dict[tuple[str, int], list[float]] = {}
+    cpus: dict[tuple[str, int], list[float]] = {}
     with ConductorClient(server_url()) as client:
         definitions(client, name)
         try:
@@ -135,9 +148,11 @@ def main() -> int:
                                                     "--poll-interval", str(args.poll_ms), "--grace", "0"]}
                 for _ in range(args.runs):
                     for label, argv in commands.items():  # in turn: a drifting machine moves both alike
-                        rate = run_once(client, name, args.tasks, argv, project, env)
+                        rate, cpu = run_once(client, name, args.tasks, argv, project, env)
                         results.setdefault((label, threads), []).append(rate)
-                        print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s", flush=True)
+                        cpus.setdefault((label, threads), []).append(cpu)
+                        print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s, worker CPU {cpu:6.2f} s "
+                              f"(load {os.getloadavg()[0]:.2f})", flush=True)
         finally:
             for workflow_id in client._request("GET", f"/workflow/running/{name}", params={"version": 1}) or []:
                 client.terminate_workflow(workflow_id, "benchmark cleanup")
@@ -150,8 +165,13 @@ def main() -> int:
         sdk = statistics.median(results[("sdk TaskHandler", threads)])
         ours = statistics.median(results[("idflow worker start", threads)])
         overhead = (sdk - ours) / sdk * 100
-        print(f"threads {threads}: sdk {sdk:.1f} tasks/s, idflow {ours:.1f} tasks/s, idflow/sdk {ours / sdk:.3f}, "
-              f"overhead {overhead:+.1f}% (target < 5%: {'met' if overhead < 5 else 'NOT met'})")
+        pairs = [o / s for s, o in zip(results[("sdk TaskHandler", threads)], results[("idflow worker start", threads)])]
+        cpu_sdk = statistics.median(cpus[("sdk TaskHandler", threads)])
+        cpu_ours = statistics.median(cpus[("idflow worker start", threads)])
+        print(f"threads {threads}: sdk {sdk:.1f} tasks/s, idflow {ours:.1f} tasks/s, idflow/sdk {ours / sdk:.3f} "
+              f"(per pair: {', '.join(f'{p:.3f}' for p in pairs)}), overhead {overhead:+.1f}% "
+              f"(target < 5%: {'met' if overhead < 5 else 'NOT met'}); worker CPU sdk {cpu_sdk:.2f} s, "
+              f"idflow {cpu_ours:.2f} s")
     print(f"{args.tasks} no-op tasks per workflow, poll {args.poll_ms} ms, {args.runs} run(s) each; load average "
           f"before {load_before[0]:.2f}, after {load_after[0]:.2f}; {os.cpu_count()} cores; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
