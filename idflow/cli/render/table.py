@@ -70,8 +70,12 @@ def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Seq
            ) -> tuple[Table, list[list[Cell]], list[list[Cell]], list[str]]:
     """The table's columns (no rows yet), every cell made plain, the cells of the columns that fit
     in `width`, and the headers left out."""
-    cells = [[(text if text.isascii() and text.isprintable() else plain(text), style) for text, style in row]
-             for row in rows]
+    every = "".join([text for row in rows for text, _style in row])
+    if every.isascii() and every.isprintable():  # nothing to make plain: the common case, checked at once
+        cells = [list(row) for row in rows]
+    else:
+        cells = [[(text if text.isascii() and text.isprintable() else plain(text), style) for text, style in row]
+                 for row in rows]
     widths = [max(len(c.header), w) for c, w in zip(columns, _column_widths(cells, len(columns)))]
     shown = _fitting(columns, widths, width)
     table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
@@ -157,8 +161,8 @@ def _column_widths(rows: Sequence[Sequence[Cell]], count: int) -> list[int]:
     for index in range(count):
         texts = [row[index][0] for row in rows]
         if texts:
-            widest = max(texts, key=len)
-            widths[index] = len(widest) if all(t.isascii() for t in texts) else max(map(_width, texts))
+            widest = max(map(len, texts))
+            widths[index] = widest if "".join(texts).isascii() else max(map(_width, texts))
     return widths
 
 
