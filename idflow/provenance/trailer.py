@@ -17,6 +17,7 @@ import re
 import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -73,15 +74,23 @@ def parse_provenance(description: str | None) -> Provenance | None:
     index = text.rfind(PROVENANCE_MARKER)
     if index < 0:
         return None
+    return _parse_stamp(text[index + len(PROVENANCE_MARKER):])
+
+
+@lru_cache(maxsize=16384)  # a plan and the view of it read the same stamps; a Provenance is frozen
+def _parse_stamp(payload: str) -> Provenance | None:
     try:
-        data = json.loads(text[index + len(PROVENANCE_MARKER):])
-        found = Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
-                           tool=data.get("tool", "idflow"), project=data.get("project"), fields=data.get("fields"),
-                           taken_from=data.get("taken_from"))
+        data = json.loads(payload)
+        get = data.get
+        found = Provenance(get("sha"), get("dirty"), get("path"), get("hash"), get("at"), get("tool", "idflow"),
+                           get("project"), get("fields"), get("taken_from"))
     except (ValueError, TypeError, AttributeError):  # not JSON, or JSON but not an object
         return None
-    texts = (found.sha, found.path, found.hash, found.at, found.tool, found.project, found.fields, found.taken_from)
-    return found if all(v is None or isinstance(v, str) for v in texts) else None  # else: not our stamp
+    for value in (found.sha, found.path, found.hash, found.at, found.tool, found.project, found.fields,
+                  found.taken_from):
+        if value is not None and not isinstance(value, str):
+            return None  # not our stamp
+    return found
 
 
 @dataclass(frozen=True)
