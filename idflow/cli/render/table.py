@@ -123,32 +123,34 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     before = [line_box.mid_left + " " * lefts[0]] + [" " * rights[i - 1] + line_box.mid_vertical + " " * lefts[i]
                                                      for i in range(1, count)]
     after = " " * rights[-1] + line_box.mid_right
-    for row in rows:
-        parts = []
-        for index, (text, style) in enumerate(row):
-            width = widths[index]
-            if justify[index] == "left" and text.isascii():
-                text = text.ljust(width)
-            else:
-                gap = width - _width(text)
-                if justify[index] == "right":
-                    text = " " * gap + text
-                elif justify[index] == "center":
-                    text = " " * (gap // 2) + text + " " * (gap - gap // 2)
-                else:
-                    text = text + " " * gap
-            if style:  # as rich does: the style covers the cell's width, its padding not
-                if style not in styles:
-                    styles[style] = _codes(console, style)
-                start, end = styles[style]
-                text = start + text + end
-            parts.append(before[index] + text)
-        parts.append(after)
-        out.append("".join(parts))
+    # Column by column (a list comprehension each), then the lines: the same characters as cell by cell.
+    columns: list[list[str]] = []
+    for index in range(count):
+        width, how = widths[index], justify[index]
+        texts = [row[index][0] for row in rows]
+        if how == "left" and "".join(texts).isascii():
+            texts = [text.ljust(width) for text in texts]
+        else:
+            texts = [_justified(text, width, how) for text in texts]
+        if any(row[index][1] for row in rows):  # as rich does: the style covers the cell's width, its padding not
+            for style in {row[index][1] for row in rows} - styles.keys():
+                styles[style] = _codes(console, style) if style else ("", "")
+            texts = [f"{styles[row[index][1]][0]}{text}{styles[row[index][1]][1]}" for row, text in zip(rows, texts)]
+        columns.append([before[index] + text for text in texts] if before[index] else texts)
+    out += ["".join(parts) + after for parts in zip(*columns)] if columns else []
     out.append(lines[-1])
     console.file.write("\n".join(out) + "\n")
     console.file.flush()
     return True
+
+
+def _justified(text: str, width: int, how: str) -> str:
+    gap = width - _width(text)
+    if how == "right":
+        return " " * gap + text
+    if how == "center":
+        return " " * (gap // 2) + text + " " * (gap - gap // 2)
+    return text + " " * gap
 
 
 def _width(text: str) -> int:

@@ -45,7 +45,9 @@ def natural_key(name: Any) -> tuple[tuple[Any, ...], str]:
     parts = _DIGITS.split(text)
     if len(parts) == 1:  # no digits
         return (text.casefold(),), text
-    return tuple([int(p) if i % 2 else p.casefold() for i, p in enumerate(parts)]), text
+    parts[1::2] = map(int, parts[1::2])
+    parts[::2] = map(str.casefold, parts[::2])
+    return tuple(parts), text
 
 
 def natural(names: Iterable[Any]) -> list[Any]:
