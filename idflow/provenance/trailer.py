@@ -192,14 +192,16 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
             rel = posixpath.normpath(posixpath.join(base, task.path))
             rel_dir = posixpath.normpath(posixpath.join(base, task.task_dir))
         # Files reached through a symlink out of the repository are in no commit: never "clean"...
-        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or outside(task)
-        if outside(task):  # ...unless they lie in a clean checkout of their own, whose commit the stamp records
+        linked_out = outside(task)
+        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or linked_out
+        if linked_out:  # ...unless they lie in a clean checkout of their own, whose commit the stamp records
             own = layer_state(getattr(task, "layer", "") or task.task_dir, layer_states)
             inside = own.root is not None and _relative(task.path, own.root)
             if own.available and not own.dirty_paths and inside:
                 rel, sha, dirty = inside, own.sha, False
-        result[task.name] = Provenance(sha=sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
-                                       project=project, fields=optional_fields(task.task_def))
+        owned = owned_fields(task.task_def)  # once for both: the hash covers them, the stamp names the optional ones
+        result[task.name] = Provenance(sha=sha, dirty=dirty, path=rel, hash=content_hash(task.task_def, owned), at=at,
+                                       project=project, fields=",".join(f for f in owned if f not in ALWAYS_OWNED))
     return result
 
 
