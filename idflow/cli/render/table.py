@@ -12,14 +12,14 @@ is; `plain` keeps terminal control characters out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # rich.table (with fractions and decimal) only when a table is printed: an upload shows none
+    from rich.table import Table
 
 from idflow.cli.render.text import plain
 
@@ -78,6 +78,9 @@ def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Seq
                  for row in rows]
     widths = [max(len(c.header), w) for c, w in zip(columns, _column_widths(cells, len(columns)))]
     shown = _fitting(columns, widths, width)
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
     for index in shown:
         column = columns[index]
@@ -94,6 +97,8 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     Each cell is (text, style), its text already made `plain`. False, with nothing printed, when
     rich would have to lay the rows out: they do not fit the console at their natural widths, or
     the table uses something this does not draw (edge off, lines between rows, row or column styles)."""
+    from rich.padding import Padding
+
     top, right, bottom, left = Padding.unpack(table.padding)
     if console.record:  # a recording console (an export) keeps only what goes through rich: let rich draw it
         return False
@@ -103,7 +108,7 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
             or any(c.style or c.max_width or c.ratio or c.vertical != "top" for c in table.columns)):
         return False
     count = len(table.columns)
-    widths = [max(_width(Text.from_markup(c.header).plain if isinstance(c.header, str) else str(c.header)),
+    widths = [max(_width(Text.from_markup(c.header, emoji=False).plain if isinstance(c.header, str) else str(c.header)),
                   c.min_width or 0) for c in table.columns]
     for index, width in enumerate(_column_widths(rows, count)):
         widths[index] = max(widths[index], width)
