@@ -8,7 +8,9 @@ count and run, alternately: starts one workflow, starts a worker process (the SD
 one `Worker`, or `idflow worker start NAME --threads N`), waits until the workflow completes and
 stops the worker. Tasks per second = tasks / (last task's end - first task's start), both read from
 the execution the server recorded, so process start-up is not counted for either. Prints the
-medians, the overhead of idflow over the SDK (target: under 5% fewer tasks per second) and the load.
+medians, the per-pair ratios, the overhead of idflow over the SDK (target: under 5% fewer tasks per
+second), the CPU seconds each worker process used (start-up included: the server is the bottleneck
+here, so CPU is what shows a worker's own cost) and the load.
 Everything it defined is deleted afterwards.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._common import server_url  # noqa: E402
+from idflow.base.errors import ConductorError  # noqa: E402
 
 SDK_WORKER = """
 import sys, time
@@ -74,7 +77,22 @@ def definitions(client, name: str) -> None:
                   {"name": "join", "taskReferenceName": "join", "type": "JOIN"}]}])
 
 
-def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> float:
+def group_cpu(group: int) -> float:
+    """CPU seconds (user + system) used so far by every live process of the process group `group`."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15 of the whole line
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> tuple[float, float]:
+    """Tasks per second, and the CPU seconds the worker process (and what it spawned) used, start-up included."""
     tasks = [{"name": name, "taskReferenceName": f"n{i}", "type": "SIMPLE"} for i in range(count)]
     workflow_id = client.start_workflow(name, {"tasks": tasks, "inputs": {f"n{i}": {} for i in range(count)}}, 1)
     worker = subprocess.Popen(worker_argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -90,18 +108,23 @@ def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, e
                 raise SystemExit(f"workflow {workflow_id} still running after 600 s")
             time.sleep(0.5)
     finally:
+        cpu = group_cpu(worker.pid)  # before the stop: the SDK's own processes are not waited for one by one
         os.killpg(worker.pid, signal.SIGINT)
         try:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-    client.terminate_workflow(workflow_id, "benchmark done") if execution.get("status") == "RUNNING" else None
+    if execution.get("status") == "RUNNING":  # only the JOIN left; it may complete while we ask
+        try:
+            client.terminate_workflow(workflow_id, "benchmark done")
+        except ConductorError:
+            pass
     if len(done) != count:
         raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')} with {len(done)} of {count} tasks done")
     first = min(t["startTime"] for t in done)
     last = max(t["endTime"] for t in done)
-    return len(done) / max((last - first) / 1000, 1e-3)
+    return len(done) / max((last - first) / 1000, 1e-3), cpu
 
 
 def main() -> int:
@@ -125,6 +148,7 @@ def main() -> int:
     idflow = Path(sys.executable).parent / "idflow"
     load_before = os.getloadavg()
     results: dict[tuple[str, int], list[float]] = {}
+    cpus: dict[tuple[str, int], list[float]] = {}
     with ConductorClient(server_url()) as client:
         definitions(client, name)
         try:
@@ -135,9 +159,11 @@ def main() -> int:
                                                     "--poll-interval", str(args.poll_ms), "--grace", "0"]}
                 for _ in range(args.runs):
                     for label, argv in commands.items():  # in turn: a drifting machine moves both alike
-                        rate = run_once(client, name, args.tasks, argv, project, env)
+                        rate, cpu = run_once(client, name, args.tasks, argv, project, env)
                         results.setdefault((label, threads), []).append(rate)
-                        print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s", flush=True)
+                        cpus.setdefault((label, threads), []).append(cpu)
+                        print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s, worker CPU {cpu:6.2f} s "
+                              f"(load {os.getloadavg()[0]:.2f})", flush=True)
         finally:
             for workflow_id in client._request("GET", f"/workflow/running/{name}", params={"version": 1}) or []:
                 client.terminate_workflow(workflow_id, "benchmark cleanup")
@@ -150,8 +176,13 @@ def main() -> int:
         sdk = statistics.median(results[("sdk TaskHandler", threads)])
         ours = statistics.median(results[("idflow worker start", threads)])
         overhead = (sdk - ours) / sdk * 100
-        print(f"threads {threads}: sdk {sdk:.1f} tasks/s, idflow {ours:.1f} tasks/s, idflow/sdk {ours / sdk:.3f}, "
-              f"overhead {overhead:+.1f}% (target < 5%: {'met' if overhead < 5 else 'NOT met'})")
+        pairs = [o / s for s, o in zip(results[("sdk TaskHandler", threads)], results[("idflow worker start", threads)])]
+        cpu_sdk = statistics.median(cpus[("sdk TaskHandler", threads)])
+        cpu_ours = statistics.median(cpus[("idflow worker start", threads)])
+        print(f"threads {threads}: sdk {sdk:.1f} tasks/s, idflow {ours:.1f} tasks/s, idflow/sdk {ours / sdk:.3f} "
+              f"(per pair: {', '.join(f'{p:.3f}' for p in pairs)}), overhead {overhead:+.1f}% "
+              f"(target < 5%: {'met' if overhead < 5 else 'NOT met'}); worker CPU sdk {cpu_sdk:.2f} s, "
+              f"idflow {cpu_ours:.2f} s")
     print(f"{args.tasks} no-op tasks per workflow, poll {args.poll_ms} ms, {args.runs} run(s) each; load average "
           f"before {load_before[0]:.2f}, after {load_after[0]:.2f}; {os.cpu_count()} cores; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

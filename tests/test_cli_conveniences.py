@@ -196,6 +196,16 @@ def test_drawn_rows_are_what_rich_prints_with_and_without_colour():
                 assert printed(render, width, colours, True) == printed(render, width, colours, False)
 
 
+def test_an_emoji_code_in_a_name_is_printed_as_written(monkeypatch, capsys):
+    """Escaped markup does not stop rich's emoji codes: the consoles idflow prints on do not replace them."""
+    from idflow.cli.render.text import safe
+    from idflow.cli.state import _console
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _console(stderr=False).print(f"[yellow]~ {safe('a:smile:b:thumbs_up:')}[/]")
+    assert "a:smile:b:thumbs_up:" in capsys.readouterr().out
+
+
 def test_natural_order_and_json_values():
     from idflow.cli.render.text import json_value, natural, safe
 

@@ -180,3 +180,37 @@ def test_server_edits_is_chosen_per_environment_and_defaults_to_refuse(cwd: Path
 def test_an_unknown_server_edits_policy_names_the_choices_and_line(cwd: Path) -> None:
     message = config_error("environments:\n  dev:\n    server_edits: merge\n", cwd)
     assert ":3:" in message and "refuse, overwrite, pull" in message and "'merge'" in message
+
+
+# ---- the flat config read without PyYAML is what PyYAML reads ----------------------------------------
+FLAT_SAMPLES = ["conductor_server_url: http://127.0.0.1:8080/api\nproject: bench-x_\n",
+                "a: on\nb: no\nc: Null\nd:\ne: 0\nf: 123\ng: x.y-z\nh: OFF\ni: Yes\nj: NaN\nk: e5\nl: x:y\n",
+                "# a comment\n\nproject: p\n", "on: 1\n", "a: True\nb: y\nc: n\n",
+                # these go to the full reader
+                "a: 0777\n", "a: 1_000\n", "a: 'q'\n", "a: b # c\n", "a:\n  b: c\n", "a: ~\n", "a: 2024-01-01\n",
+                "a:b\n", "a: 12345678901234567890\n", "a: -1\n", "a: 1.5\n", "a: 0x1F\n", "a: b\r\n", "\ta: b\n",
+                "--- \na: b\n", "a: &x b\nc: *x\n", "a: [1, 2]\n", "", "# only a comment\n"]
+
+
+@pytest.mark.parametrize("text", FLAT_SAMPLES)
+def test_a_flat_config_reads_as_pyyaml_reads_it(text):
+    from idflow.base.reading import CONFIG, yaml_documents
+    from idflow.project.config_yaml import YamlDocument, _key_lines, flat_mapping
+
+    fast = flat_mapping(text)
+    if fast is None:
+        return  # the full reader's, as before
+    documents = yaml_documents(text, "idflow.yml", limits=CONFIG, what="config file", single=True)
+    data, node = documents[0]
+    assert fast == YamlDocument(data, _key_lines(node))
+    assert all(type(fast.data[k]) is type(data[k]) for k in data)  # True is no 1, "0" no 0
+
+
+def test_a_repeated_key_in_a_flat_config_is_still_refused(tmp_path):
+    from idflow.base.errors import ConfigError
+    from idflow.project.config_yaml import read_yaml
+
+    path = tmp_path / "idflow.yml"
+    path.write_text("project: a\nproject: b\n")
+    with pytest.raises(ConfigError, match="duplicate key"):
+        read_yaml(path)

@@ -125,6 +125,27 @@ def test_discovery_sees_a_file_rewritten_within_the_same_second_with_the_same_si
     assert discover(tasks, cache_dir=cache).by_name()["greet"].task_def["retryCount"] == 7
 
 
+@pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe", b'{"entries": NaN}', b"[" * 100_000 + b"]" * 100_000,
+                                     b'{"entries": {"k": ' + b"1" * 5000 + b"}}", b'["a list"]', b'{"entries": []}'])
+def test_discovery_rebuilds_a_parse_cache_it_cannot_read(tmp_path, content):
+    """The cache is read by the C decoder without `read_json`'s walk: whatever is in the file, a cache that
+    cannot be read is only slower (rebuilt), never an error and never a wrong answer."""
+    from idflow.discovery import discover
+    from idflow.discovery.walk import ParseCache
+    from tests.clihelp import task_source
+
+    tasks, cache = tmp_path / "tasks", tmp_path / "cache"
+    (tasks / "greet").mkdir(parents=True)
+    (tasks / "greet" / "greet.py").write_text(task_source("greet", retry_count=4))
+    cache.mkdir()
+    path = ParseCache(cache).path
+    path.write_bytes(content)
+    found = discover(tasks, cache_dir=cache)
+    assert not found.errors and found.by_name()["greet"].task_def["retryCount"] == 4
+    assert len(ParseCache(cache).entries) >= 1  # rewritten, readable again
+    assert discover(tasks, cache_dir=cache).by_name()["greet"].task_def["retryCount"] == 4
+
+
 # ---- plain http over the standard library: the same answers and errors as httpx ---------------------
 def _through_httpx(url: str):
     """A client on httpx for the same URL (a transport given: httpx, as for a test or a proxy)."""

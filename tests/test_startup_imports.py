@@ -49,9 +49,10 @@ NO_TERMINAL = {"rich", "yaml", "attr", "markdown_it", "pygments"}
 @pytest.mark.parametrize("argv, never", [
     (["--help"], LOCAL_NEVER | {"rich", "yaml", "attr", "markdown_it", "pygments"}),
     (["tasks", "--help"], LOCAL_NEVER | {"rich", "yaml", "attr", "markdown_it", "pygments"}),
-    (["tasks", "list", "--local", "--json"], LOCAL_NEVER | {"rich", "pygments"}),
+    # a config of `key: value` lines is read without PyYAML
+    (["tasks", "list", "--local", "--json"], LOCAL_NEVER | {"rich", "pygments", "yaml"}),
     (["tasks", "new", "brand_new", "--json"], LOCAL_NEVER | {"rich", "pygments"}),
-    (["tasks", "list", "--local"], LOCAL_NEVER | {"pygments"}),  # the table needs rich, not pygments
+    (["tasks", "list", "--local"], LOCAL_NEVER | {"pygments", "yaml"}),  # the table needs rich, not pygments
     (["tasks", "new", "brand_new"], LOCAL_NEVER | {"pygments"}),
     (["workflows", "--help"], LOCAL_NEVER | NO_TERMINAL),
     (["workflow", "--help"], LOCAL_NEVER | NO_TERMINAL),

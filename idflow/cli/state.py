@@ -151,9 +151,11 @@ def _console(stderr: bool, no_color: bool = False) -> Console:
 
     # rich's own NO_COLOR handling drops colours but keeps bold and dim: no colour system, no ANSI at all.
     plain = {"color_system": None} if no_color or os.environ.get("NO_COLOR") else {}
-    console = Console(stderr=stderr, highlight=False, **plain)
+    # emoji=False: a name holding ":smile:" is shown as written (escaped markup does not stop emoji codes),
+    # and no print loads rich's table of emoji.
+    console = Console(stderr=stderr, highlight=False, emoji=False, **plain)
     if not console.is_terminal:  # piped or logged: do not squeeze lines into 80 columns
-        console = Console(stderr=stderr, highlight=False, width=200, **plain)
+        console = Console(stderr=stderr, highlight=False, emoji=False, width=200, **plain)
     return console
 
 

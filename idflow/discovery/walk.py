@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
-from idflow.base.errors import InputFileError
-from idflow.base.reading import Limits, read_json, virtual_root
+from idflow.base.reading import Limits, virtual_root
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
@@ -174,12 +173,9 @@ class ParseCache:
         self.used: dict[str, Any] = {}
         self.dirty = False
         if self.path is not None:
-            try:
-                data = read_json(self.path, limits=CACHE_LIMITS, what="parse cache") if self.path.exists() else None
-                if isinstance(data, dict) and isinstance(data.get("entries"), dict):
-                    self.entries = data["entries"]
-            except InputFileError:  # a cache that cannot be read is only slower: it is rebuilt
-                self.entries = {}
+            data = _read_cache(self.path)
+            if isinstance(data, dict) and isinstance(data.get("entries"), dict):
+                self.entries = data["entries"]
 
     def parse(self, content: bytes) -> dict[str, Any]:
         if self.path is None:
@@ -209,3 +205,21 @@ class ParseCache:
             os.replace(tmp, self.path)
         except OSError:
             pass
+
+
+def _refuse_constant(token: str) -> Any:
+    raise ValueError(f"{token} in the parse cache")
+
+
+def _read_cache(path: Path) -> Any:
+    """The cache file's JSON, or None: missing, too big, not JSON, NaN, nested too deep or an
+    integer too long. idflow wrote it, so it is read by the C decoder in one go (`read_json`'s
+    checks, a Python call per number and a walk of the whole tree, took longer than the parse)."""
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > CACHE_LIMITS.max_bytes:
+                return None
+            return json.loads(handle.read(), parse_constant=_refuse_constant)
+    except (OSError, ValueError, RecursionError):  # a cache that cannot be read is only slower: it is rebuilt
+        return None
+

@@ -19,7 +19,6 @@ because the next plan sees what is there.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
@@ -224,6 +223,8 @@ def _send(client: Any, writes: Sequence[Write], target: Target, progress: Progre
             if progress is not None:
                 progress(done, len(writes))
     else:
+        from concurrent.futures import ThreadPoolExecutor  # with logging: only when writes run side by side
+
         with ThreadPoolExecutor(max_workers=target.concurrency) as pool:
             for sent in pool.map(send, batches):   # in order: the count only grows
                 attempted += sent

@@ -7,14 +7,14 @@ over-long integers, NaN. Here the key lines are kept for the config's own messag
 """
 from __future__ import annotations
 
+import re
 import reprlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idflow.base.errors import ConfigError, InputFileError
-from idflow.base.reading import CONFIG
-from idflow.base.reading import read_yaml as read_documents
+from idflow.base.reading import CONFIG, decode, read_bytes, yaml_documents
 
 if TYPE_CHECKING:  # PyYAML is imported on the first read: `idflow --help` reads no config
     import yaml
@@ -45,7 +45,11 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES,
     """The config's one YAML document, read by the bounded reader every input file goes through."""
     limits = replace(CONFIG, max_bytes=max_bytes, max_nodes=max_nodes)
     try:
-        documents = read_documents(path, limits=limits, what="config file", single=True)
+        text = decode(read_bytes(path, limits=limits, what="config file"), path, what="config file")
+        flat = flat_mapping(text)
+        if flat is not None:
+            return flat
+        documents = yaml_documents(text, path, limits=limits, what="config file", single=True)
     except InputFileError as exc:
         raise ConfigError(exc.message, hint=exc.hint or "a config is a small mapping of keys to values: "
                                                         "fix the file named above") from None
@@ -53,6 +57,41 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES,
         return YamlDocument(None, {})
     data, node = documents[0]
     return YamlDocument(data, _key_lines(node))
+
+
+# A config of `key: value` lines only, each value a plain word YAML 1.1 reads as text, a decimal integer,
+# true/false (and the other spellings PyYAML takes), or nothing (null): read without PyYAML (~10 ms to import,
+# more than the rest of `tasks list --local`). Anything else (quotes, nesting, comments after a value, tabs,
+# octal or `1_000`, anchors, a repeated key) goes to the full reader; tests/test_config.py holds the two equal.
+_FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +([A-Za-z][A-Za-z0-9_.:/@+-]*|0|[1-9][0-9]{0,17}))? *")
+_YAML_BOOLS = {**dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+               **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False)}
+_YAML_NULLS = frozenset(("null", "Null", "NULL"))
+
+
+def flat_mapping(text: str) -> YamlDocument | None:
+    """The document of a config made only of `key: value` lines (see above), or None: read it in full."""
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    if "\r" in text or "\t" in text:
+        return None
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _FLAT_LINE.fullmatch(line)
+        if match is None or match.group(1) in data:
+            return None
+        key, value = match.group(1), match.group(2)
+        if value is None or value in _YAML_NULLS:
+            data[key] = None
+        elif value in _YAML_BOOLS:
+            data[key] = _YAML_BOOLS[value]
+        elif value[0].isdigit():
+            data[key] = int(value)
+        else:
+            data[key] = value
+        lines[key] = number
+    return YamlDocument(data, lines) if data else None
 
 
 def _key_lines(node: yaml.Node) -> dict[str, int]:

@@ -17,6 +17,7 @@ import re
 import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -73,15 +74,23 @@ def parse_provenance(description: str | None) -> Provenance | None:
     index = text.rfind(PROVENANCE_MARKER)
     if index < 0:
         return None
+    return _parse_stamp(text[index + len(PROVENANCE_MARKER):])
+
+
+@lru_cache(maxsize=16384)  # a plan and the view of it read the same stamps; a Provenance is frozen
+def _parse_stamp(payload: str) -> Provenance | None:
     try:
-        data = json.loads(text[index + len(PROVENANCE_MARKER):])
-        found = Provenance(**{k: data.get(k) for k in ("sha", "dirty", "path", "hash", "at")},
-                           tool=data.get("tool", "idflow"), project=data.get("project"), fields=data.get("fields"),
-                           taken_from=data.get("taken_from"))
+        data = json.loads(payload)
+        get = data.get
+        found = Provenance(get("sha"), get("dirty"), get("path"), get("hash"), get("at"), get("tool", "idflow"),
+                           get("project"), get("fields"), get("taken_from"))
     except (ValueError, TypeError, AttributeError):  # not JSON, or JSON but not an object
         return None
-    texts = (found.sha, found.path, found.hash, found.at, found.tool, found.project, found.fields, found.taken_from)
-    return found if all(v is None or isinstance(v, str) for v in texts) else None  # else: not our stamp
+    for value in (found.sha, found.path, found.hash, found.at, found.tool, found.project, found.fields,
+                  found.taken_from):
+        if value is not None and not isinstance(value, str):
+            return None  # not our stamp
+    return found
 
 
 @dataclass(frozen=True)
@@ -98,15 +107,16 @@ class GitState:
 def git_state(start: Path) -> GitState:
     """The repository containing `start`: HEAD sha and every path with uncommitted changes.
 
-    Two `git` commands, as GitPython ran them, without importing GitPython (~0.1 s, more than both).
+    Two `git` commands, as GitPython ran them, without importing GitPython (~0.1 s, more than both),
+    run at once: the porcelain status names paths from the repository's root wherever it runs.
     Not a repository, no commit yet, no `git`, or a status Git cannot give: no state (nothing vouched for)."""
     nothing = GitState(None, None, frozenset())
-    found = _git_output(start, "rev-parse", "--show-toplevel", "HEAD")
+    found, status = _git_outputs(start, ("rev-parse", "--show-toplevel", "HEAD"),
+                                 ("status", "--porcelain", "-z", "--untracked-files=all"))
     lines = found.split("\n") if found is not None else []
     if len(lines) < 2 or not _SHA.fullmatch(lines[1]):
         return nothing
     root = Path(lines[0])
-    status = _git_output(root, "status", "--porcelain", "-z", "--untracked-files=all")
     if status is None:
         return nothing
     dirty = set()
@@ -122,6 +132,31 @@ def git_state(start: Path) -> GitState:
 
 
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _git_outputs(cwd: Path, *commands: tuple[str, ...]) -> list[str | None]:
+    """What each `git COMMAND` prints in `cwd`, the commands running side by side (None: one that failed)."""
+    running: list[subprocess.Popen | None] = []
+    for args in commands:
+        try:
+            running.append(subprocess.Popen(["git", *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        except (OSError, ValueError):
+            running.append(None)
+    outputs: list[str | None] = []
+    for process in running:
+        if process is None:
+            outputs.append(None)
+            continue
+        try:
+            out, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            outputs.append(None)
+            continue
+        outputs.append(os.fsdecode(out).rstrip("\n") if process.returncode == 0 else None)
+    return outputs
 
 
 def _git_output(cwd: Path, *args: str) -> str | None:
@@ -157,14 +192,16 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
             rel = posixpath.normpath(posixpath.join(base, task.path))
             rel_dir = posixpath.normpath(posixpath.join(base, task.task_dir))
         # Files reached through a symlink out of the repository are in no commit: never "clean"...
-        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or outside(task)
-        if outside(task):  # ...unless they lie in a clean checkout of their own, whose commit the stamp records
+        linked_out = outside(task)
+        dirty = rel_dir is not None and (rel_dir in dirty_dirs or rel_dir in state.dirty_paths) or linked_out
+        if linked_out:  # ...unless they lie in a clean checkout of their own, whose commit the stamp records
             own = layer_state(getattr(task, "layer", "") or task.task_dir, layer_states)
             inside = own.root is not None and _relative(task.path, own.root)
             if own.available and not own.dirty_paths and inside:
                 rel, sha, dirty = inside, own.sha, False
-        result[task.name] = Provenance(sha=sha, dirty=dirty, path=rel, hash=content_hash(task.task_def), at=at,
-                                       project=project, fields=optional_fields(task.task_def))
+        owned = owned_fields(task.task_def)  # once for both: the hash covers them, the stamp names the optional ones
+        result[task.name] = Provenance(sha=sha, dirty=dirty, path=rel, hash=content_hash(task.task_def, owned), at=at,
+                                       project=project, fields=",".join(f for f in owned if f not in ALWAYS_OWNED))
     return result
 
 

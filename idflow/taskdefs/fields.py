@@ -120,7 +120,13 @@ def normalise(field: str, value: Any) -> Any:
 
 def owned_view(wire: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """The normalised values of `fields` in `wire`: what a diff compares."""
-    return {f: normalise(f, wire.get(f)) for f in fields}
+    view = {}
+    for name in fields:
+        value = wire.get(name)
+        # `normalise` leaves any other value as it is: it is called only where it may change one.
+        view[name] = normalise(name, value) if value is None or name == "description" or isinstance(value, float) \
+            else value
+    return view
 
 
 def field_differences(desired: dict[str, Any], actual: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

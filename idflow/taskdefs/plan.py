@@ -37,6 +37,24 @@ class FieldChange:
     new: Any
 
 
+SEEN_LATER: Any = type("SeenLater", (), {"__repr__": lambda self: "SEEN_LATER"})()
+
+
+class _SeenOnFirstRead:
+    """`PlanItem.seen` made with SEEN_LATER: the fingerprint of `actual`, computed on first read and kept.
+
+    Most plans are shown and dropped: a fingerprint is needed only when the plan is written out (JSON,
+    a saved plan, an artifact) or applied, so no plan pays one hash per server copy up front. A
+    non-data descriptor: a value the item holds (given, or computed once) is read before it."""
+
+    def __get__(self, item: Any, owner: type | None = None) -> Any:
+        if item is None:
+            return None   # the dataclass default
+        value = fingerprint(item.actual)
+        item.__dict__["seen"] = value
+        return value
+
+
 @dataclass(frozen=True)
 class PlanItem:
     name: str
@@ -51,9 +69,16 @@ class PlanItem:
     owner: str | None = None                 # another idflow project that stamped the server copy
     base: Provenance | None = None           # the server copy's stamp, when it is this project's (three-way)
 
+    def __post_init__(self) -> None:
+        if self.__dict__.get("seen") is SEEN_LATER:
+            del self.__dict__["seen"]   # read through _SeenOnFirstRead
+
     @property
     def writes(self) -> bool:
         return self.action in (CREATE, UPDATE)
+
+
+PlanItem.seen = _SeenOnFirstRead()  # type: ignore[assignment]  # after @dataclass: None stays the field's default
 
 
 @dataclass(frozen=True)
@@ -265,7 +290,7 @@ def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]
         if owner and take_over and stamp_to_write is not None:  # the move is recorded in the new stamp
             stamp_to_write = replace(stamp_to_write, taken_from=owner)
         items.append(PlanItem(name, three_way(want, have, base) if changes else UNCHANGED, desired=want, actual=have,
-                              changes=changes, source=sources.get(name), seen=fingerprint(have),
+                              changes=changes, source=sources.get(name), seen=SEEN_LATER,
                               provenance=stamp_to_write, owner=owner, base=base))
     for name in sorted(set(remote) - set(wanted)):
         have = remote[name]
@@ -273,7 +298,7 @@ def make_plan(desired: Iterable[dict[str, Any]], actual: Iterable[dict[str, Any]
         ours = stamp is not None and (project is None or stamp.project == project)
         edited = ours and edited_since_stamped(have, stamp)
         items.append(PlanItem(name, UNCERTAIN if edited else ORPHANED if ours else FOREIGN, actual=have,
-                              seen=fingerprint(have), provenance=stamp, owner=_other_project(stamp, project),
+                              seen=SEEN_LATER, provenance=stamp, owner=_other_project(stamp, project),
                               reason=EDITED_ORPHAN if edited else ""))
     return Plan(tuple(items), server_url=server_url, forced=force, overwrite_server_edits=overwrite_server_edits,
                 take_over=take_over)

@@ -55,7 +55,7 @@ def status_view(console: Console, report: Any, refreshed: str) -> Group:
     table, hidden = make_table(console.width, _title(report), COLUMNS, _rows(report))
     parts: list[Any] = [table]
     if hidden:
-        parts.append(Text.from_markup(hidden_note(hidden)))
-    parts += [Text.from_markup(line) for line in _footer(report)]
-    parts.append(Text.from_markup(f"[dim]{refreshed}; Ctrl-C stops[/]"))
+        parts.append(Text.from_markup(hidden_note(hidden), emoji=False))
+    parts += [Text.from_markup(line, emoji=False) for line in _footer(report)]
+    parts.append(Text.from_markup(f"[dim]{refreshed}; Ctrl-C stops[/]", emoji=False))
     return Group(*parts)

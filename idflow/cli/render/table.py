@@ -12,14 +12,14 @@ is; `plain` keeps terminal control characters out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # rich.table (with fractions and decimal) only when a table is printed: an upload shows none
+    from rich.table import Table
 
 from idflow.cli.render.text import plain
 
@@ -70,10 +70,17 @@ def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Seq
            ) -> tuple[Table, list[list[Cell]], list[list[Cell]], list[str]]:
     """The table's columns (no rows yet), every cell made plain, the cells of the columns that fit
     in `width`, and the headers left out."""
-    cells = [[(text if text.isascii() and text.isprintable() else plain(text), style) for text, style in row]
-             for row in rows]
+    every = "".join([text for row in rows for text, _style in row])
+    if every.isascii() and every.isprintable():  # nothing to make plain: the common case, checked at once
+        cells = [list(row) for row in rows]
+    else:
+        cells = [[(text if text.isascii() and text.isprintable() else plain(text), style) for text, style in row]
+                 for row in rows]
     widths = [max(len(c.header), w) for c, w in zip(columns, _column_widths(cells, len(columns)))]
     shown = _fitting(columns, widths, width)
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
     for index in shown:
         column = columns[index]
@@ -90,6 +97,8 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     Each cell is (text, style), its text already made `plain`. False, with nothing printed, when
     rich would have to lay the rows out: they do not fit the console at their natural widths, or
     the table uses something this does not draw (edge off, lines between rows, row or column styles)."""
+    from rich.padding import Padding
+
     top, right, bottom, left = Padding.unpack(table.padding)
     if console.record:  # a recording console (an export) keeps only what goes through rich: let rich draw it
         return False
@@ -99,7 +108,7 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
             or any(c.style or c.max_width or c.ratio or c.vertical != "top" for c in table.columns)):
         return False
     count = len(table.columns)
-    widths = [max(_width(Text.from_markup(c.header).plain if isinstance(c.header, str) else str(c.header)),
+    widths = [max(_width(Text.from_markup(c.header, emoji=False).plain if isinstance(c.header, str) else str(c.header)),
                   c.min_width or 0) for c in table.columns]
     for index, width in enumerate(_column_widths(rows, count)):
         widths[index] = max(widths[index], width)
@@ -119,32 +128,34 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     before = [line_box.mid_left + " " * lefts[0]] + [" " * rights[i - 1] + line_box.mid_vertical + " " * lefts[i]
                                                      for i in range(1, count)]
     after = " " * rights[-1] + line_box.mid_right
-    for row in rows:
-        parts = []
-        for index, (text, style) in enumerate(row):
-            width = widths[index]
-            if justify[index] == "left" and text.isascii():
-                text = text.ljust(width)
-            else:
-                gap = width - _width(text)
-                if justify[index] == "right":
-                    text = " " * gap + text
-                elif justify[index] == "center":
-                    text = " " * (gap // 2) + text + " " * (gap - gap // 2)
-                else:
-                    text = text + " " * gap
-            if style:  # as rich does: the style covers the cell's width, its padding not
-                if style not in styles:
-                    styles[style] = _codes(console, style)
-                start, end = styles[style]
-                text = start + text + end
-            parts.append(before[index] + text)
-        parts.append(after)
-        out.append("".join(parts))
+    # Column by column (a list comprehension each), then the lines: the same characters as cell by cell.
+    columns: list[list[str]] = []
+    for index in range(count):
+        width, how = widths[index], justify[index]
+        texts = [row[index][0] for row in rows]
+        if how == "left" and "".join(texts).isascii():
+            texts = [text.ljust(width) for text in texts]
+        else:
+            texts = [_justified(text, width, how) for text in texts]
+        if any(row[index][1] for row in rows):  # as rich does: the style covers the cell's width, its padding not
+            for style in {row[index][1] for row in rows} - styles.keys():
+                styles[style] = _codes(console, style) if style else ("", "")
+            texts = [f"{styles[row[index][1]][0]}{text}{styles[row[index][1]][1]}" for row, text in zip(rows, texts)]
+        columns.append([before[index] + text for text in texts] if before[index] else texts)
+    out += ["".join(parts) + after for parts in zip(*columns)] if columns else []
     out.append(lines[-1])
     console.file.write("\n".join(out) + "\n")
     console.file.flush()
     return True
+
+
+def _justified(text: str, width: int, how: str) -> str:
+    gap = width - _width(text)
+    if how == "right":
+        return " " * gap + text
+    if how == "center":
+        return " " * (gap // 2) + text + " " * (gap - gap // 2)
+    return text + " " * gap
 
 
 def _width(text: str) -> int:
@@ -157,8 +168,8 @@ def _column_widths(rows: Sequence[Sequence[Cell]], count: int) -> list[int]:
     for index in range(count):
         texts = [row[index][0] for row in rows]
         if texts:
-            widest = max(texts, key=len)
-            widths[index] = len(widest) if all(t.isascii() for t in texts) else max(map(_width, texts))
+            widest = max(map(len, texts))
+            widths[index] = widest if "".join(texts).isascii() else max(map(_width, texts))
     return widths
 
 

@@ -45,17 +45,22 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bo
     if wide:
         columns += [Column("local source"), Column("uses", justify="right")]
     rows = []
+    changed = (UPDATE, EDITED, CONFLICT)
     for item in sorted(plan.items, key=lambda i: natural_key(i.name)):
-        label, colour = STATUS[item.action]
+        action = item.action
+        label, colour = STATUS[action]
         if item.owner:
             label = f"{label} (project {item.owner})"
-        if item.action in (UPDATE, EDITED, CONFLICT):
+        if action in changed:
             label += f" ({len(item.changes)} field{'s' if len(item.changes) != 1 else ''})"
-        remote = item.provenance.short if item.provenance and item.action in REMOTE_ONLY else ""
-        if item.actual is not None and item.action not in REMOTE_ONLY:
+        if action in REMOTE_ONLY:
+            remote = item.provenance.short if item.provenance else ""
+        elif item.actual is not None:
             seen = parse_provenance(item.actual.get("description"))
             remote = seen.short if seen else "not stamped"
-        row = [cell(item.name, "bold"), cell(label, colour), cell(remote, "dim")]
+        else:
+            remote = ""
+        row = [(str(item.name), "bold"), (label, colour), (remote, "dim")]
         if verbose:
             stamp = (item.provenance if item.action in (ORPHANED, FOREIGN)
                      else parse_provenance(item.actual.get("description")) if item.actual is not None else None)

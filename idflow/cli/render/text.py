@@ -41,8 +41,13 @@ def json_value(value: Any) -> str:
 def natural_key(name: Any) -> tuple[tuple[Any, ...], str]:
     """Sort key that puts `t2` before `t10`: digit runs compare as numbers (the split
     alternates text and digits, so equal positions always hold the same type)."""
-    parts = _DIGITS.split(str(name))
-    return tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts)), str(name)
+    text = str(name)
+    parts = _DIGITS.split(text)
+    if len(parts) == 1:  # no digits
+        return (text.casefold(),), text
+    parts[1::2] = map(int, parts[1::2])
+    parts[::2] = map(str.casefold, parts[::2])
+    return tuple(parts), text
 
 
 def natural(names: Iterable[Any]) -> list[Any]:
