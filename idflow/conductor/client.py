@@ -21,6 +21,7 @@ from idflow.conductor.auth import Auth
 from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
+from idflow.base.sanitize import without_userinfo
 from idflow.base.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
                            ServerError, ServerUnavailable, TransientError, ValidationFailed)
 
@@ -210,8 +211,6 @@ class ConductorClient(MonitoringReads):
         idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
         url = path if absolute else self.api_url + path
         if absolute:  # `path` is what messages quote: never the URL's userinfo
-            from idflow.project.config import without_userinfo
-
             path = without_userinfo(path)
         started = time.monotonic()
         attempt = 0
@@ -318,8 +317,6 @@ class ConductorClient(MonitoringReads):
         return text
 
     def _origin(self) -> str:
-        from idflow.project.config import without_userinfo
-
         return without_userinfo(self.api_url)
 
     @staticmethod

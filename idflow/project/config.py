@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from idflow.project.config_yaml import read_yaml, short
 from idflow.base.errors import ConfigError
 from idflow.project.identity import ProjectIdentity, resolve_identity
-from idflow.base.sanitize import redact_url
+from idflow.base.sanitize import redact_url, without_userinfo
 
 DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
 DEFAULT_SERVER_URL = "http://127.0.0.1:8080/api"
@@ -128,11 +128,6 @@ class Config:
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ
         return env.get(self.conductor_api_key_env_var) or None
-
-
-def without_userinfo(url: str) -> str:
-    # Up to the authority's last '@', as httpx reads it: a raw '@' in a password is kept whole.
-    return re.sub(r"//[^/?#]*@", "//", url, count=1)
 
 
 # The usual server URL, which httpx.URL always accepts: a host name (with a letter) or a dotted IPv4

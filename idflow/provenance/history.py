@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.base.errors import IdflowError
 
 

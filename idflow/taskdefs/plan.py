@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Iterable
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.base.errors import IdflowError, InvalidPlan
 from idflow.provenance.trailer import Provenance, base_fields, content_hash, parse_provenance
 
@@ -164,7 +164,7 @@ def read_plan_document(path: Any) -> dict[str, Any]:
 
 def _item_problems(index: int, raw: Any) -> list[str]:
     """Why plan item `index` cannot be applied (empty: it can); the same checks as an upload."""
-    from idflow.taskdefs.validation import name_problem, validate, wire_type_errors
+    from idflow.model.validation import name_problem, validate, wire_type_errors
 
     if not isinstance(raw, dict):
         return [f"item {index} is not an object"]

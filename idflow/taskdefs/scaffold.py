@@ -55,7 +55,7 @@ MAX_SCAFFOLD_NAME = 255 - len(".py")
 def check_name(name: str) -> None:
     """Refuse any name that discovery or validation would reject later (nothing is written)."""
     from idflow.discovery.walk import SKIP_DIRS
-    from idflow.taskdefs.validation import name_problem
+    from idflow.model.validation import name_problem
 
     shown = repr(name if len(name) <= 80 else name[:80] + "...")
     if not name.isascii() or not name.isidentifier() or keyword.iskeyword(name):

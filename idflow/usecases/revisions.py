@@ -34,7 +34,7 @@ class History:
 
 
 def history(session: Session, name: str) -> History:
-    from idflow.taskdefs import fields as taskdef
+    from idflow.model import fields as taskdef
     from idflow.provenance.history import history as definition_history
     from idflow.provenance.history import open_tree
     from idflow.provenance.trailer import parse_provenance

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from idflow.taskdefs.fields import (FIELDS_BY_KEYWORD, FIELDS_BY_WIRE, INT_MAXIMUM, PROVENANCE_MARKER, RETRY_LOGICS,
+from idflow.model.fields import (FIELDS_BY_KEYWORD, FIELDS_BY_WIRE, INT_MAXIMUM, PROVENANCE_MARKER, RETRY_LOGICS,
                             TIMEOUT_POLICIES)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:]+$")
