@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from idflow.conductor.auth import Auth
+from idflow.conductor.auth import Auth, auth_from_env
 from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
@@ -423,8 +423,6 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def client_from_config(config: "Any", *, transport: httpx.BaseTransport | None = None) -> ConductorClient:
-    from idflow.conductor.auth import auth_from_env
-
     return ConductorClient(config.api_url, auth=auth_from_env(config.conductor_api_key_env_var),
                            timeout=float(config.request_timeout_seconds),
                            retry=RetryPolicy(max_retries=config.max_retries), verify=config.verify_tls,

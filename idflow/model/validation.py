@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+import reprlib
 
 from idflow.model.fields import (FIELDS_BY_KEYWORD, FIELDS_BY_WIRE, INT_MAXIMUM, PROVENANCE_MARKER, RETRY_LOGICS,
                             TIMEOUT_POLICIES)
@@ -30,8 +31,6 @@ def _cut(text: str, limit: int = 80) -> str:
 
 
 def _repr(value: Any) -> str:
-    import reprlib
-
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlong = 80, 80, 40
     try:

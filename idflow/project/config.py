@@ -24,6 +24,7 @@ from idflow.project.config_yaml import read_yaml, short
 from idflow.base.errors import ConfigError
 from idflow.project.identity import ProjectIdentity, resolve_identity
 from idflow.base.sanitize import redact_url, without_userinfo
+from idflow.conductor.httpx_import import import_httpx
 
 DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
 DEFAULT_SERVER_URL = "http://127.0.0.1:8080/api"
@@ -150,8 +151,6 @@ def url_problem(url: str) -> str | None:
 
 def httpx_url_problem(url: str) -> str | None:
     """url_problem without the quick check: httpx.URL judges the URL (the reference the quick check agrees with)."""
-    from idflow.conductor.httpx_import import import_httpx
-
     httpx = import_httpx()
     if not normalise_server_url(url).startswith(("http://", "https://")):
         return "must start with http:// or https://"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+import os
 
 from idflow.base.errors import IdflowError, PrefectUnreachable
 
@@ -115,8 +117,6 @@ def _set_active(http: Any, api_url: str, schedule: SyncSchedule, active: bool) -
 
 
 def _client(api_url: str, timeout: float):
-    import os
-
     import httpx
 
     key = os.environ.get("PREFECT_API_KEY")  # Prefect Cloud; a header, never in a message
@@ -138,8 +138,6 @@ def _call(http: Any, api_url: str, method: str, path: str, **kwargs: Any) -> Any
 
 def safe(url: str) -> str:
     """The URL without a user:password part (Prefect Cloud keys travel as headers, not here)."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.username or parts.password:
         parts = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
+from binascii import unhexlify
 
 from idflow.model import fields as taskdef
 from idflow.base.errors import IdflowError
+from idflow.discovery import discover_sources
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,6 @@ def definitions_at(tree: GitTree, rev: str, names: Iterable[str] | None = None):
     Refuses when a wanted task may hide behind a symlink (all tasks, or a named one not
     found): a rollback must never quietly leave out a task Git cannot show.
     """
-    from idflow.discovery import discover_sources
-
     sha = tree.resolve(rev)
     discovery = discover_sources(files_at(tree, sha), tasks_dir=tree.tasks_rel or ".")
     links = symlinks_at(tree, sha)
@@ -136,8 +136,6 @@ def definitions_at(tree: GitTree, rev: str, names: Iterable[str] | None = None):
 
 def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
     """Commits (newest first) where the generated definition of `name` changed."""
-    from idflow.discovery import discover_sources
-
     scope = f"{tree.tasks_rel}/{task_dir_rel}".strip("/") if task_dir_rel else tree.tasks_rel
     log = tree.repo.git.log("--reverse", "--raw", "--no-renames", "--no-abbrev", "-z", "--first-parent",
                             "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--", scope or ".")
@@ -191,7 +189,5 @@ def _comparable(wire: dict[str, Any] | None):
 
 def _read_blobs(tree: GitTree, shas: list[str]) -> dict[str, bytes]:
     """Read many blobs through GitPython's persistent `cat-file --batch` process."""
-    from binascii import unhexlify
-
     odb = tree.repo.odb
     return {sha: odb.stream(unhexlify(sha)).read() for sha in dict.fromkeys(shas)}

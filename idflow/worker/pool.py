@@ -25,8 +25,12 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
+from importlib import metadata
+from importlib.metadata import PackageNotFoundError
 
 from idflow.base.errors import IdflowError, WorkerStartError
+from idflow.conductor.auth import auth_from_env
+from idflow.worker.contract import ContractError, adapt
 
 log = logging.getLogger("idflow.worker.pool")
 DEFAULT_GRACE_SECONDS = 8.0   # with the release and the join after it, a stop stays within 10 s
@@ -92,8 +96,6 @@ class RequirementProblem:
 def check_requirements(tasks: Iterable[Any],
                        version_of: Callable[[str], str] | None = None) -> list[RequirementProblem]:
     """Each task's requirements.txt entry against what is installed here."""
-    from importlib import metadata
-
     problems: list[RequirementProblem] = []
     seen: set[tuple[str, str]] = set()
     for task in tasks:
@@ -108,8 +110,6 @@ def check_requirements(tasks: Iterable[Any],
 
 
 def _requirement_problem(line: str, version_of: Callable[[str], str]) -> tuple[str | None, bool]:
-    from importlib.metadata import PackageNotFoundError
-
     from packaging.requirements import InvalidRequirement, Requirement
 
     if line.startswith(("-", ".", "/")) or "://" in line:
@@ -223,8 +223,6 @@ def sdk_configuration(config: Any, environ: Mapping[str, str] | None = None) -> 
     from conductor.client.configuration.configuration import Configuration
     from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
 
-    from idflow.conductor.auth import auth_from_env
-
     auth = auth_from_env(config.conductor_api_key_env_var, environ)  # the same credentials the client reads
     key_id, secret = auth.key_id, auth.key_secret
     settings = AuthenticationSettings(key_id=key_id, key_secret=secret) if key_id and secret else None
@@ -243,8 +241,6 @@ def sdk_configuration(config: Any, environ: Mapping[str, str] | None = None) -> 
 def registered_workers(names: Iterable[str], overrides: WorkerOverrides = WorkerOverrides()) -> list[Any]:
     """SDK Workers for the named tasks, from what their decorators registered; never registering definitions."""
     from conductor.client.automator.task_handler import get_registered_workers
-
-    from idflow.worker.contract import ContractError, adapt
 
     wanted = set(names)
     unfit: list[str] = []
