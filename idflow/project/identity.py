@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from idflow.base.errors import RefusedError, IdflowError
-from idflow.project.config_yaml import read_yaml
 
 CONFIG = "config key project"
 ORIGIN = "git remote origin"
@@ -85,6 +84,8 @@ def check_identity_unique(config) -> None:
 
 def _declared_project(config_file: Path) -> str | None:
     """The `project:` of another config, read leniently: a file that cannot be read declares none."""
+    from idflow.project.config_yaml import read_yaml  # not at import: `doctor` imports this module at every start
+
     try:
         data = read_yaml(config_file).data
     except IdflowError:  # another project's broken config is that project's problem, not a clash
