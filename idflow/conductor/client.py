@@ -16,6 +16,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
+from urllib.request import getproxies
 
 from idflow.conductor.auth import Auth, auth_from_env
 from idflow.conductor.monitoring import MonitoringReads
@@ -24,6 +25,7 @@ from idflow.conductor.paths import segment
 from idflow.base.sanitize import without_userinfo
 from idflow.base.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
                            ServerError, ServerUnavailable, TransientError, ValidationFailed)
+from idflow.conductor.plain_http import PlainClient, usable
 
 if TYPE_CHECKING:  # httpx is imported when a client is built: local commands never pay for it
     import httpx
@@ -71,8 +73,6 @@ class ConductorClient(MonitoringReads):
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         self._sleep = sleep
-        from idflow.conductor.plain_http import PlainClient, usable
-
         if transport is None and usable(self.api_url):  # no httpx, no SSL context: see idflow.conductor.plain_http
             self._http: Any = PlainClient(self.api_url, timeout=timeout, connect_timeout=min(timeout, 5.0),
                                           headers={"Accept": "application/json"})
@@ -368,8 +368,6 @@ def _uses_tls(api_url: str) -> bool:
     """Whether requests to `api_url` can meet TLS: an https URL, or an https proxy from the environment."""
     if api_url.lower().startswith("https:"):
         return True
-    from urllib.request import getproxies
-
     return any(str(proxy).lower().startswith("https:") for proxy in getproxies().values())
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from prefect import flow
+from prefect.settings import get_current_settings
 
 from idflow.flows import artifacts
 from idflow.flows.ending import ends_cleanly, finish, publish, run_name
@@ -29,8 +30,6 @@ ANNOTATIONS: dict[str, Any] = {"bool": bool, "bool?": Optional[bool], "str": str
 def _schedule_guard(pause: bool) -> Any:
     """A rollback run checks the sync schedules of the Prefect server it runs on, as the CLI does; it never
     goes on unchecked (a run cannot be given --yes for that)."""
-    from prefect.settings import get_current_settings
-
     return ScheduleGuard(get_current_settings().api.url or None, pause=bool(pause), proceed_unchecked=False)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idflow.base.errors import ConfigError, InputFileError
-from idflow.base.reading import CONFIG
+from idflow.base.reading import CONFIG, pyyaml
 from idflow.base.reading import read_yaml as read_documents
 
 if TYPE_CHECKING:  # PyYAML is imported on the first read: `idflow --help` reads no config
@@ -57,8 +57,7 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_CONFIG_BYTES,
 
 def _key_lines(node: yaml.Node) -> dict[str, int]:
     """Line of each top-level key, of each key under `conductor` as "conductor.<key>", and under `environments`."""
-    import yaml
-
+    yaml = pyyaml()
     lines: dict[str, int] = {}
     if not isinstance(node, yaml.MappingNode):
         return lines

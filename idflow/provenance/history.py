@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Iterable
 from binascii import unhexlify
 
+import git
+
 from idflow.model import fields as taskdef
 from idflow.base.errors import IdflowError
 from idflow.discovery import discover_sources
@@ -43,8 +45,6 @@ class GitTree:
 
     def resolve(self, rev: str) -> str:
         """Full sha of `rev`, as git itself reads it (reflog `@{-1}`, `HEAD@{2}` included)."""
-        import git
-
         if not rev or rev.startswith("-") or "\0" in rev:
             raise IdflowError(f"{rev!r} is not a Git revision", hint="use a commit sha, tag or branch name")
         try:
@@ -72,8 +72,6 @@ class GitTree:
 
 
 def open_tree(tasks_dir: Path) -> GitTree:
-    import git
-
     try:
         repo = git.Repo(tasks_dir if tasks_dir.exists() else Path.cwd(), search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
