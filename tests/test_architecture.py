@@ -180,6 +180,14 @@ def test_the_cli_never_imports_prefect_at_module_level(name):
     assert "prefect" not in top
 
 
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "idflow.cli.startup"))
+def test_only_the_typer_seam_imports_typer_internals_or_click(name):
+    """idflow/cli/startup.py is the one module on typer's private API (pinned by tests/test_typer_seam.py)."""
+    private = {m for m in _imports(name, MODULES[name])
+               if m.split(".")[0] == "click" or (m.startswith("typer.") and m.split(".")[1].startswith("_"))}
+    assert not private, f"{name} imports {sorted(private)}: import them from idflow.cli.startup"
+
+
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("idflow.cli.commands")))
 def test_a_command_module_does_not_import_the_app(name):
     assert not {m for m in _imports(name, MODULES[name]) if m in ("idflow.cli.app", "idflow.cli.groups")}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from enum import Enum
 
 import typer
-from typer._completion_classes import completion_init
-from typer._completion_shared import get_completion_script
+
+from idflow.cli.startup import completion_init, get_completion_script
 
 COMPLETE_VAR = "_IDFLOW_COMPLETE"
 
