@@ -215,3 +215,34 @@ def test_every_use_case_name_is_the_function_not_a_module_of_the_same_name():
         importlib.import_module(name)
     shadowed = [name for name in usecases.__all__ if isinstance(getattr(usecases, name), types.ModuleType)]
     assert shadowed == []
+
+
+def test_the_plan_comparison_is_pure(monkeypatch):
+    """ARCHITECTURE.md: make_plan and settle_orphans touch no file, no process and no network."""
+    import builtins
+    import io
+    import os
+    import socket
+    import subprocess
+
+    from idflow.provenance.trailer import Provenance, content_hash, stamp
+    from idflow.taskdefs.plan import ORPHANED, make_plan, settle_orphans
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"I/O in a pure step: {args[:1]}")
+
+    gone = {"name": "gone", "retryCount": 1}
+    ours = Provenance(sha="0" * 40, dirty=False, path="idflow/tasks/gone/gone.py", hash=content_hash(gone),
+                      at="2026-01-01T00:00:00Z", project="p")
+    remote = [{"name": "kept", "retryCount": 1}, {"name": "changed", "retryCount": 1},
+              {**gone, "description": stamp("", ours)}]
+    with monkeypatch.context() as refused:
+        for owner, name in ((builtins, "open"), (io, "open"), (os, "open"), (os, "stat"), (os, "listdir"),
+                            (os, "scandir"), (subprocess, "run"), (subprocess, "Popen"), (socket, "socket")):
+            refused.setattr(owner, name, refuse)
+        plan = make_plan([{"name": "kept", "retryCount": 1}, {"name": "changed", "retryCount": 2},
+                          {"name": "new", "retryCount": 0}], remote, project="p", server_url="http://h/api")
+        orphans = [item.name for item in plan.of(ORPHANED)]
+        settled = settle_orphans(plan, {"gone": "its commit is not in this clone"})
+    assert {item.name for item in plan.items} == {"kept", "changed", "new", "gone"}
+    assert orphans == ["gone"] and not settled.of(ORPHANED)
