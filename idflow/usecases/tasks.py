@@ -1,8 +1,9 @@
 """Discover, plan (diff), upload and apply a saved plan: one function per operation.
 
 Steps: `discover` (read task files) and `fetch_taskdefs` (one GET) at the edges,
-`plan_upload` pure (plus a read of the Git state for provenance), `apply_upload`
-writes, reads back once and accounts for every definition.
+`plan_upload` reads the Git state for the stamps (`git status`; `git log` for orphan candidates) and
+then compares purely (`make_plan`, `settle_orphans`), `apply_upload` writes, reads back once and
+accounts for every definition.
 """
 from __future__ import annotations
 
