@@ -85,12 +85,16 @@ def test_the_package_has_no_import_cycle():
 
 # ---- packages: a DAG in the order ARCHITECTURE.md lists ------------------------------------------
 ARCHITECTURE = PACKAGE.parent / "ARCHITECTURE.md"
-# Upward edges tolerated for now, each named exactly (module -> module) with the reason; any other one fails.
+# Upward imports tolerated for now: (importing package or module, imported module) -> the reason; any other fails.
 KNOWN_UPWARD = {
-    # The ledger is generic (kind events or workflows) and belongs below both; moving it needs an edit to
-    # idflow/workflowdefs/pulling.py, which is being changed on branch `workflows`: move it after that merge.
-    ("idflow.workflowdefs.pulling", "idflow.events.ledger"): "events.ledger belongs in engine (after the workflows merge)",
+    # The ledger is generic (kind events or workflows) and belongs below both; moving it edits idflow/workflowdefs/,
+    # which another branch is changing: move it to engine after that merge.
+    ("idflow.workflowdefs", "idflow.events.ledger"): "events.ledger belongs in engine (after the workflows work)",
 }
+
+
+def _known(source: str, target: str) -> bool:
+    return any((source == s or source.startswith(s + ".")) and target == t for s, t in KNOWN_UPWARD)
 
 
 def _package(module: str) -> str:
@@ -120,7 +124,7 @@ def _layers() -> list[set[str]]:
 
 
 def test_the_packages_import_each_other_without_a_cycle():
-    edges = {pair for pair, imports in _package_edges().items() if imports - set(KNOWN_UPWARD)}
+    edges = {pair for pair, imports in _package_edges().items() if any(not _known(*i) for i in imports)}
     graph: dict[str, set[str]] = {}
     for source, target in edges:
         graph.setdefault(source, set()).add(target)
@@ -150,14 +154,16 @@ def test_every_package_is_in_the_documented_layer_order():
 def test_a_package_imports_only_the_layers_below_its_own():
     level = {p: i for i, layer in enumerate(_layers()) for p in layer}
     wrong = sorted(f"{a} -> {b}" for (pa, pb), imports in _package_edges().items() if level[pb] >= level[pa]
-                   for a, b in imports if (a, b) not in KNOWN_UPWARD)
+                   for a, b in imports if not _known(a, b))
     assert wrong == [], "imports against ARCHITECTURE.md's layer order:\n" + "\n".join(wrong)
 
 
 def test_the_known_upward_imports_still_exist():
     """An exception that is no longer needed must be removed from KNOWN_UPWARD."""
     every = {pair for imports in _package_edges().values() for pair in imports}
-    assert set(KNOWN_UPWARD) <= every
+    for source, target in KNOWN_UPWARD:
+        assert any((a == source or a.startswith(source + ".")) and b == target for a, b in every), \
+            f"{source} no longer imports {target}: remove it from KNOWN_UPWARD"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(SHELLS)))

@@ -325,6 +325,39 @@ def test_workflows_import_and_pull(prefect_harness, project, prefix, client, cap
     assert [p["name"] for p in pulled["pulled"]] == [f"{name} v1"] and "fixed in the UI" in written.read_text()
 
 
+def test_workflows_purge_and_rollback(prefect_harness, repo, prefix, client, capsys, ledgers):
+    import json
+
+
+    name = prefix + "wpr"
+    project = repo
+    project.write_task(name + "_task", task_source(name + "_task"))
+    assert run_cli(capsys, "tasks", "upload", "--all").code == 0
+    path = project.workflows_dir / f"{name}.json"
+    path.write_text(json.dumps(_workflow(name, "first")))
+    first = commit_all(project.root, "first")
+    path.write_text(json.dumps(_workflow(name, "second")))
+    commit_all(project.root, "second")
+    assert run_cli(capsys, "workflows", "upload", "--all").code == 0
+    at_second = client.get_workflow(name, 1)
+    looked = same(run_cli(capsys, "--json", "workflows", "diff", name), as_flow("workflows_diff", names=[name]), prefix)
+    assert [(i["name"], i["state"]) for i in looked["items"]] == [(name, "in_sync")]
+
+    plain = run_cli(capsys, "--json", "workflows", "rollback", name, "--to", first, "-y")
+    # Put back through idflow, so its ledger says so too: a copy put back by hand is a server edit, refused.
+    assert run_cli(capsys, "workflows", "upload", "--all").code == 0
+    assert client.get_workflow(name, 1)["description"] == at_second["description"]
+    rolled = same(plain, as_flow("workflows_rollback", to=first, names=[name]), prefix)
+    assert [r["version"] for r in rolled["updated"]] == [1] and client.get_workflow(name, 1)["description"] == "first"
+
+    copy_ = client.get_workflow(name, 1)
+    plain = run_cli(capsys, "--json", "workflows", "purge", name, "--force", "-y")
+    client.upsert_workflows([copy_])
+    purged = same(plain, as_flow("workflows_purge", names=[name], force=True), prefix)
+    assert purged["deleted"] == [{"name": name, "version": 1}]
+    assert name not in {d["name"] for d in client.list_workflows()}
+
+
 COVERED = {"upload": test_upload, "purge_orphaned": test_purge_dry_run, "sync": test_sync,
            "events_upload": test_events_upload_and_purge, "events_purge": test_events_upload_and_purge,
            "workflows_upload": test_workflows_upload_and_restore, "workflows_restore": test_workflows_upload_and_restore,
@@ -332,4 +365,6 @@ COVERED = {"upload": test_upload, "purge_orphaned": test_purge_dry_run, "sync": 
            "adopt": test_tasks_adopt, "import_tasks": test_tasks_import_and_pull, "pull": test_tasks_import_and_pull,
            "apply": test_tasks_apply_a_saved_plan,
            "events_import": test_events_import_and_pull, "events_pull": test_events_import_and_pull,
-           "workflows_import": test_workflows_import_and_pull, "workflows_pull": test_workflows_import_and_pull}
+           "workflows_import": test_workflows_import_and_pull, "workflows_pull": test_workflows_import_and_pull,
+           "workflows_purge": test_workflows_purge_and_rollback,
+           "workflows_rollback": test_workflows_purge_and_rollback}

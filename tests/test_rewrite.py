@@ -28,6 +28,16 @@ FORMS = {
     "two_tasks_in_one_file": ("from idflow import worker_task\n\n\n@worker_task(task_definition_name=\"other\", "
                               "retry_count=9)\ndef other(x):\n    return x\n\n\n@worker_task(task_definition_name=\"t\", "
                               "retry_count=2, timeout_seconds=600)\ndef t(x):\n    return x\n"),
+    # ast finds the call by line and UTF-8 byte column: these would put the text span off by a few characters
+    "windows_line_endings": ("from idflow import worker_task\r\n\r\n\r\n@worker_task(\r\n"
+                             "    task_definition_name='t',  # the name\r\n    retry_count=2,\r\n"
+                             "    timeout_seconds=600,\r\n)\r\ndef t(x):\r\n    return x\r\n"),
+    "non_ascii_in_and_before_the_call": ("# Zürich \u2028 déjà vu \x0c naïve\nfrom idflow import worker_task\n\n\n"
+                                         "@worker_task(task_definition_name=\"t\", description=\"Grüße, ☃\", "
+                                         "retry_count=2, timeout_seconds=600)  # ☃\ndef t(x):\n    return x\n"),
+    "method_in_a_class": ("from idflow import worker_task\n\n\nclass Workers:\n    @staticmethod\n"
+                          "    @worker_task(task_definition_name=\"t\",\n                 retry_count=2, "
+                          "timeout_seconds=600)\n    def t(x):\n        return x\n"),
 }
 
 

@@ -14,7 +14,7 @@ from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import init as init_cmd
 from idflow.cli.commands import (tasks_backup, tasks_git, tasks_list, tasks_new, tasks_plan, tasks_purge, tasks_show,
                                  tasks_status, worker)
-from idflow.cli.commands import workflow_backups, workflows
+from idflow.cli.commands import workflow_backups, workflows, workflows_manage
 from idflow.cli.commands import events as events_cmd
 from idflow.cli.commands import defs_pull, tasks_adopt, tasks_pull
 
@@ -52,13 +52,16 @@ class _WorkflowsGroup(_SiblingGroup):
     sibling, sibling_commands = "workflow", frozenset({"run", "status", "terminate", "retry"})
 
 class _WorkflowGroup(_SiblingGroup):
-    sibling, sibling_commands = "workflows", frozenset({"list", "upload", "new", "backups", "restore"})
+    sibling, sibling_commands = "workflows", frozenset({"list", "upload", "new", "backups", "restore", "diff",
+                                                       "purge", "history", "rollback"})
 
 workflows_app = typer.Typer(cls=_WorkflowsGroup, no_args_is_help=True,
                             help="Workflow definitions: local files vs the Conductor server.")
 for name, command in (("list", workflows.list_workflows), ("upload", workflows.upload), ("new", workflows.new),
                       ("backups", workflow_backups.backups), ("restore", workflow_backups.restore),
-                      ("import", defs_pull.workflows_import), ("pull", defs_pull.workflows_pull)):
+                      ("import", defs_pull.workflows_import), ("pull", defs_pull.workflows_pull),
+                      ("diff", workflows_manage.diff), ("purge", workflows_manage.purge),
+                      ("history", workflows_manage.history), ("rollback", workflows_manage.rollback)):
     workflows_app.command(name)(command)
 
 workflow_app = typer.Typer(cls=_WorkflowGroup, no_args_is_help=True,

@@ -188,6 +188,22 @@ class ConductorClient(MonitoringReads):
         return {str(name): sorted(int(v.get("version") or 1) for v in versions if isinstance(v, dict))
                 for name, versions in body.items() if isinstance(versions, list)}
 
+    def running_workflow_ids(self, name: str, version: int) -> list[str]:
+        """The ids of the RUNNING executions of one workflow version (GET /workflow/running/{name}?version=)."""
+        body = self._request("GET", f"/workflow/running/{_quote(name)}", params={"version": version})
+        if not isinstance(body, list):
+            raise ServerError(f"GET /workflow/running/{name[:80]}: the answer is not a list ({_describe(body)})",
+                              method="GET", path="/workflow/running")
+        return [str(i) for i in body]
+
+    def list_schedules(self) -> list[dict[str, Any]] | None:
+        """Every workflow schedule (GET /scheduler/schedules); None: the server has no scheduler (404, as OSS)."""
+        try:
+            body = self._request("GET", "/scheduler/schedules")
+        except NotFound:
+            return None
+        return self._expect_list(body, "schedules")
+
     # ---- server -------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         root = self.api_url[: -len("/api")] if self.api_url.endswith("/api") else self.api_url

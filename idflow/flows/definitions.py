@@ -28,6 +28,7 @@ from idflow.flows.session import open_session
 from idflow.monitoring.assemble import parse_duration, parse_rate
 from idflow.monitoring.report import Thresholds
 from idflow.usecases.events import events_upload
+from idflow.usecases.server_edits import resolve_policy
 
 ends.install_quiet_ends()
 
@@ -143,10 +144,11 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
             _publish_server_edits(exc.doc)
             raise
         edits = outcome.server_edits
-        handlers = events_upload(session, dry_run=dry_run, leave=edits.left_handlers,
-                                 overwrite_server_edits=edits.policy == "overwrite",
+        policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
+        handlers = events_upload(session, dry_run=dry_run, leave=edits.left_handlers if edits else [],
+                                 overwrite_server_edits=policy == "overwrite",
                                  run=prefect_steps) if events else None
-    if edits.reportable:
+    if edits is not None:
         _publish_server_edits(edits.to_json())
     _publish_upload(outcome.upload)
     if outcome.purge is not None:

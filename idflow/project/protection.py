@@ -21,7 +21,8 @@ WRITE_METHODS = frozenset({"upsert_taskdefs", "delete_taskdef", "upsert_workflow
                            "start_workflow", "terminate_workflow", "retry_workflow"})
 READ_METHODS = frozenset({"list_taskdefs", "get_taskdef", "list_workflows", "get_workflow",
                           "list_event_handlers", "get_execution", "workflow_names", "health", "server_version",
-                          "queue_sizes", "poll_data", "search_tasks", "close"})
+                          "queue_sizes", "poll_data", "search_tasks", "close",
+                          "running_workflow_ids", "list_schedules"})
 
 
 def protected_write_problems(config: Any, *, confirmed: bool) -> list[str]:

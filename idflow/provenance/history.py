@@ -7,10 +7,10 @@ so 500 commits cost one log, one batched blob read and a few hundred AST parses.
 """
 from __future__ import annotations
 
+from binascii import unhexlify
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-from binascii import unhexlify
 
 import git
 
@@ -132,11 +132,11 @@ def definitions_at(tree: GitTree, rev: str, names: Iterable[str] | None = None):
     return discovery, sha
 
 
-def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
-    """Commits (newest first) where the generated definition of `name` changed."""
-    scope = f"{tree.tasks_rel}/{task_dir_rel}".strip("/") if task_dir_rel else tree.tasks_rel
+def file_changes(tree: GitTree, scope: str) -> list[tuple[Commit, list[tuple[str, str]]]]:
+    """Every first-parent commit (oldest first) touching `scope`, with the (path, blob) of each file it changed
+    (blob "" for a file it deleted): one `git log`, read blob by blob later."""
     log = tree.repo.git.log("--reverse", "--raw", "--no-renames", "--no-abbrev", "-z", "--first-parent",
-                            "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--", scope or ".")
+                            "--format=%x1e%H%x1f%an%x1f%aI%x1f%s", "--", scope)
     commits: list[tuple[Commit, list[tuple[str, str]]]] = []
     for record in filter(None, log.split("\x1e")):
         header, _, raw = record.partition("\x00")
@@ -152,6 +152,13 @@ def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
             if len(fields) >= 5:
                 changes.append((path, fields[3] if fields[4] != "D" else ""))
         commits.append((Commit(sha, author, date, subject), changes))
+    return commits
+
+
+def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
+    """Commits (newest first) where the generated definition of `name` changed."""
+    scope = f"{tree.tasks_rel}/{task_dir_rel}".strip("/") if task_dir_rel else tree.tasks_rel
+    commits = file_changes(tree, scope or ".")
     needed = {blob for _, changes in commits for _, blob in changes if blob}
     contents = _read_blobs(tree, list(needed))
     state: dict[str, str] = {}

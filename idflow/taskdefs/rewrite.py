@@ -9,6 +9,7 @@ guessing: it is refused, naming the keyword and why. Never a regex, never an `as
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import libcst as cst
 from idflow.base.errors import IdflowError
 
 DECORATORS = ("worker_task",)   # the names discovery accepts, aliases resolved by the caller
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 class RewriteRefused(IdflowError):
@@ -36,30 +38,30 @@ def rewrite_keywords(source: str, task_name: str, edits: list[KeywordEdit], *,
     A keyword missing from the call is added at its end, in the call's own style. Raises
     RewriteRefused when the task is not found, is declared twice, or a keyword to change holds
     something other than a literal.
+
+    `ast` (C-fast) finds the one decorator call; only that call's text goes through libcst, which
+    rewrites it keeping its bytes. The rest of the file is never re-generated, so it cannot change.
     """
-    module = cst.parse_module(source)
-    aliases = _Aliases(decorator_names)
-    module.visit(aliases)
-    finder = _Finder(task_name, decorator_names + tuple(aliases.names))
-    module.visit(finder)
-    if not finder.calls:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise RewriteRefused(f"the file does not parse as Python: {exc.msg} (line {exc.lineno})") from None
+    calls = [call for call, function in _decorator_calls(tree, decorator_names)
+             if _declared(call, function) == task_name]
+    if not calls:
         raise RewriteRefused(f"no @worker_task declaring {task_name!r} in this file")
-    if len(finder.calls) > 1:
-        raise RewriteRefused(f"{task_name!r} is declared {len(finder.calls)} times in this file")
-    call = finder.calls[0]
+    if len(calls) > 1:
+        raise RewriteRefused(f"{task_name!r} is declared {len(calls)} times in this file")
+    start, end = _span(source, calls[0])
+    text = source[start:end]
+    newline = "\r\n" if "\r\n" in text else "\r" if "\r" in text else "\n"   # else libcst writes \n
+    call = cst.ensure_type(cst.parse_expression(text, cst.PartialParserConfig(default_newline=newline)), cst.Call)
     problems = _problems(call, edits)
     if problems:
         raise RewriteRefused(f"cannot rewrite {task_name!r} in place: " + "; ".join(problems),
                              hint="make the value a literal in the decorator, or change the file by hand")
-    return module.visit(_Rewriter(call, edits)).code
-
-
-def _name_of(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
+    rewritten = cst.Module(body=[], default_newline=newline).code_for_node(_rewritten(call, edits))
+    return source[:start] + rewritten + source[end:]
 
 
 def _source(node: cst.CSTNode) -> str:
@@ -70,49 +72,53 @@ def _literal(node: cst.BaseExpression) -> Any:
     return ast.literal_eval(_source(node))
 
 
-class _Aliases(cst.CSTVisitor):
-    """`from ... import worker_task as wt`: the names the decorator goes by in this file."""
-
-    def __init__(self, decorator_names: tuple[str, ...]) -> None:
-        super().__init__()
-        self.decorator_names = decorator_names
-        self.names: list[str] = []
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            if _name_of(alias.name) in self.decorator_names and alias.asname is not None:
-                self.names.append(_name_of(alias.asname.name) or "")
+def _called_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
-class _Finder(cst.CSTVisitor):
-    """The decorator calls that declare the task: by task_definition_name (or first argument), else the function."""
-
-    def __init__(self, task_name: str, decorator_names: tuple[str, ...]) -> None:
-        super().__init__()
-        self.task_name = task_name
-        self.decorator_names = decorator_names
-        self.calls: list[cst.Call] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        for decorator in node.decorators:
-            call = decorator.decorator
-            if isinstance(call, cst.Call) and _name_of(call.func) in self.decorator_names:
-                if _declared(call, node.name.value) == self.task_name:
-                    self.calls.append(call)
+def _decorator_calls(tree: ast.Module, decorator_names: tuple[str, ...]) -> list[tuple[ast.Call, str]]:
+    """Every decorator call to one of `decorator_names`, or to an alias a `from ... import worker_task as wt`
+    gives it anywhere in the file, with the function it decorates. One walk of the tree."""
+    aliases, decorated = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            aliases += [a.asname for a in node.names if a.name in decorator_names and a.asname]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorated += [(d, node.name) for d in node.decorator_list if isinstance(d, ast.Call)]
+    names = set(decorator_names) | set(aliases)
+    return [(call, function) for call, function in decorated if _called_name(call.func) in names]
 
 
-def _declared(call: cst.Call, function: str) -> str | None:
-    for index, arg in enumerate(call.args):
-        named = arg.keyword.value if arg.keyword is not None else None
-        if named == "task_definition_name" or (named is None and index == 0 and arg.star == ""):
-            try:
-                value = _literal(arg.value)
-            except (ValueError, SyntaxError, TypeError):
-                return None
-            return value if isinstance(value, str) else None
-    return function
+def _declared(call: ast.Call, function: str) -> str | None:
+    """The task a decorator call declares: task_definition_name (or the first argument), else the function."""
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        given: ast.expr | None = call.args[0]
+    else:
+        given = next((k.value for k in call.keywords if k.arg == "task_definition_name"), None)
+    if given is None:
+        return function
+    try:
+        value = ast.literal_eval(given)
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _span(source: str, node: ast.expr) -> tuple[int, int]:
+    """The node's text as offsets into `source` (ast's columns count UTF-8 bytes)."""
+    lines = _LINE.findall(source)   # not splitlines: Python ends lines only at \n, \r\n and \r
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(lineno: int, col: int) -> int:
+        return starts[lineno - 1] + len(lines[lineno - 1].encode("utf-8")[:col].decode("utf-8"))
+
+    return offset(node.lineno, node.col_offset), offset(node.end_lineno or node.lineno, node.end_col_offset or 0)
 
 
 def _problems(call: cst.Call, edits: list[KeywordEdit]) -> list[str]:
@@ -133,25 +139,20 @@ def _problems(call: cst.Call, edits: list[KeywordEdit]) -> list[str]:
     return problems
 
 
-class _Rewriter(cst.CSTTransformer):
-    def __init__(self, call: cst.Call, edits: list[KeywordEdit]) -> None:
-        super().__init__()
-        self.call = call
-        self.edits = {e.keyword: e.value for e in edits}
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
-        if original_node is not self.call:
-            return updated_node
-        args = list(updated_node.args)
-        quote = _quote_style(args)
-        seen = set()
-        for index, arg in enumerate(args):
-            if arg.keyword is not None and arg.keyword.value in self.edits:
-                seen.add(arg.keyword.value)
-                value = python_literal(self.edits[arg.keyword.value], quote)
-                args[index] = arg.with_changes(value=cst.parse_expression(value))
-        missing = [k for k in self.edits if k not in seen]
-        return updated_node.with_changes(args=_append(args, missing, self.edits, quote) if missing else args)
+def _rewritten(call: cst.Call, edits: list[KeywordEdit]) -> cst.Call:
+    """The call with each edited keyword's value replaced, or appended when the call lacks it. Only the
+    call's own argument list is rebuilt: every other node is the parsed one, so its bytes stay."""
+    values = {e.keyword: e.value for e in edits}
+    args = list(call.args)
+    quote = _quote_style(args)
+    seen = set()
+    for index, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value in values:
+            seen.add(arg.keyword.value)
+            args[index] = arg.with_changes(value=cst.parse_expression(python_literal(values[arg.keyword.value],
+                                                                                    quote)))
+    missing = [k for k in values if k not in seen]
+    return call.with_changes(args=_append(args, missing, values, quote) if missing else args)
 
 
 def _append(args: list[cst.Arg], keywords: list[str], values: dict[str, Any], quote: str) -> list[cst.Arg]:

@@ -134,7 +134,7 @@ class SyncOutcome:
     upload: UploadOutcome
     purge: PurgeOutcome | None = None     # None: without prune, or purge_skipped
     purge_skipped: str | None = None      # why the purge was not attempted (a signal during the upload)
-    server_edits: Any = None              # ServerEditsOutcome: what the server_edits policy did
+    server_edits: Any = None              # ServerEditsOutcome, when the server_edits policy had edits to act on
 
     @property
     def ok(self) -> bool:
@@ -167,9 +167,10 @@ def sync(session: Session, *, prune: bool = False, dry_run: bool = False, requir
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")
         refuse_empty_layers(session.config, run(discover, session.config))
-    edits = handle_server_edits(session, policy=policy, events=events, dry_run=dry_run, run=run)
+    handled = handle_server_edits(session, policy=policy, events=events, dry_run=dry_run, run=run)
     uploaded = upload(session, dry_run=dry_run, require_clean=require_clean, progress=progress, run=run,
-                      overwrite_server_edits=policy == "overwrite", leave=edits.left_tasks)
+                      overwrite_server_edits=policy == "overwrite", leave=handled.left_tasks)
+    edits = handled if handled.reportable else None   # nothing to say: the outcome of a sync without edits
     if not prune:
         return SyncOutcome(uploaded, server_edits=edits)
     if requested(session.interruption):  # the signal came during the upload: stop before planning deletes

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from idflow.base.errors import IdflowError, WorkflowFilesInvalid
+from idflow.base.errors import IdflowError, RefusedError, WorkflowFilesInvalid
 from idflow.usecases.session import Session
 from idflow.base.progress import DISCOVERING, READING, UPLOADING, Report, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import discover
+from idflow.workflowdefs.ownership import ownership, refuses_overwrite
+from idflow.workflowdefs.sync import UPDATE
 
 
 def load_local_workflows(config: Any) -> tuple[list[Any], list[Any]]:
@@ -84,8 +86,9 @@ def plan(session: Session, *, names: Iterable[str] | None = None, include_remote
 
 
 def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: bool = False,
-           progress: Report | None = None, run: StepRunner = direct) -> Any:
-    """`workflows upload`: refuses (exit 3) a workflow naming a task defined nowhere; returns UploadResult."""
+           overwrite_server_edits: bool = False, progress: Report | None = None, run: StepRunner = direct) -> Any:
+    """`workflows upload`: refuses (exit 3) a workflow naming a task defined nowhere, and (unless
+    `overwrite_server_edits`) one whose server copy was edited since idflow wrote it; returns UploadResult."""
     names = list(names or [])
     workflows, issues = run(load_local_workflows, session.config)
     if issues and not names:
@@ -97,6 +100,13 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
                           hint=f"local workflows: {', '.join(sorted(known)) or 'none'} "
                                "('idflow workflows list --local')")
     planned = plan(session, names=names or None, local=(workflows, issues), progress=progress, run=run)
+    ledger = None
+    if planned.of(UPDATE) and not dry_run:
+        from idflow.usecases.workflow_ledger import fetch_workflow_ledger
+
+        ledger = run(fetch_workflow_ledger, session)
+        if not overwrite_server_edits:
+            refuse_unseen_reverts([(i.name, i.version, i.desired, i.actual) for i in planned.of(UPDATE)], ledger)
     if planned.to_write and not dry_run:
         phase(progress, UPLOADING)
     result = run(write_workflow_upload, session, planned, dry_run)
@@ -104,9 +114,22 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
         return result
     from idflow.usecases.workflow_ledger import RecordedUpload, record_workflows
 
-    # The base `workflows pull` compares with (idflow.workflowdefs.pulling).
-    return RecordedUpload(**vars(result),
-                          ledger_problem=record_workflows(session, [i.desired for i in result.written if i.desired]))
+    # The base `workflows pull` and the next upload compare with (idflow.workflowdefs.ownership).
+    return RecordedUpload(**vars(result), ledger_problem=record_workflows(
+        session, [i.desired for i in result.written if i.desired], ledger))
+
+
+def refuse_unseen_reverts(writes: Iterable[tuple[str, int, Any, Any]], ledger: Any) -> None:
+    """Refuse (exit 3, nothing written) writing (name, version, new body, server copy) over a version edited on
+    the server since idflow wrote it (server changed, or a conflict)."""
+    found = [(f"{name} v{version}", state) for name, version, desired, actual in writes if actual is not None
+             and refuses_overwrite((state := ownership(name, version, desired, actual, ledger)).state)]
+    if found:
+        raise RefusedError(f"{len(found)} workflow version(s) would revert an edit made on the server: "
+                           + "; ".join(f"{key}: {state.state} ({state.reason})" for key, state in found[:5])
+                           + "; nothing was written",
+                           hint="'idflow workflows diff' shows both sides; 'idflow workflows pull' brings the edit "
+                                "into the file; --overwrite-server-edits replaces it with the file")
 
 
 def write_workflow_upload(session: Session, planned: Any, dry_run: bool = False) -> Any:

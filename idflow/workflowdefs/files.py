@@ -108,7 +108,13 @@ def _load_file(path: Path) -> tuple[list[LocalWorkflow], list[FileIssue]]:
         text = decode(read_bytes(path), where)
     except InputFileError as exc:
         return [], [issue_of(exc)]
-    if path.suffix.lower() == ".json":
+    return parse_workflow_text(text, where)
+
+
+def parse_workflow_text(text: str, where: str) -> tuple[list[LocalWorkflow], list[FileIssue]]:
+    """The workflows in one file's text (`where`: its path, whose suffix says JSON or YAML): what a file at
+    that path holds, e.g. a file as Git held it at some commit (history, rollback)."""
+    if where.lower().endswith(".json"):
         documents, issues = _json_documents(text, where)
     else:
         documents, issues = _yaml_documents(text, where)

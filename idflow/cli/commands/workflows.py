@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
+from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.base.errors import EXIT_ERROR
 
@@ -45,8 +45,10 @@ def list_workflows(ctx: typer.Context,
 def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Workflows to upload (by name)."),
            all_: bool = typer.Option(False, "--all", help="Upload every local workflow."),
            dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, write nothing."),
+           overwrite_server_edits: bool = OVERWRITE_OPTION,
            verbose: bool = VERBOSE_OPTION, yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
-    """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere."""
+    """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere, or would revert
+    an edit made on the server since idflow wrote it (unless --overwrite-server-edits)."""
     from idflow.cli.render import workflows as render
     from idflow.base.errors import WorkflowsRefused
     from idflow.usecases import workflows
@@ -58,7 +60,7 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
     try:
         with cli.progress() as progress:
             result = workflows.upload(cli.session(), names=None if all_ else names, dry_run=dry_run,
-                                      progress=progress)
+                                      overwrite_server_edits=overwrite_server_edits, progress=progress)
     except WorkflowsRefused as exc:
         _refuse(cli, exc)
     render.render_issues(cli.err, result.plan.issues, "warning")
