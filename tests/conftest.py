@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from tests.clihelp import PROJECT_ENV
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_SCRIPT = REPO_ROOT / "scripts" / "conductor-server.sh"
 
@@ -138,25 +140,41 @@ class Project:
         return path
 
 
-@pytest.fixture
-def project(tmp_path: Path, conductor_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """A temp project (config/idflow.yml -> conductor_url, empty task and workflow dirs), made the cwd."""
-    root = tmp_path / "project"
+def make_project(root: Path, server_url: str, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A temp project at `root` (config/idflow.yml -> server_url, empty task and workflow dirs), made the cwd."""
     tasks_dir, workflows_dir = root / "idflow" / "tasks", root / "idflow" / "workflows"
     config_path = root / "config" / "idflow.yml"
     for folder in (tasks_dir, workflows_dir, config_path.parent):
         folder.mkdir(parents=True)
     # A project name of its own: purge --orphaned only ever touches this test's uploads.
-    config_path.write_text(f"conductor_server_url: {conductor_url}\ntasks_dir: idflow/tasks\n"
+    config_path.write_text(f"conductor_server_url: {server_url}\ntasks_dir: idflow/tasks\n"
                            f"workflows_dir: idflow/workflows\nproject: test-{uuid.uuid4().hex[:8]}\n",
                            encoding="utf-8")
     # The project's own file decides: CI exports CONDUCTOR_SERVER_URL, which would beat it.
-    from tests.clihelp import PROJECT_ENV
-
     for name in PROJECT_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     return Project(root, tasks_dir, workflows_dir, config_path)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Project:
+    """A temp project whose config names the real server (its tests are marked `server`); in a test marked
+    `local`, one whose config names no server (`local_project`), so the test needs no Conductor."""
+    if request.node.get_closest_marker("local"):
+        return make_project(tmp_path / "project", NO_SERVER_URL, monkeypatch)
+    return make_project(tmp_path / "project", request.getfixturevalue("conductor_url"), monkeypatch)
+
+
+# Nothing listens on the discard port: a request that was not meant to happen fails at once.
+NO_SERVER_URL = "http://127.0.0.1:9/api"
+
+
+@pytest.fixture
+def local_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """`project` for tests that never reach a server: no Conductor is started or needed, and the test
+    stays in the quick selection. A module of such tests overrides `project` with this one."""
+    return make_project(tmp_path / "project", NO_SERVER_URL, monkeypatch)
 
 
 # One Prefect test server for the whole session, shared by every flow test. (Imported into
@@ -166,9 +184,11 @@ from tests.prefect_fixtures import prefect_client, prefect_harness  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test that reaches the real Conductor server (the `conductor_url` fixture, however deep) is
-    marked `server`, so `-m server` selects exactly those: a forgotten marker can no longer drop a file
+    """Every test that reaches the real Conductor server (the `conductor_url` fixture, however deep, or a
+    `project` in a test not marked `local`) is marked `server`, so `-m server` selects exactly those: a forgotten marker can no longer drop a file
     from the Conductor 3.21 step of .ci/run."""
     for item in items:
-        if "conductor_url" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("server"):
+        names = getattr(item, "fixturenames", ())
+        needs = "conductor_url" in names or ("project" in names and not item.get_closest_marker("local"))
+        if needs and not item.get_closest_marker("server"):
             item.add_marker(pytest.mark.server)

@@ -10,13 +10,20 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAM
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}, stdin=subprocess.DEVNULL).stdout.strip()
+    env = {k: v for k, v in {**os.environ, **GIT_ENV}.items() if k != "GIT_INDEX_FILE"}  # not a hook's index
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL).stdout.strip()
 
 
 def init_repo(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q", "-b", "main")
+    return root
+
+
+def init_bare(root: Path) -> Path:
+    """A bare repository (a remote to push to, or to deploy from)."""
+    git(root.parent, "init", "-q", "--bare", "-b", "main", str(root))
     return root
 
 

@@ -83,6 +83,89 @@ def test_the_package_has_no_import_cycle():
     assert _cycles() == []
 
 
+# ---- packages: a DAG in the order ARCHITECTURE.md lists ------------------------------------------
+ARCHITECTURE = PACKAGE.parent / "ARCHITECTURE.md"
+# Upward imports tolerated for now: (importing package or module, imported module) -> the reason; any other fails.
+KNOWN_UPWARD = {
+    # The ledger is generic (kind events or workflows) and belongs below both; moving it edits idflow/workflowdefs/,
+    # which another branch is changing: move it to engine after that merge.
+    ("idflow.workflowdefs", "idflow.events.ledger"): "events.ledger belongs in engine (after the workflows work)",
+}
+
+
+def _known(source: str, target: str) -> bool:
+    return any((source == s or source.startswith(s + ".")) and target == t for s, t in KNOWN_UPWARD)
+
+
+def _package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def _package_edges() -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(package, package) -> the (module, module) imports behind it; every import at any depth counts."""
+    edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for name, targets in GRAPH.items():
+        for target in targets:
+            if _package(name) != _package(target):
+                edges.setdefault((_package(name), _package(target)), set()).add((name, target))
+    return edges
+
+
+def _layers() -> list[set[str]]:
+    """The numbered list under `## Layer order` in ARCHITECTURE.md: line 1 is the bottom."""
+    text = ARCHITECTURE.read_text(encoding="utf-8").split("## Layer order", 1)[1].split("\n## ", 1)[0]
+    layers = []
+    for line in text.splitlines():
+        head = line.strip().split(":", 1)[0]
+        if head[:1].isdigit() and ". " in head:
+            layers.append({f"idflow.{p.strip().strip('`')}" if p.strip().strip('`') != "idflow" else "idflow"
+                           for p in head.split(". ", 1)[1].split(",")})
+    return layers
+
+
+def test_the_packages_import_each_other_without_a_cycle():
+    edges = {pair for pair, imports in _package_edges().items() if any(not _known(*i) for i in imports)}
+    graph: dict[str, set[str]] = {}
+    for source, target in edges:
+        graph.setdefault(source, set()).add(target)
+    seen: dict[str, int] = {}  # 1 on the path, 2 done
+
+    def walk(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for other in sorted(graph.get(node, ())):
+            assert seen.get(other) != 1, f"package cycle: {' -> '.join(path[path.index(other):] + [other])}"
+            if other not in seen:
+                walk(other, path + [other])
+        seen[node] = 2
+
+    for node in sorted(graph):
+        if node not in seen:
+            walk(node, [node])
+
+
+def test_every_package_is_in_the_documented_layer_order():
+    listed = [p for layer in _layers() for p in layer]
+    packages = {_package(m) for m in MODULES}
+    assert len(listed) == len(set(listed)), "a package is listed twice in ARCHITECTURE.md's layer order"
+    assert packages == set(listed), (f"not in ARCHITECTURE.md's layer order: {sorted(packages - set(listed))}; "
+                                     f"listed but gone: {sorted(set(listed) - packages)}")
+
+
+def test_a_package_imports_only_the_layers_below_its_own():
+    level = {p: i for i, layer in enumerate(_layers()) for p in layer}
+    wrong = sorted(f"{a} -> {b}" for (pa, pb), imports in _package_edges().items() if level[pb] >= level[pa]
+                   for a, b in imports if not _known(a, b))
+    assert wrong == [], "imports against ARCHITECTURE.md's layer order:\n" + "\n".join(wrong)
+
+
+def test_the_known_upward_imports_still_exist():
+    """An exception that is no longer needed must be removed from KNOWN_UPWARD."""
+    every = {pair for imports in _package_edges().values() for pair in imports}
+    for source, target in KNOWN_UPWARD:
+        assert any((a == source or a.startswith(source + ".")) and b == target for a, b in every), \
+            f"{source} no longer imports {target}: remove it from KNOWN_UPWARD"
+
+
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(SHELLS)))
 def test_the_core_imports_no_prefect_no_typer_no_terminal(name):
     outside = {m.split(".")[0] for m in _imports(name, MODULES[name])}
@@ -101,6 +184,14 @@ def test_the_cli_never_imports_prefect_at_module_level(name):
         elif isinstance(node, ast.ImportFrom) and node.module:
             top.add(node.module.split(".")[0] if not node.module.startswith("idflow.flows") else "prefect")
     assert "prefect" not in top
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "idflow.cli.startup"))
+def test_only_the_typer_seam_imports_typer_internals_or_click(name):
+    """idflow/cli/startup.py is the one module on typer's private API (pinned by tests/test_typer_seam.py)."""
+    private = {m for m in _imports(name, MODULES[name])
+               if m.split(".")[0] == "click" or (m.startswith("typer.") and m.split(".")[1].startswith("_"))}
+    assert not private, f"{name} imports {sorted(private)}: import them from idflow.cli.startup"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("idflow.cli.commands")))
@@ -130,3 +221,72 @@ def test_every_use_case_name_is_the_function_not_a_module_of_the_same_name():
         importlib.import_module(name)
     shadowed = [name for name in usecases.__all__ if isinstance(getattr(usecases, name), types.ModuleType)]
     assert shadowed == []
+
+
+def test_the_plan_comparison_is_pure(monkeypatch):
+    """ARCHITECTURE.md: make_plan and settle_orphans touch no file, no process and no network."""
+    import builtins
+    import io
+    import os
+    import socket
+    import subprocess
+
+    from idflow.provenance.trailer import Provenance, content_hash, stamp
+    from idflow.taskdefs.plan import ORPHANED, make_plan, settle_orphans
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"I/O in a pure step: {args[:1]}")
+
+    gone = {"name": "gone", "retryCount": 1}
+    ours = Provenance(sha="0" * 40, dirty=False, path="idflow/tasks/gone/gone.py", hash=content_hash(gone),
+                      at="2026-01-01T00:00:00Z", project="p")
+    remote = [{"name": "kept", "retryCount": 1}, {"name": "changed", "retryCount": 1},
+              {**gone, "description": stamp("", ours)}]
+    with monkeypatch.context() as refused:
+        for owner, name in ((builtins, "open"), (io, "open"), (os, "open"), (os, "stat"), (os, "listdir"),
+                            (os, "scandir"), (subprocess, "run"), (subprocess, "Popen"), (socket, "socket")):
+            refused.setattr(owner, name, refuse)
+        plan = make_plan([{"name": "kept", "retryCount": 1}, {"name": "changed", "retryCount": 2},
+                          {"name": "new", "retryCount": 0}], remote, project="p", server_url="http://h/api")
+        orphans = [item.name for item in plan.of(ORPHANED)]
+        settled = settle_orphans(plan, {"gone": "its commit is not in this clone"})
+    assert {item.name for item in plan.items} == {"kept", "changed", "new", "gone"}
+    assert orphans == ["gone"] and not settled.of(ORPHANED)
+
+
+# ---- imports at the top: in a function only at a named seam (ARCHITECTURE.md, "Where an import goes") -------
+LAZY_SHELL = ("idflow.cli.commands.", "idflow.cli.render.", "idflow.cli.state", "idflow.cli.app", "idflow.cli.prefect_bridge")
+SEAMS = {  # module -> what it may import inside a function, and why
+    "idflow": {"idflow.worker.decorator"},                      # `idflow.worker_task` on first use
+    "idflow.base.reading": {"yaml"},                             # pyyaml(): PyYAML on the first YAML read
+    "idflow.conductor.client": {"ssl"},                          # only to explain a TLS failure
+    "idflow.conductor.httpx_import": {"httpx"},                  # import_httpx()
+    "idflow.project.identity": {"idflow.project.config_yaml"},   # doctor imports identity at every start
+    "idflow.usecases.session": {"idflow.conductor.client"},      # the client, when a session first needs one
+    "idflow.worker.decorator": {"conductor"},                    # a task file importing the decorator loads no SDK
+}
+# Not moved yet: being changed on another branch when the rest moved.
+PENDING = ("idflow.workflowdefs", "idflow.usecases.workflow", "idflow.usecases.registry", "idflow.cli.commands.workflow")
+
+
+def _imports_in_functions(path: Path) -> list[tuple[int, str]]:
+    found = []
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if inside and isinstance(child, ast.Import):
+                found.extend((child.lineno, alias.name) for alias in child.names)
+            elif inside and isinstance(child, ast.ImportFrom):
+                found.append((child.lineno, "." * child.level + (child.module or "")))
+            visit(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if not n.startswith(LAZY_SHELL + PENDING)))
+def test_imports_are_at_the_top_but_at_a_named_seam(name):
+    allowed = SEAMS.get(name, set())
+    stray = [f"line {line}: {target}" for line, target in _imports_in_functions(MODULES[name])
+             if not any(target == a or target.startswith(a + ".") for a in allowed)]
+    assert stray == [], f"{name} imports inside a function: {stray} (move it to the top, or name the seam in SEAMS)"

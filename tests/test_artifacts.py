@@ -7,7 +7,7 @@ import sys
 from idflow.flows import artifacts
 from idflow.taskdefs.plan import make_plan
 from idflow.provenance.trailer import Provenance, content_hash, stamp
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 
 
 def plan_doc():

@@ -16,6 +16,7 @@ import pytest
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
 from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
+from tests.gitrepo import commit_all, git, init_repo
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
@@ -118,7 +119,6 @@ def test_sync(scene, capsys, prefix, client):
     assert direct["upload"]["created"] == [scene["new"]] and direct["purge"]["deleted"] == [scene["orphan"]]
 
 
-
 # ---- every other write operation: its generated flow (through the bridge) against its command -------------
 
 def as_flow(operation: str, **params):
@@ -186,22 +186,18 @@ def test_workflows_upload_and_restore(prefect_harness, project, prefix, client, 
 
 @pytest.fixture
 def repo(project):
-    from tests.test_git import git
 
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     return project
 
 
 def test_tasks_rollback_and_restore(prefect_harness, repo, prefix, client, capsys):
-    from tests.test_git import commit
 
     name = prefix + "rb"
     path = repo.write_task(name, task_source(name, retry_count=1))
-    v1 = commit(repo, "v1")
+    v1 = commit_all(repo.root, "v1")
     path.write_text(path.read_text().replace("retry_count=1", "retry_count=3"))
-    commit(repo, "v2")
+    commit_all(repo.root, "v2")
     assert run_cli(capsys, "tasks", "upload", name).code == 0
     at_v2 = client.get_taskdef(name)
     plain = run_cli(capsys, "--json", "tasks", "rollback", name, "--to", v1, "-y")
@@ -222,17 +218,16 @@ def test_tasks_rollback_and_restore(prefect_harness, repo, prefix, client, capsy
 
 
 def test_tasks_adopt(prefect_harness, repo, prefix, client, capsys):
-    from tests.test_git import commit
 
     name = prefix + "adopted"
     repo.write_task(name, task_source(name))
     config = repo.config_path.read_text()
     old = next(line for line in config.splitlines() if line.startswith("project:")).split(":", 1)[1].strip()
-    commit(repo, "a task")
+    commit_all(repo.root, "a task")
     assert run_cli(capsys, "tasks", "upload", "--all").code == 0
     repo.config_path.write_text(config.replace(f"project: {old}", f"project: {old}-new"))
     shutil.rmtree(repo.tasks_dir / name)
-    commit(repo, "a new identity, the task gone")
+    commit_all(repo.root, "a new identity, the task gone")
     stamped_old = client.get_taskdef(name)
     plain = run_cli(capsys, "--json", "tasks", "adopt", "--from", old, name, "-y")
     client.upsert_taskdefs([stamped_old])
@@ -246,7 +241,6 @@ def test_tasks_adopt(prefect_harness, repo, prefix, client, capsys):
 def test_tasks_import_and_pull(prefect_harness, repo, prefix, client, capsys):
     from pathlib import Path
 
-    from tests.test_git import commit
 
     imported = prefix + "imported"
     client.upsert_taskdefs([{"name": imported, "retryCount": 2, "timeoutSeconds": 600, "responseTimeoutSeconds": 60,
@@ -261,7 +255,7 @@ def test_tasks_import_and_pull(prefect_harness, repo, prefix, client, capsys):
 
     pulled = prefix + "pulled"
     path = repo.write_task(pulled, task_source(pulled, retry_count=1))
-    commit(repo, "a task to pull")
+    commit_all(repo.root, "a task to pull")
     assert run_cli(capsys, "tasks", "upload", pulled).code == 0
     edited = {**client.get_taskdef(pulled), "retryCount": 7}
     client.upsert_taskdefs([edited])
@@ -334,7 +328,6 @@ def test_workflows_import_and_pull(prefect_harness, project, prefix, client, cap
 def test_workflows_purge_and_rollback(prefect_harness, repo, prefix, client, capsys, ledgers):
     import json
 
-    from tests.test_git import commit
 
     name = prefix + "wpr"
     project = repo
@@ -342,9 +335,9 @@ def test_workflows_purge_and_rollback(prefect_harness, repo, prefix, client, cap
     assert run_cli(capsys, "tasks", "upload", "--all").code == 0
     path = project.workflows_dir / f"{name}.json"
     path.write_text(json.dumps(_workflow(name, "first")))
-    first = commit(project, "first")
+    first = commit_all(project.root, "first")
     path.write_text(json.dumps(_workflow(name, "second")))
-    commit(project, "second")
+    commit_all(project.root, "second")
     assert run_cli(capsys, "workflows", "upload", "--all").code == 0
     at_second = client.get_workflow(name, 1)
     looked = same(run_cli(capsys, "--json", "workflows", "diff", name), as_flow("workflows_diff", names=[name]), prefix)

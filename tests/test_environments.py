@@ -6,21 +6,12 @@ One environment is the real server, the other a closed port.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.clihelp import run_cli, task_source
 from tests.faultproxy import free_port
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={k: v for k, v in {**os.environ, **GIT_ENV}.items() if k != "GIT_INDEX_FILE"})
+from tests.gitrepo import git, init_repo
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ def envs(project, conductor_url, dead_url, monkeypatch):
              f"  dead:\n    conductor_server_url: {dead_url}\n"
              f"  prod:\n    conductor_server_url: {conductor_url}\n    protected: true\n")
     project.config_path.write_text(text)
-    git(project.root, "init", "-q", "-b", "main")
+    init_repo(project.root)
     git(project.root, "add", "-A")
     git(project.root, "commit", "-q", "-m", "init")
     return project

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
 
 from tests.clihelp import run_cli, task_source
+from tests.gitrepo import git, init_repo
 
 pytestmark = pytest.mark.server
 
@@ -179,14 +179,9 @@ def test_the_purge_plan_above_the_prompt_cannot_be_erased(hostile, prefix, proje
     assert prefix in plan_line and "\\x1b[1A" in plan_line and ESC not in result.err
 
 
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
-
-
 def test_history_separates_labels_from_subjects_and_neutralises_them(project, prefix, capsys):
     name = prefix + "hist"
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
+    init_repo(project.root)
     git(project.root, "config", "user.name", "Dev \x1b[2K")
     write(project, name, retry_count=1)
     git(project.root, "add", "-A")

@@ -11,6 +11,7 @@ import pytest
 
 from idflow.provenance.trailer import Provenance
 from idflow.taskdefs.plan import CONFLICT, FieldChange, Plan, PlanItem, _item_json
+from tests.gitrepo import git, init_repo
 
 
 def full_item() -> PlanItem:
@@ -68,28 +69,22 @@ def _gitpython_state(start):
 
 
 def test_the_git_state_is_what_gitpython_read(tmp_path):
-    import subprocess
-
     from idflow.provenance.trailer import git_state
-
-    def git(*args):
-        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo, check=True,
-                       capture_output=True)
 
     repo = tmp_path / "repo"
     (repo / "sub" / "deep").mkdir(parents=True)
     outside = tmp_path / "not-a-repo"
     outside.mkdir()
-    git("init", "-q")
+    init_repo(repo)
     states = [(outside, git_state(outside), _gitpython_state(outside)),
               (repo, git_state(repo), _gitpython_state(repo))]  # a repository without a commit yet
     for name in ("a.py", "sub/b.py", "sub/deep/c.py", "old name.py", "ü.py"):
         (repo / name).write_text(name)
-    git("add", "-A")
-    git("commit", "-qm", "one")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
     (repo / "a.py").write_text("changed")
     (repo / "sub" / "new.py").write_text("untracked")
-    git("mv", "old name.py", "new name.py")
+    git(repo, "mv", "old name.py", "new name.py")
     (repo / "ü.py").unlink()
     for start in (repo, repo / "sub" / "deep"):
         states.append((start, git_state(start), _gitpython_state(start)))

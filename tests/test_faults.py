@@ -11,7 +11,6 @@ a 500 or for starting a workflow.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 
 from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
+from tests.gitrepo import git, init_repo
 
 pytestmark = pytest.mark.server
 
@@ -268,16 +268,12 @@ def test_purge_with_usage_unknown_deletes_nothing(project, prefix, client, capsy
 
 
 # ---- tasks rollback NAME... --to REV -y -----------------------------------------------------------
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def rollback_project(project, prefix, capsys):
     """r0..r2 at retry 1 in commit v1, retry 2 in commit v2; the server holds v2."""
     names = [prefix + f"r{i}" for i in range(3)]
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     shas = []
     for retries in (1, 2):
         for name in names:

@@ -1,44 +1,32 @@
 """Provenance, history and rollback with a real Git repository and the real server."""
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
+from tests.gitrepo import commit_all, git, init_repo
 
 pytestmark = pytest.mark.server
 
 
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture
 def repo(project):
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     return project
-
-
-def commit(project, message):
-    git(project.root, "add", "-A")
-    git(project.root, "commit", "-q", "-m", message)
-    return git(project.root, "rev-parse", "HEAD")
 
 
 def test_provenance_round_trip_history_and_rollback(repo, prefix, client, capsys):
     name = prefix + "hist"
     path = repo.write_task(name, task_source(name, retry_count=1))
-    v1 = commit(repo, "add task")
+    v1 = commit_all(repo.root, "add task")
     path.write_text(path.read_text() + "\n# a comment changes no definition\n")
-    comment_only = commit(repo, "comment only")
+    comment_only = commit_all(repo.root, "comment only")
     (repo.root / "README.txt").write_text("unrelated")
-    commit(repo, "unrelated file")
+    commit_all(repo.root, "unrelated file")
     path.write_text(path.read_text().replace("retry_count=1", "retry_count=2"))
-    v2 = commit(repo, "more retries")
+    v2 = commit_all(repo.root, "more retries")
 
     uploaded = run_cli(capsys, "tasks", "upload", name, "--json")
     assert uploaded.code == 0 and uploaded.json["provenance_missing"] is False
@@ -65,9 +53,9 @@ def test_provenance_round_trip_history_and_rollback(repo, prefix, client, capsys
 def test_rollback_without_a_terminal_or_yes_refuses(repo, prefix, client, capsys):
     name = prefix + "r"
     path = repo.write_task(name, task_source(name, retry_count=1))
-    v1 = commit(repo, "v1")
+    v1 = commit_all(repo.root, "v1")
     path.write_text(path.read_text().replace("retry_count=1", "retry_count=3"))
-    commit(repo, "v2")
+    commit_all(repo.root, "v2")
     assert run_cli(capsys, "tasks", "upload", name).code == 0
     refused = run_cli(capsys, "tasks", "rollback", name, "--to", v1)
     assert refused.code == 3 and client.get_taskdef(name)["retryCount"] == 3
@@ -77,7 +65,7 @@ def test_rollback_without_a_terminal_or_yes_refuses(repo, prefix, client, capsys
 def test_dirty_tree_warns_and_require_clean_refuses(repo, prefix, client, capsys):
     name = prefix + "dirty"
     path = repo.write_task(name, task_source(name, retry_count=1))
-    commit(repo, "v1")
+    commit_all(repo.root, "v1")
     path.write_text(path.read_text().replace("retry_count=1", "retry_count=5"))
     refused = run_cli(capsys, "tasks", "upload", name, "--require-clean")
     assert refused.code == 3 and name not in {d["name"] for d in client.list_taskdefs()}

@@ -8,24 +8,9 @@ import pytest
 
 from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import run_cli, task_source
+from tests.gitrepo import commit_all, git, init_repo
 
 pytestmark = pytest.mark.server
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def init(root):
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "dev@example.org")
-    git(root, "config", "user.name", "Dev")
-
-
-def commit(root, message):
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
-    return git(root, "rev-parse", "HEAD")
 
 
 def clean(result) -> str:
@@ -36,7 +21,7 @@ def clean(result) -> str:
 
 @pytest.mark.parametrize("argv", [["tasks", "history", "x"], ["tasks", "rollback", "x", "--to", "HEAD", "-y"]])
 def test_a_repository_without_commits_is_not_called_no_repository(project, capsys, argv):
-    init(project.root)
+    init_repo(project.root)
     result = run_cli(capsys, *argv)
     assert result.code == 1 and "has no commits yet" in clean(result)
     assert "not inside a Git repository" not in result.err
@@ -50,14 +35,14 @@ def test_no_repository_at_all_says_so(project, capsys):
 @pytest.fixture
 def two_branches(project, prefix):
     """main has two commits (retry_count 1, then 2); branch `other` was checked out before main."""
-    init(project.root)
+    init_repo(project.root)
     name = prefix + "reflog"
     path = project.write_task(name, task_source(name, retry_count=1))
-    first = commit(project.root, "one")
+    first = commit_all(project.root, "one")
     git(project.root, "checkout", "-q", "-b", "other")
     git(project.root, "checkout", "-q", "main")
     path.write_text(path.read_text().replace("retry_count=1", "retry_count=2"))
-    second = commit(project.root, "two")
+    second = commit_all(project.root, "two")
     return name, first, second
 
 
@@ -84,13 +69,13 @@ def test_bad_revisions_are_a_clear_error(two_branches, capsys, rev):
 @pytest.fixture
 def shallow_clone(project, prefix, tmp_path, monkeypatch):
     """A clone of depth 1 of a three-commit history (retry_count 1, 2, 3), made the cwd."""
-    init(project.root)
+    init_repo(project.root)
     name = prefix + "shallow"
     path = project.write_task(name, task_source(name, retry_count=1))
-    shas = [commit(project.root, "one")]
+    shas = [commit_all(project.root, "one")]
     for retries in (2, 3):
         path.write_text(path.read_text().replace(f"retry_count={retries - 1}", f"retry_count={retries}"))
-        shas.append(commit(project.root, f"retries {retries}"))
+        shas.append(commit_all(project.root, f"retries {retries}"))
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{project.root}", str(clone)], check=True)
     monkeypatch.chdir(clone)
@@ -121,7 +106,7 @@ def test_rollback_beyond_a_shallow_clone_is_a_clear_error(shallow_clone, capsys,
 @pytest.fixture
 def linked(project, prefix, tmp_path):
     """A repository whose task dir `<prefix>linked` is a committed symlink to a folder outside it."""
-    init(project.root)
+    init_repo(project.root)
     inside = prefix + "inside"
     project.write_task(inside, task_source(inside, retry_count=1))
     name = prefix + "linked"
@@ -130,7 +115,7 @@ def linked(project, prefix, tmp_path):
     (outside / "__init__.py").touch()
     (outside / f"{name}.py").write_text(task_source(name, retry_count=4))
     (project.tasks_dir / name).symlink_to(outside, target_is_directory=True)
-    commit(project.root, "tasks, one of them linked")
+    commit_all(project.root, "tasks, one of them linked")
     assert git(project.root, "status", "--porcelain") == ""  # Git itself calls this clean
     return name, inside
 
@@ -170,7 +155,7 @@ def test_rollback_of_a_tracked_task_beside_a_link_works(linked, capsys):
 
 
 def test_upload_in_a_repository_without_commits_says_so(project, prefix, capsys):
-    init(project.root)
+    init_repo(project.root)
     name = prefix + "uncommitted"
     project.write_task(name, task_source(name, retry_count=1))
     result = run_cli(capsys, "tasks", "upload", name, "--dry-run")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,14 +13,11 @@ import pytest
 from idflow.provenance.trailer import parse_provenance
 from tests.clihelp import task_source
 from tests.prefect_server import prefect, prefect_server, run_id  # noqa: F401  (a module-scoped fixture)
+from tests.gitrepo import git, init_bare, init_repo
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.server]
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def git(root, *args) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def commit_and_push(root, message, *refspec) -> str:
@@ -37,14 +33,12 @@ def pushed(project, prefix, tmp_path):
     prefect.yaml committed on main. A branch `other` (retry_count 9) is the bare repository's
     default, so a clone that ignored the configured branch would get it."""
     remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    init_bare(remote)
     name = prefix + "gitops"
     path = project.write_task(name, task_source(name, retry_count=1))
     shutil.copy(REPO / "prefect.yaml", project.root / "prefect.yaml")
     shutil.copytree(REPO / "flows", project.root / "flows", ignore=shutil.ignore_patterns("__pycache__"))
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     git(project.root, "remote", "add", "origin", remote.as_uri())
     commit_and_push(project.root, "idflow project")
     git(project.root, "switch", "-q", "-c", "other")

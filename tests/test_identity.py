@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from idflow.project.identity import normalise_remote
 from tests.clihelp import run_cli, task_source
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+from tests.gitrepo import commit_all, git, init_repo
 
 
 @pytest.mark.parametrize("url", ["git@Git.Example.org:org/app.git", "https://git.example.org/org/app",
@@ -40,30 +38,18 @@ def test_a_local_bare_repository_is_its_absolute_path(tmp_path):
     assert normalise_remote(str(bare)) == normalise_remote(f"file://{bare}") == str(tmp_path.resolve() / "app")
 
 
-def git(cwd: Path, *args: str) -> str:
-    import os
-
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout
-
-
 def make_repo(root: Path, conductor_url: str, *, origin: str | None, project: str | None = None) -> Path:
     """A committed repository with config/idflow.yml (no `project:` unless given) and an origin remote."""
     (root / "config").mkdir(parents=True)
     (root / "idflow" / "tasks").mkdir(parents=True)
     lines = [f"conductor_server_url: {conductor_url}"] + ([f"project: {project}"] if project else [])
     (root / "config" / "idflow.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    git(root, "init", "-q", "-b", "main")
+    init_repo(root)
     if origin:
         git(root, "remote", "add", "origin", origin)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "init")
     return root
-
-
-def commit_all(root: Path, message: str) -> None:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
 
 
 def write_task(root: Path, name: str) -> None:

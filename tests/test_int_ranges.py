@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.discovery import discover
-from idflow.taskdefs.validation import validate
+from idflow.model.validation import validate
 from tests.clihelp import run_cli, task_source
 
 INT_FIELDS = sorted(taskdef.INT_MAXIMUM)

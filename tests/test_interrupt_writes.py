@@ -15,8 +15,8 @@ import pytest
 
 from tests.clihelp import task_source
 from tests.eventhelp import handler, handler_prefix, written  # noqa: F401  (fixture)
-from tests.test_git import commit, git
 from tests.test_interrupt import configure, names_on, start, wait_until
+from tests.gitrepo import commit_all, git, init_repo
 
 pytestmark = pytest.mark.server
 
@@ -115,14 +115,12 @@ def test_a_signal_during_event_purge_stops_between_deletes(project, handler_pref
 # ---- tasks rollback -------------------------------------------------------------------------------------
 def test_a_signal_during_rollback_stops_between_batches(project, prefix, client, fault_proxy):
     names = [f"{prefix}t{i:02d}" for i in range(COUNT)]
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     (project.root / ".gitignore").write_text(".idflow/\n")
     upload_tasks(project, names, retry_count=1)
-    first = commit(project, "retry once")
+    first = commit_all(project.root, "retry once")
     upload_tasks(project, names, retry_count=2)
-    commit(project, "retry twice")
+    commit_all(project.root, "retry twice")
     proxy = fault_proxy()
     proxy.add_rule(method="POST", path="/api/metadata/taskdefs", action="delay", delay=0.3)
     configure(project, proxy, batch_size=2)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from tests.clihelp import run_cli
 
 pytestmark = pytest.mark.server

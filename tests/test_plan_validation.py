@@ -112,7 +112,7 @@ def test_untampered_plan_applies(planned, project, client, capsys):
 
 def test_plan_round_trip_and_problems_named():
     from idflow.taskdefs.plan import make_plan
-    from idflow.taskdefs import fields as taskdef
+    from idflow.model import fields as taskdef
 
     plan = make_plan([taskdef.build("ok_task", {})], [{"name": "foreign über", "description": None}])
     again = Plan.from_json(json.loads(json.dumps(plan.to_json())))

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests.faultproxy import FaultProxy
+from tests.gitrepo import git
 from tests.prefect_server import prefect_server  # noqa: F401  (a module-scoped fixture)
 from tests.webhook import Webhook
 
@@ -170,10 +171,6 @@ def assert_clean_logs(deployed: Deployed, run: dict[str, Any], since: int = 0) -
     worker = deployed.worker_output()[since:]
     assert "Traceback" not in worker and "exited with unexpected exception" not in worker, worker[-4000:]
     return logs
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
 
 def write_task(deployed: Deployed, name: str, *, commit: bool = True) -> Path:

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from idflow.taskdefs import fields as taskdef
-from idflow.taskdefs.validation import validate
+from idflow.model import fields as taskdef
+from idflow.model.validation import validate
 from tests.clihelp import run_cli, task_source
 
 pytestmark = pytest.mark.server

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from tests.clihelp import run_cli, task_source
 
 pytestmark = pytest.mark.server

@@ -99,6 +99,19 @@ def test_every_operation_is_an_entrypoint_of_both_modules():
         assert getattr(idflow_flows, name) is definitions.FLOWS[name] is getattr(definitions, name)
 
 
+def test_no_import_of_the_flows_module_is_shadowed_by_a_generated_flow():
+    """definitions.py puts every generated flow into its globals: an imported name that is also a flow's name
+    (the use case `events_upload`, say) would be replaced by the flow, and a hand-written flow calling it breaks."""
+    import ast
+
+    from idflow.flows import definitions
+
+    imported = {alias.asname or alias.name.split(".")[0]
+                for node in ast.parse(Path(definitions.__file__).read_text(encoding="utf-8")).body
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    assert not imported & set(definitions.GENERATED)
+
+
 def entrypoints() -> list[tuple[str, str]]:
     found = []
     for path in PREFECT_FILES:

@@ -14,22 +14,17 @@ import pytest
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
 from tests.faultproxy import free_port
+from tests.gitrepo import git, init_repo
 
 from idflow.project.schedules import applies_to, describe
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server]
 
 
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture
 def rolled(project, prefix, capsys, client):
     """A task committed with retry_count 1, then 3, and uploaded at 3: (name, the first commit)."""
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     name = prefix + "rb"
     path = project.write_task(name, task_source(name, retry_count=1))
     git(project.root, "add", "-A")

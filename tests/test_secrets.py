@@ -20,16 +20,13 @@ import pytest
 
 from tests.clihelp import run_cli, task_source
 from tests.faultproxy import free_port, self_signed_tls
+from tests.gitrepo import git, init_repo
 
 pytestmark = pytest.mark.server
 
 KEY_VAR = "IDFLOW_TEST_API_KEY"
 HEADER = "X-Authorization"
 VARIANTS = ((), ("--json",), ("-v",))
-
-
-def git(root, *args):
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
 
 
 class Watch:
@@ -87,9 +84,7 @@ def secret_project(project, prefix, key, fault_proxy, capsys, conductor_url):
     (project.workflows_dir / "flow.json").write_text(
         f'{{"name": "{flow}", "version": 1, "schemaVersion": 2, '
         f'"tasks": [{{"name": "{a}", "taskReferenceName": "a", "type": "SIMPLE"}}]}}')
-    git(project.root, "init", "-q", "-b", "main")
-    git(project.root, "config", "user.email", "dev@example.org")
-    git(project.root, "config", "user.name", "Dev")
+    init_repo(project.root)
     git(project.root, "add", "-A")
     git(project.root, "commit", "-q", "-m", "v1")
     v1 = git(project.root, "rev-parse", "HEAD")

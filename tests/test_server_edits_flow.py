@@ -10,7 +10,7 @@ import pytest
 import tests.prefect_fixtures  # noqa: F401  (the Prefect environment before Prefect loads; fixtures: conftest)
 from tests.clihelp import run_cli, task_source
 from tests.eventhelp import handler, handler_prefix, ledgers, written  # noqa: F401  (fixtures)
-from tests.gitrepo import commit_all, git
+from tests.gitrepo import commit_all, git, init_bare, init_repo
 
 pytestmark = [pytest.mark.prefect, pytest.mark.server, pytest.mark.usefixtures("ledgers")]
 
@@ -20,7 +20,7 @@ def deployed(project, prefix, handler_prefix, client, capsys, tmp_path, conducto
     """A project on branch main of a bare repository, its task and handler uploaded, then both edited on the
     server: (project, task, handler, task file, handler file, bare repository)."""
     remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    init_bare(remote)
     project.config_path.write_text(project.config_path.read_text() + "environments:\n"
                                    + "".join(f"  {env}:\n    conductor_server_url: {conductor_url}\n"
                                              f"    server_edits: {env}\n" for env in ("refuse", "overwrite", "pull")))
@@ -29,7 +29,7 @@ def deployed(project, prefix, handler_prefix, client, capsys, tmp_path, conducto
     handlers = project.workflows_dir / "wf" / "event_handlers.json"
     handlers.parent.mkdir(parents=True)
     handlers.write_text(json.dumps([handler(event, "conductor:wf:done", start="wf")], indent=2) + "\n")
-    git(project.root, "init", "-q", "-b", "main")
+    init_repo(project.root)
     git(project.root, "remote", "add", "origin", str(remote))
     commit_all(project.root, "project")
     git(project.root, "push", "-q", "origin", "main")

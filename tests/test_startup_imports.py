@@ -46,6 +46,7 @@ LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor", "
 NO_TERMINAL = {"rich", "yaml", "attr", "markdown_it", "pygments"}
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("argv, never", [
     (["--help"], LOCAL_NEVER | {"rich", "yaml", "attr", "markdown_it", "pygments"}),
     (["tasks", "--help"], LOCAL_NEVER | {"rich", "yaml", "attr", "markdown_it", "pygments"}),
@@ -108,6 +109,7 @@ def test_status_needs_no_prefect_or_what_it_does_not_print(project, argv, never)
     assert not modules & never, sorted(modules)
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("argv", [["workflow", "run", "x", "--version", "abc"], ["workflow", "run", "x", "--version", "0"],
                                   ["worker", "start", "--threads", "0"], ["worker", "start", "--grace", "x"]])
 def test_values_of_other_types_are_still_checked_by_typer(project, capsys, argv):
@@ -117,6 +119,7 @@ def test_values_of_other_types_are_still_checked_by_typer(project, capsys, argv)
     assert run_cli(capsys, *argv, "--json").code == 2
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("argv, expected", [(["--tasks-dir", "elsewhere"], "elsewhere"), ([], ["greet"]),
                                             (["--tasks-dir=idflow/tasks"], ["greet"])])
 def test_str_and_bool_values_arrive_as_given(project, capsys, argv, expected):

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.taskdefs.plan import CREATE, FOREIGN, ORPHANED, UNCHANGED, UPDATE, Plan, fingerprint, make_plan
 from idflow.provenance.trailer import Provenance, content_hash, parse_provenance, stamp
-from idflow.taskdefs.validation import keyword_type_errors, validate
+from idflow.model.validation import keyword_type_errors, validate
 
 SEED = dict(retry_count=5, timeout_seconds=1200, timeout_policy="TIME_OUT_WF", retry_logic="EXPONENTIAL_BACKOFF",
             retry_delay_seconds=10, response_timeout_seconds=300, concurrent_exec_limit=10,

@@ -14,7 +14,8 @@ import pytest
 
 from tests.clihelp import run_cli, task_source
 from tests.eventhelp import handler, handler_prefix, ledgers  # noqa: F401  (fixtures)
-from tests.test_git import commit, repo  # noqa: F401  (repo: a fixture)
+from tests.gitrepo import commit_all
+from tests.test_git import repo  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.server, pytest.mark.usefixtures("ledgers")]
 
@@ -252,9 +253,9 @@ def test_history_and_rollback_restore_a_version(repo, prefix, task, client, caps
     name = prefix + "rb"
     write(repo, wf(name, [simple(task)], description="first"))
     write(repo, wf(name, [simple(task)], version=2, description="v2 first"))
-    first = commit(repo, "first")
+    first = commit_all(repo.root, "first")
     write(repo, wf(name, [simple(task)], description="second"))
-    second = commit(repo, "second")
+    second = commit_all(repo.root, "second")
     upload(capsys)
 
     found = run_cli(capsys, "workflows", "history", name, "--json")
@@ -301,9 +302,9 @@ def test_history_and_rollback_restore_a_version(repo, prefix, task, client, caps
 def test_rollback_never_reverts_a_server_edit_unseen(repo, prefix, task, client, capsys):
     name = prefix + "rbedit"
     write(repo, wf(name, [simple(task)], description="first"))
-    first = commit(repo, "first")
+    first = commit_all(repo.root, "first")
     write(repo, wf(name, [simple(task)], description="second"))
-    commit(repo, "second")
+    commit_all(repo.root, "second")
     upload(capsys)
     client.upsert_workflows([{**client.get_workflow(name, 1), "description": "edited in the UI"}])
     refused = run_cli(capsys, "workflows", "rollback", name, "--to", first, "-y", "--json")
@@ -326,10 +327,10 @@ def test_outcomes_round_trip(repo, prefix, task, client, capsys):
 
     name = prefix + "rt"
     write(repo, wf(name, [simple(task)], description="first"))
-    first = commit(repo, "first")
+    first = commit_all(repo.root, "first")
     upload(capsys)
     write(repo, wf(name, [simple(task)], description="second"))
-    commit(repo, "second")
+    commit_all(repo.root, "second")
     with Session(load_config()) as session:
         again(WorkflowDiff, workflows_diff(session, names=[name]))
         again(WorkflowHistory, workflows_history(session, name))

@@ -7,6 +7,7 @@ client redacts before it raises.
 from __future__ import annotations
 
 from typing import Any, Iterable
+import signal
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -177,8 +178,6 @@ class Interrupted(IdflowError):
     """SIGINT or SIGTERM outside a write loop: the command stopped; nothing was half done."""
 
     def __init__(self, signum: int) -> None:
-        import signal
-
         name = signal.Signals(signum).name
         super().__init__(f"interrupted by {name}; stopped before changing anything more")
         self.signum = signum

@@ -207,10 +207,16 @@ def read_json(path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "fi
 
 
 # ---- YAML --------------------------------------------------------------------------------------
-def _fast_loader() -> type:
-    """libyaml's parser and composer when PyYAML has them (ten times faster), else the pure-Python ones."""
+def pyyaml() -> Any:
+    """PyYAML, imported on the first YAML read (the seam that keeps it off `idflow --help` and every module import)."""
     import yaml
 
+    return yaml
+
+
+def _fast_loader() -> type:
+    """libyaml's parser and composer when PyYAML has them (ten times faster), else the pure-Python ones."""
+    yaml = pyyaml()
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -218,8 +224,7 @@ def _fast_loader() -> type:
 def bounded_loader() -> type:
     """A safe loader that reads every scalar key and every timestamp as the text written (JSON has neither)
     and builds nothing but JSON values; `_check_nodes` refuses the rest before construction."""
-    import yaml
-
+    yaml = pyyaml()
     class BoundedLoader(_fast_loader()):  # type: ignore[misc, valid-type]
         def construct_mapping(self, node, deep=False):  # type: ignore[override]
             self.flatten_mapping(node)
@@ -235,8 +240,7 @@ def bounded_loader() -> type:
 def yaml_documents(text: str, path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "file",
                    single: bool = False) -> list[tuple[Any, "yaml.Node"]]:
     """Each non-empty document of a YAML stream with its root node (one at most when `single`)."""
-    import yaml
-
+    yaml = pyyaml()
     documents: list[tuple[Any, yaml.Node]] = []
     _check_event_depth(text, path, limits, what)
     loader = bounded_loader()(text)
@@ -269,8 +273,7 @@ def yaml_documents(text: str, path: str | Path, *, limits: Limits = DEFINITIONS,
 def _check_event_depth(text: str, path: str | Path, limits: Limits, what: str) -> None:
     """Refuse deep nesting on the parser's events (an iterative pass) before the recursive composer runs:
     3,000 nested brackets would otherwise cost seconds of recursion before a RecursionError."""
-    import yaml
-
+    yaml = pyyaml()
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_fast_loader()):
@@ -292,8 +295,7 @@ def read_yaml(path: str | Path, *, limits: Limits = DEFINITIONS, what: str = "fi
 
 
 def _children(node: "yaml.Node") -> list["yaml.Node"]:
-    import yaml
-
+    yaml = pyyaml()
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -304,8 +306,7 @@ def _children(node: "yaml.Node") -> list["yaml.Node"]:
 def _check_nodes(root: "yaml.Node", path: str | Path, limits: Limits, what: str, loader: Any) -> None:
     """Refuse, before any value is built: an expansion past `max_nodes`, a cycle, nesting past
     `max_depth`, a tag that is no JSON value, a key that is no scalar, a too-long or non-finite number."""
-    import yaml
-
+    yaml = pyyaml()
     def refuse(node: yaml.Node, problem: str, hint: str | None = None) -> InputFileError:
         return InputFileError(path, f"invalid YAML: {problem}", line=node.start_mark.line + 1, what=what, hint=hint)
 

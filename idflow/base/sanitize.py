@@ -53,3 +53,9 @@ def redact_url(url: str) -> str:
     scheme = _SCHEME.match(url)
     start = scheme.end() if scheme and scheme.end() <= at else 0
     return url[:start] + url[at + 1:]
+
+
+def without_userinfo(url: str) -> str:
+    """A well-formed URL without its `user:password@` (see redact_url for any string)."""
+    # Up to the authority's last '@', as httpx reads it: a raw '@' in a password is kept whole.
+    return re.sub(r"//[^/?#]*@", "//", url, count=1)

@@ -60,24 +60,14 @@ app.add_typer(groups.workflow_app, name="workflow")
 app.add_typer(groups.events_app, name="events")
 app.add_typer(groups.worker_app, name="worker")
 
-from idflow.cli.startup import plain_help, plain_values_without_pydantic, root_command  # noqa: E402
+from idflow.cli.startup import (ClickException, UsageError, plain_help,  # noqa: E402
+                                plain_values_without_pydantic, root_command)
 
 plain_help(app)
 plain_values_without_pydantic()
 
 
-def _click_exceptions():
-    """(Exit, Abort, ClickException, UsageError) of the click typer runs on: recent typer
-    vendors its own copy (typer._click), older typer uses click itself."""
-    try:
-        from typer._click.exceptions import ClickException, UsageError
-    except ImportError:  # pragma: no cover - older typer
-        from click.exceptions import ClickException, UsageError
-    return typer.Exit, typer.Abort, ClickException, UsageError
-
-
 def main(argv: list[str] | None = None) -> int:
-    Exit, Abort, ClickException, UsageError = _click_exceptions()
     command = root_command(app)  # groups are built when a command line names them
     args = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in args
@@ -91,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
         code = command.main(args=args, prog_name="idflow", standalone_mode=False)
         return interruption.exit_code or (code if isinstance(code, int) else 0)
-    except Exit as exc:
+    except typer.Exit as exc:
         # A write loop stopped by a signal has printed its account: exit 128+signal.
         return interruption.exit_code or exc.exit_code
-    except Abort:
+    except typer.Abort:
         _fail("aborted", None, json_mode, "Aborted")
         return EXIT_REFUSED
     except ClickException as exc:

@@ -8,10 +8,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-try:  # recent typer vendors its own click (typer._click); older typer uses click itself
-    from typer._click.exceptions import UsageError
-except ImportError:  # pragma: no cover - older typer
-    from click.exceptions import UsageError
+from idflow.cli.startup import UsageError
 
 from idflow.cli.commands import doctor as doctor_cmd
 from idflow.cli.commands import init as init_cmd

@@ -11,6 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
+from importlib.util import find_spec
 
 from idflow.base.errors import IdflowError
 from idflow.usecases.registry import FLOW_NAMES, OPERATIONS
@@ -25,8 +26,6 @@ INSTALL_HINT = ("pip install 'idflow[prefect-client]' (Prefect's API client: eno
 
 def prefect_installed() -> bool:
     """Whether `prefect` can be imported (from `prefect` or `prefect-client`), without importing it."""
-    from importlib.util import find_spec
-
     return find_spec("prefect") is not None
 
 

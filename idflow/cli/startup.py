@@ -15,6 +15,11 @@ Every `idflow` command pays for its imports before it does anything, so the loca
   when a command line or completion first names it, and lists the groups in help from their help
   text alone.
 `app.py` switches these on; `tests/test_startup_imports.py` fails when one stops working.
+
+This is the one module that uses typer's private API (`typer.core._TyperParameter`, `typer._coercion`,
+`typer._click`, `typer._completion_*`): every other module imports typer's public names, or these from here
+(`tests/test_architecture.py` holds that). `tests/test_typer_seam.py` pins each internal relied on, so a typer
+upgrade that changes one fails there by name; at run time the seam then falls back to typer's own behaviour.
 """
 from __future__ import annotations
 
@@ -22,7 +27,24 @@ import copy
 from dataclasses import dataclass
 from typing import Any, List
 
+import typer
+import typer.main
+from typer import core
+from typer._completion_classes import completion_init  # noqa: F401  (the completion command's)
+from typer._completion_shared import get_completion_script  # noqa: F401
 from typer.core import TyperGroup
+
+try:  # recent typer vendors its own click (typer._click); older typer uses click itself
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older typer
+    from click.exceptions import ClickException, UsageError
+
+try:  # typer 0.2x checks option values with pydantic, through these
+    from typer._coercion import RuntimeParam, build_runtime_param
+except ImportError:  # pragma: no cover - a typer without pydantic coercion
+    RuntimeParam = build_runtime_param = None
+# typer's own method, before plain_values_without_pydantic wraps it (None: a typer without one)
+TYPERS_OWN_GET_RUNTIME_PARAM = getattr(getattr(core, "_TyperParameter", None), "get_runtime_param", None)
 
 
 def plain_help(app: Any) -> None:
@@ -42,14 +64,9 @@ def plain_values_without_pydantic() -> None:
     Uses typer internals (`typer.core._TyperParameter`, `typer._coercion`): with a typer that has
     none, this does nothing and only start-up is slower.
     """
-    try:
-        from typer import core
-        from typer._coercion import RuntimeParam, build_runtime_param
-    except ImportError:  # pragma: no cover - a typer without pydantic coercion
-        return
     parameter = getattr(core, "_TyperParameter", None)
-    typers_own = getattr(parameter, "get_runtime_param", None)
-    if typers_own is None or getattr(typers_own, "plain_str", False):
+    typers_own = TYPERS_OWN_GET_RUNTIME_PARAM
+    if RuntimeParam is None or typers_own is None or getattr(parameter.get_runtime_param, "plain_str", False):
         return
 
     @dataclass(frozen=True)
@@ -78,8 +95,6 @@ def plain_values_without_pydantic() -> None:
 
 def root_command(app: Any) -> Any:
     """`app` as a click group whose sub-groups are built on first use (see the module's docstring)."""
-    import typer.main
-
     groups = {info.name: info for info in app.registered_groups}
     top = copy.copy(app)  # shallow: the app itself keeps its groups
     top.registered_groups = []
@@ -93,9 +108,6 @@ def root_command(app: Any) -> Any:
 
 def _group(info: Any, *, listing: bool) -> Any:
     """The click group typer makes of one `add_typer` entry; for a listing, without its commands."""
-    import typer
-    import typer.main
-
     if listing:
         info = copy.copy(info)
         info.typer_instance = copy.copy(info.typer_instance)

@@ -6,6 +6,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
+import os
 
 import typer
 
@@ -145,8 +146,6 @@ class CliState:
 
 
 def _console(stderr: bool, no_color: bool = False) -> Console:
-    import os
-
     from rich.console import Console
 
     # rich's own NO_COLOR handling drops colours but keeps bold and dim: no colour system, no ANSI at all.

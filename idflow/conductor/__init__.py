@@ -1,4 +1,2 @@
-"""The Conductor HTTP client (httpx): typed metadata calls, auth, bounded retries."""
-from idflow.conductor.client import ConductorClient, RequestStats, RetryPolicy
-
-__all__ = ["ConductorClient", "RequestStats", "RetryPolicy"]
+"""The Conductor HTTP client (`client`: typed metadata calls, bounded retries; plain http over the standard library in
+`plain_http`, httpx through `httpx_import`), auth (`auth`) and exact URL paths (`paths`)."""

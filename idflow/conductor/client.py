@@ -16,13 +16,16 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
+from urllib.request import getproxies
 
-from idflow.conductor.auth import Auth
+from idflow.conductor.auth import Auth, auth_from_env
 from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
 from idflow.conductor.paths import segment
+from idflow.base.sanitize import without_userinfo
 from idflow.base.errors import (AuthFailed, ConductorError, ConnectionFailed, NotFound, RequestTimeout,
                            ServerError, ServerUnavailable, TransientError, ValidationFailed)
+from idflow.conductor.plain_http import PlainClient, usable
 
 if TYPE_CHECKING:  # httpx is imported when a client is built: local commands never pay for it
     import httpx
@@ -70,8 +73,6 @@ class ConductorClient(MonitoringReads):
         self.retry = retry or RetryPolicy()
         self.stats = RequestStats()
         self._sleep = sleep
-        from idflow.conductor.plain_http import PlainClient, usable
-
         if transport is None and usable(self.api_url):  # no httpx, no SSL context: see idflow.conductor.plain_http
             self._http: Any = PlainClient(self.api_url, timeout=timeout, connect_timeout=min(timeout, 5.0),
                                           headers={"Accept": "application/json"})
@@ -226,8 +227,6 @@ class ConductorClient(MonitoringReads):
         idempotent = method in ("GET", "HEAD") if idempotent is None else idempotent
         url = path if absolute else self.api_url + path
         if absolute:  # `path` is what messages quote: never the URL's userinfo
-            from idflow.project.config import without_userinfo
-
             path = without_userinfo(path)
         started = time.monotonic()
         attempt = 0
@@ -334,8 +333,6 @@ class ConductorClient(MonitoringReads):
         return text
 
     def _origin(self) -> str:
-        from idflow.project.config import without_userinfo
-
         return without_userinfo(self.api_url)
 
     @staticmethod
@@ -387,8 +384,6 @@ def _uses_tls(api_url: str) -> bool:
     """Whether requests to `api_url` can meet TLS: an https URL, or an https proxy from the environment."""
     if api_url.lower().startswith("https:"):
         return True
-    from urllib.request import getproxies
-
     return any(str(proxy).lower().startswith("https:") for proxy in getproxies().values())
 
 
@@ -442,8 +437,6 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def client_from_config(config: "Any", *, transport: httpx.BaseTransport | None = None) -> ConductorClient:
-    from idflow.conductor.auth import auth_from_env
-
     return ConductorClient(config.api_url, auth=auth_from_env(config.conductor_api_key_env_var),
                            timeout=float(config.request_timeout_seconds),
                            retry=RetryPolicy(max_retries=config.max_retries), verify=config.verify_tls,

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from idflow.base.errors import UnaddressableName
+
 # Characters the server refuses in an encoded path, with what the user should know.
 REFUSED_CHARACTERS = {"/": "a slash", "\\": "a backslash", "\x00": "a NUL character"}
 # The request line is limited to about 8 KB; leave room for the rest of the URL.
@@ -43,8 +45,6 @@ def addressable(name: object) -> str | None:
 
 def segment(value: str | int) -> str:
     """One path segment, percent-encoded with nothing left safe; refuses a name the server cannot address."""
-    from idflow.base.errors import UnaddressableName
-
     text = str(value)
     reason = addressable(text)
     if reason:

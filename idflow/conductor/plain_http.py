@@ -17,6 +17,7 @@ import sys
 import threading
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies
 
 
 class TransportError(Exception):
@@ -49,8 +50,6 @@ class DecodingError(TransportError):
 
 def usable(url: str) -> bool:
     """Whether this client can talk to `url`: plain http, no userinfo, no proxy for it in the environment."""
-    from urllib.request import getproxies
-
     parts = urlsplit(url)
     proxies = getproxies()
     return (parts.scheme.lower() == "http" and bool(parts.hostname) and "@" not in parts.netloc

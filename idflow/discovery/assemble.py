@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.discovery.parse import NESTED_TASK
 from idflow.discovery.walk import ParseCache, display_path, walk_tasks_dir
 from idflow.base.reading import virtual_root, what_it_is
-from idflow.taskdefs.validation import keyword_type_errors, validate
+from idflow.model.validation import keyword_type_errors, validate
 
 REQUIREMENTS = "requirements.txt"
 

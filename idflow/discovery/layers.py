@@ -40,8 +40,6 @@ def empty_layers(config: Any, discovery: Discovery) -> list[str]:
 
     Such a layer (an uninitialised submodule, a clone without submodules) would turn every
     definition it declares into an orphan, so a purge must not trust it."""
-    from idflow.discovery.walk import display_path
-
     optional = optional_layers(config) | {config.resolve(config.tasks_dir)}  # the project's own may be emptied
     found = {t.layer for t in discovery.tasks}
     replaced = [o for t in discovery.tasks for o in t.overrides]

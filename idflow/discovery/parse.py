@@ -19,8 +19,8 @@ import tokenize
 from typing import Any
 
 from idflow.discovery.evaluate import NotStatic, Scope, TaskDefCall, build_scope, evaluate, source_of
-from idflow.taskdefs.fields import TASKDEF_KEYWORDS
-from idflow.taskdefs.validation import keyword_type_errors
+from idflow.model.fields import TASKDEF_KEYWORDS
+from idflow.model.validation import keyword_type_errors
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 USE_IDFLOW = "use `from idflow import worker_task`"

@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from idflow.project.config import without_userinfo
 from idflow.base.errors import FileWriteError, IdflowError, InputFileError
 from idflow.base.reading import BACKUP, read_json
+from idflow.base.sanitize import without_userinfo
 
 BACKUP_FORMAT = 1
 _ONE = {"taskdefs": "task", "workflows": "workflow", "event_handlers": "event handler"}

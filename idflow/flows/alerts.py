@@ -12,6 +12,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from prefect.automations import Automation
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
 AUTOMATION = "idflow: drift found"
 BLOCK = "idflow-drift-alert"
 EVENT = "prefect.flow-run.Drift"
@@ -35,9 +38,6 @@ def automation_spec(block_id: str) -> dict[str, Any]:
 
 def install(url: str) -> tuple[str, str]:
     """Save the block and (re)create the automation; returns (block id, automation id)."""
-    from prefect.automations import Automation
-    from prefect.blocks.notifications import CustomWebhookNotificationBlock
-
     block = CustomWebhookNotificationBlock(name="idflow drift", url=url, method="POST",
                                            json_data={"text": "{{subject}}\n{{body}}"})
     block_id = str(block.save(BLOCK, overwrite=True))

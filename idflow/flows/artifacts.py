@@ -11,6 +11,9 @@ import json
 from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
+from idflow.monitoring.format import HEADERS, cells, window
+from idflow.monitoring.report import StatusReport
+
 MAX_ROWS = 200          # per table; the rest is counted, not listed
 MAX_CELL = 160          # characters per cell
 MAX_NAMES = 100         # names listed inline (unchanged tasks)
@@ -224,9 +227,6 @@ def refusal_markdown(kind: str, message: str, hint: str | None = None, issues: l
 def status_markdown(doc: dict[str, Any]) -> str:
     """`tasks status` as the `idflow-status` artifact: the summary as title, then the same columns
     as the terminal table (`n/a` where the server gave nothing, never 0), rows needing attention first."""
-    from idflow.monitoring.format import HEADERS, cells, window
-    from idflow.monitoring.report import StatusReport
-
     report = StatusReport.from_json(doc)
     t = report.thresholds
     lines = [f"# {report.summary()}", "",

@@ -18,16 +18,16 @@ from prefect.states import Completed
 
 from idflow import usecases
 from idflow.base.errors import IdflowError, InvalidDefinitions, ServerEditsRefused
-from idflow.flows import artifacts
-from idflow.flows import outcome as ends
-from idflow.flows.ending import ends_cleanly as _ends_cleanly
-from idflow.flows.ending import finish as _finish
-from idflow.flows.ending import name_run_after as _name_run_after
+from idflow.flows import artifacts, outcome as ends
+from idflow.flows.ending import ends_cleanly as _ends_cleanly, finish as _finish, name_run_after as _name_run_after
 from idflow.flows.ending import publish as _publish
 from idflow.flows.ending import run_name as _run_name
 from idflow.flows.factory import generated_flows
 from idflow.flows.runner import prefect_steps
 from idflow.flows.session import open_session
+from idflow.monitoring.assemble import parse_duration, parse_rate
+from idflow.monitoring.report import Thresholds
+from idflow.usecases import events as event_usecases  # a module: `events_upload` here is the generated flow
 from idflow.usecases.server_edits import resolve_policy
 
 ends.install_quiet_ends()
@@ -135,8 +135,6 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
     """Upload every new and changed definition; with prune, also purge orphans safely; with events,
     also upload the event handlers (event_handlers.json). Definitions edited on the server follow
     server_edits (else the environment's `server_edits:`): refuse, overwrite, or pull (into a branch)."""
-    from idflow.usecases.events import events_upload
-
     with open_session(config_path, environment) as session:
         try:
             outcome = usecases.sync(session, prune=prune, dry_run=dry_run, require_clean=require_clean,
@@ -147,7 +145,7 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
             raise
         edits = outcome.server_edits
         policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
-        handlers = events_upload(session, dry_run=dry_run, leave=edits.left_handlers if edits else [],
+        handlers = event_usecases.events_upload(session, dry_run=dry_run, leave=edits.left_handlers if edits else [],
                                  overwrite_server_edits=policy == "overwrite",
                                  run=prefect_steps) if events else None
     if edits is not None:
@@ -180,9 +178,6 @@ def status(task_names: list[str] | None = None, since: str = "1h", unserved_afte
     """Is every task served, and how is it doing (read only)? Queued work with no polling worker ends the
     run in a state named Unserved, a failure rate over failing_above in one named Failing (with
     fail_on_attention: failed); the table is the idflow-status artifact."""
-    from idflow.monitoring.assemble import parse_duration, parse_rate
-    from idflow.monitoring.report import Thresholds
-
     try:
         thresholds = Thresholds(parse_duration(since), parse_duration(unserved_after), parse_rate(failing_above))
     except ValueError as exc:

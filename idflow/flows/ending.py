@@ -11,10 +11,12 @@ import functools
 from typing import Any, Callable
 
 from prefect.artifacts import create_markdown_artifact
+from prefect import get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.runtime import flow_run
 
 from idflow.base.errors import IdflowError, InvalidDefinitions
-from idflow.flows import artifacts
-from idflow.flows import outcome as ends
+from idflow.flows import artifacts, outcome as ends
 
 FLAGS = ("dry_run", "force", "prune", "include_foreign", "orphaned", "take_over", "pause_schedules")
 
@@ -23,8 +25,6 @@ def run_name(kind: str) -> Callable[[], str]:
     """A flow_run_name callable: "upload all tasks", "diff 3 tasks, dry run", "events upload 2 names"."""
 
     def name() -> str:
-        from prefect.runtime import flow_run
-
         params = flow_run.parameters or {}
         parts = [kind]
         for key, noun in (("task_names", "tasks"), ("names", "names")):
@@ -49,10 +49,6 @@ def publish(key: str, markdown: str, description: str) -> None:
 def name_run_after(result: str) -> None:
     """Append what the run found to its name, so the run list and `prefect flow-run ls` say it
     without opening the run: "diff all tasks: Drift: 1 to create, 0 to update, 0 orphaned"."""
-    from prefect import get_run_logger
-    from prefect.client.orchestration import get_client
-    from prefect.runtime import flow_run
-
     try:
         with get_client(sync_client=True) as client:
             client.update_flow_run(flow_run.id, name=f"{flow_run.name}: {ends.short(result)}"[:200])

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from prefect import flow
+from prefect.settings import get_current_settings
 
 from idflow.flows import artifacts
 from idflow.flows.ending import ends_cleanly, finish, publish, run_name
 from idflow.flows.runner import prefect_steps
 from idflow.flows.session import open_session
 from idflow.usecases.registry import COMMON, OPERATIONS, Operation, Param
+from idflow.usecases.revisions import ScheduleGuard
 
 ANNOTATIONS: dict[str, Any] = {"bool": bool, "bool?": Optional[bool], "str": str, "str?": Optional[str],
                                "names": Optional[list[str]]}
@@ -28,10 +30,6 @@ ANNOTATIONS: dict[str, Any] = {"bool": bool, "bool?": Optional[bool], "str": str
 def _schedule_guard(pause: bool) -> Any:
     """A rollback run checks the sync schedules of the Prefect server it runs on, as the CLI does; it never
     goes on unchecked (a run cannot be given --yes for that)."""
-    from prefect.settings import get_current_settings
-
-    from idflow.usecases.revisions import ScheduleGuard
-
     return ScheduleGuard(get_current_settings().api.url or None, pause=bool(pause), proceed_unchecked=False)
 
 

@@ -15,6 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
+from prefect.runtime import task_run
 
 from idflow.base.errors import TransientError
 
@@ -36,8 +37,6 @@ def only_transient(task_, task_run, state) -> bool:
 def _raise_accounted_transient(step: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(step)
     def call(*args: Any, **kwargs: Any) -> Any:
-        from prefect.runtime import task_run
-
         result = step(*args, **kwargs)
         transient = getattr(result, "transient", None)
         if transient is not None and (task_run.run_count or 1) <= RETRIES:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import threading
 
+from prefect.blocks.system import Secret
+
 from idflow.project.config import load_config
 from idflow.base.errors import ConfigError
 from idflow.usecases.session import Session
@@ -27,8 +29,6 @@ def open_session(config_path: str | None, environment: str | None = None) -> Ses
 
 
 def _load_secret(block: str) -> str:
-    from prefect.blocks.system import Secret
-
     try:
         value = Secret.load(block).get()
     except ValueError as exc:

@@ -23,7 +23,8 @@ from typing import Any, Mapping
 from idflow.project.config_yaml import read_yaml, short
 from idflow.base.errors import ConfigError
 from idflow.project.identity import ProjectIdentity, resolve_identity
-from idflow.base.sanitize import redact_url
+from idflow.base.sanitize import redact_url, without_userinfo
+from idflow.conductor.httpx_import import import_httpx
 
 DEFAULT_CONFIG_PATH = Path("config/idflow.yml")
 DEFAULT_SERVER_URL = "http://127.0.0.1:8080/api"
@@ -130,11 +131,6 @@ class Config:
         return env.get(self.conductor_api_key_env_var) or None
 
 
-def without_userinfo(url: str) -> str:
-    # Up to the authority's last '@', as httpx reads it: a raw '@' in a password is kept whole.
-    return re.sub(r"//[^/?#]*@", "//", url, count=1)
-
-
 # The usual server URL, which httpx.URL always accepts: a host name (with a letter) or a dotted IPv4
 # address, a port, a plain path. Anything else is judged by httpx itself.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
@@ -155,8 +151,6 @@ def url_problem(url: str) -> str | None:
 
 def httpx_url_problem(url: str) -> str | None:
     """url_problem without the quick check: httpx.URL judges the URL (the reference the quick check agrees with)."""
-    from idflow.conductor.httpx_import import import_httpx
-
     httpx = import_httpx()
     if not normalise_server_url(url).startswith(("http://", "https://")):
         return "must start with http:// or https://"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idflow.base.errors import ConfigError, InputFileError
-from idflow.base.reading import CONFIG, decode, read_bytes, yaml_documents
+from idflow.base.reading import CONFIG, decode, pyyaml, read_bytes, yaml_documents
 
 if TYPE_CHECKING:  # PyYAML is imported on the first read: `idflow --help` reads no config
     import yaml
@@ -96,8 +96,7 @@ def flat_mapping(text: str) -> YamlDocument | None:
 
 def _key_lines(node: yaml.Node) -> dict[str, int]:
     """Line of each top-level key, of each key under `conductor` as "conductor.<key>", and under `environments`."""
-    import yaml
-
+    yaml = pyyaml()
     lines: dict[str, int] = {}
     if not isinstance(node, yaml.MappingNode):
         return lines

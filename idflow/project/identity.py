@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from idflow.base.errors import RefusedError
+from idflow.base.errors import RefusedError, IdflowError
 
 CONFIG = "config key project"
 ORIGIN = "git remote origin"
@@ -84,8 +84,7 @@ def check_identity_unique(config) -> None:
 
 def _declared_project(config_file: Path) -> str | None:
     """The `project:` of another config, read leniently: a file that cannot be read declares none."""
-    from idflow.project.config_yaml import read_yaml
-    from idflow.base.errors import IdflowError
+    from idflow.project.config_yaml import read_yaml  # not at import: `doctor` imports this module at every start
 
     try:
         data = read_yaml(config_file).data

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from idflow.base.errors import RefusedError
+from idflow.discovery.layers import task_layers
+from idflow.provenance.trailer import git_state
 
 # Every client method that changes the server. tests/test_environments.py checks that each
 # public method of ConductorClient is either here or in READ_METHODS.
@@ -28,8 +30,6 @@ def protected_write_problems(config: Any, *, confirmed: bool) -> list[str]:
     if not getattr(config, "protected", False):
         return []
     problems = [] if confirmed else ["--yes was not given"]
-    from idflow.provenance.trailer import git_state
-
     state = git_state(Path(config.base_dir))
     if not state.available:
         problems.append("this is not a Git repository with a commit, so nothing here is committed")
@@ -43,9 +43,6 @@ def protected_write_problems(config: Any, *, confirmed: bool) -> list[str]:
 def outside_layer_problems(config: Any, root: Path | None) -> list[str]:
     """Every task layer counts: one outside the repository must be a clean Git checkout of its own,
     whose commit the upload then records in each stamp."""
-    from idflow.discovery.layers import task_layers
-    from idflow.provenance.trailer import git_state
-
     if root is None:
         return []  # not a repository at all: said already
     problems = []

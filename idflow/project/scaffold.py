@@ -10,9 +10,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from importlib import resources
 
 from idflow.project.config import DEFAULT_SERVER_URL
-from idflow.base.errors import FileWriteError, RefusedError
+from idflow.base.errors import FileWriteError, RefusedError, ConfigError
+from idflow.project.config_yaml import read_yaml
+from idflow.taskdefs import scaffold
 
 CONFIG_PATH = "config/idflow.yml"
 PREFECT_PATH = "prefect.yaml"
@@ -50,9 +53,6 @@ def example_task_name(project: str) -> str:
 
 def existing_config(root: Path) -> dict:
     """An existing config/idflow.yml's mapping, if it can be read (else {}): a re-init keeps its identity and URL."""
-    from idflow.project.config_yaml import read_yaml
-    from idflow.base.errors import ConfigError
-
     path = root / CONFIG_PATH
     if not path.is_file():
         return {}
@@ -69,16 +69,12 @@ def existing_project_id(root: Path) -> str | None:
 
 
 def template(name: str) -> str:
-    from importlib import resources  # not at import: kept off every command's start-up
-
     return resources.files("idflow.templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def render(project: str, *, task: str | None = None, server_url: str = DEFAULT_SERVER_URL,
            tasks_dir: str = "idflow/tasks") -> dict[str, str]:
     """Path relative to the repository root -> content."""
-    from idflow.taskdefs import scaffold
-
     def fill(text: str) -> str:
         return text.replace("__PROJECT__", project).replace("__SERVER_URL__", server_url)
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+import os
+from urllib.parse import urlsplit, urlunsplit
 
 from idflow.base.errors import IdflowError, PrefectUnreachable
+from idflow.conductor.httpx_import import import_httpx
 
 SYNC_FLOW = "idflow-sync"
 PAGE = 200
@@ -115,18 +118,14 @@ def _set_active(http: Any, api_url: str, schedule: SyncSchedule, active: bool) -
 
 
 def _client(api_url: str, timeout: float):
-    import os
-
-    import httpx
-
+    httpx = import_httpx()
     key = os.environ.get("PREFECT_API_KEY")  # Prefect Cloud; a header, never in a message
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return httpx.Client(base_url=api_url.rstrip("/"), timeout=timeout, headers=headers)
 
 
 def _call(http: Any, api_url: str, method: str, path: str, **kwargs: Any) -> Any:
-    import httpx
-
+    httpx = import_httpx()
     try:
         response = http.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
@@ -138,8 +137,6 @@ def _call(http: Any, api_url: str, method: str, path: str, **kwargs: Any) -> Any
 
 def safe(url: str) -> str:
     """The URL without a user:password part (Prefect Cloud keys travel as headers, not here)."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.username or parts.password:
         parts = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))

@@ -7,12 +7,16 @@ so 500 commits cost one log, one batched blob read and a few hundred AST parses.
 """
 from __future__ import annotations
 
+from binascii import unhexlify
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.taskdefs import fields as taskdef
+import git
+
+from idflow.model import fields as taskdef
 from idflow.base.errors import IdflowError
+from idflow.discovery import discover_sources
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,6 @@ class GitTree:
 
     def resolve(self, rev: str) -> str:
         """Full sha of `rev`, as git itself reads it (reflog `@{-1}`, `HEAD@{2}` included)."""
-        import git
-
         if not rev or rev.startswith("-") or "\0" in rev:
             raise IdflowError(f"{rev!r} is not a Git revision", hint="use a commit sha, tag or branch name")
         try:
@@ -70,8 +72,6 @@ class GitTree:
 
 
 def open_tree(tasks_dir: Path) -> GitTree:
-    import git
-
     try:
         repo = git.Repo(tasks_dir if tasks_dir.exists() else Path.cwd(), search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -119,8 +119,6 @@ def definitions_at(tree: GitTree, rev: str, names: Iterable[str] | None = None):
     Refuses when a wanted task may hide behind a symlink (all tasks, or a named one not
     found): a rollback must never quietly leave out a task Git cannot show.
     """
-    from idflow.discovery import discover_sources
-
     sha = tree.resolve(rev)
     discovery = discover_sources(files_at(tree, sha), tasks_dir=tree.tasks_rel or ".")
     links = symlinks_at(tree, sha)
@@ -159,8 +157,6 @@ def file_changes(tree: GitTree, scope: str) -> list[tuple[Commit, list[tuple[str
 
 def history(tree: GitTree, task_dir_rel: str, name: str) -> list[HistoryEntry]:
     """Commits (newest first) where the generated definition of `name` changed."""
-    from idflow.discovery import discover_sources
-
     scope = f"{tree.tasks_rel}/{task_dir_rel}".strip("/") if task_dir_rel else tree.tasks_rel
     commits = file_changes(tree, scope or ".")
     needed = {blob for _, changes in commits for _, blob in changes if blob}
@@ -198,7 +194,5 @@ def _comparable(wire: dict[str, Any] | None):
 
 def _read_blobs(tree: GitTree, shas: list[str]) -> dict[str, bytes]:
     """Read many blobs through GitPython's persistent `cat-file --batch` process."""
-    from binascii import unhexlify
-
     odb = tree.repo.odb
     return {sha: odb.stream(unhexlify(sha)).read() for sha in dict.fromkeys(shas)}

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.taskdefs.fields import ALWAYS_OWNED, PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
+from idflow.model.fields import ALWAYS_OWNED, PROVENANCE_MARKER, owned_fields, owned_view, strip_provenance
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from idflow.base.interrupt import Interruption
 from idflow.base.progress import Progress
 from idflow.engine.write import Write, WriteResult, execute
 from idflow.provenance.trailer import parse_provenance, stamp
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.taskdefs.kind import upserts
 from idflow.taskdefs.plan import CREATE, UPDATE, Plan, PlanItem, fingerprint
 

@@ -12,7 +12,7 @@ import keyword
 import re
 from typing import Any
 
-from idflow.taskdefs import fields as taskdef
+from idflow.model import fields as taskdef
 from idflow.taskdefs.rewrite import python_literal
 
 HEADER = '"""{name}: imported from the Conductor server by `idflow tasks import`; review it, then write the worker."""\n'

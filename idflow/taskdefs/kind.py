@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from idflow.engine.backups import restorable
 from idflow.engine.kind import Kind
 from idflow.engine.write import Endpoint, Write, gone
-from idflow.taskdefs.validation import backup_entry_problems
+from idflow.model.validation import backup_entry_problems
 
 KIND = "taskdefs"
 DELETE_CONCURRENCY = 8

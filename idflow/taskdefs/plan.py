@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
-from dataclasses import fields as dataclass_fields
+from dataclasses import dataclass, field, replace, fields as dataclass_fields
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Iterable
 
-from idflow.taskdefs import fields as taskdef
-from idflow.base.errors import IdflowError, InvalidPlan
+from idflow.model import fields as taskdef
+from idflow.base.errors import IdflowError, InvalidPlan, InputFileError
 from idflow.provenance.trailer import Provenance, base_fields, content_hash, parse_provenance
+from idflow.base.reading import read_json
+from idflow.model.validation import name_problem, validate, wire_type_errors
 
 CREATE, UPDATE, UNCHANGED, ORPHANED, FOREIGN = "create", "update", "unchanged", "orphaned", "foreign"
 # Three-way (the stamp's hash is the base): the server moved since idflow wrote it, the code did not (EDITED),
@@ -174,9 +175,6 @@ class Plan:
 
 def read_plan_document(path: Any) -> dict[str, Any]:
     """The JSON object in a saved plan file, read by the bounded reader; any other file is an InvalidPlan."""
-    from idflow.base.errors import InputFileError
-    from idflow.base.reading import read_json
-
     try:
         data = read_json(path, what="plan")
     except InputFileError as exc:
@@ -189,8 +187,6 @@ def read_plan_document(path: Any) -> dict[str, Any]:
 
 def _item_problems(index: int, raw: Any) -> list[str]:
     """Why plan item `index` cannot be applied (empty: it can); the same checks as an upload."""
-    from idflow.taskdefs.validation import name_problem, validate, wire_type_errors
-
     if not isinstance(raw, dict):
         return [f"item {index} is not an object"]
     name = raw.get("name")

@@ -5,6 +5,8 @@ import keyword
 from pathlib import Path
 
 from idflow.base.errors import IdflowError, RefusedError, InvalidTaskName
+from idflow.discovery.walk import SKIP_DIRS
+from idflow.model.validation import name_problem
 
 TASK_TEMPLATE = '''"""{name}: what this task does, in one line.
 
@@ -54,9 +56,6 @@ MAX_SCAFFOLD_NAME = 255 - len(".py")
 
 def check_name(name: str) -> None:
     """Refuse any name that discovery or validation would reject later (nothing is written)."""
-    from idflow.discovery.walk import SKIP_DIRS
-    from idflow.taskdefs.validation import name_problem
-
     shown = repr(name if len(name) <= 80 else name[:80] + "...")
     if not name.isascii() or not name.isidentifier() or keyword.iskeyword(name):
         reason = "must be an ASCII Python identifier (letters, digits, '_', not starting with a digit, not a keyword)"

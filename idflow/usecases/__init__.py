@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 _MODULES = {
     "idflow.usecases.backups": ("RestoreOutcome", "RestorePlan", "Snapshot", "backup", "list_backups", "restore"),
     "idflow.usecases.revisions": ("History", "RollbackOutcome", "history", "rollback"),
-    "idflow.usecases.local": ("discover",),
+    "idflow.usecases.local": ("discover", "state_dir"),
     "idflow.usecases.purging": ("PurgeOutcome", "SyncOutcome", "WorkflowSources", "execute_purge", "fetch_workflows",
                               "purge", "plan_purge", "sync"),
-    "idflow.usecases.session": ("Session", "state_dir"),
+    "idflow.usecases.session": ("Session",),
     "idflow.usecases.status": ("task_status",),
     "idflow.usecases.steps": ("Confirm", "StepRunner", "direct"),
     "idflow.usecases.tasks": ("Listing", "UploadOutcome", "UploadPlan", "apply_plan_file", "apply_saved_plan",
@@ -46,10 +46,10 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what the names are, for readers and type checkers
     from idflow.usecases.backups import RestoreOutcome, RestorePlan, Snapshot, backup, list_backups, restore
     from idflow.usecases.revisions import History, RollbackOutcome, history, rollback
-    from idflow.usecases.local import discover
+    from idflow.usecases.local import discover, state_dir
     from idflow.usecases.purging import (PurgeOutcome, SyncOutcome, WorkflowSources, execute_purge, fetch_workflows,
                                        plan_purge, purge, sync)
-    from idflow.usecases.session import Session, state_dir
+    from idflow.usecases.session import Session
     from idflow.usecases.status import task_status
     from idflow.usecases.steps import Confirm, StepRunner, direct
     from idflow.usecases.tasks import (Listing, UploadOutcome, UploadPlan, apply_plan_file, apply_saved_plan,

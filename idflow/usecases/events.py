@@ -18,11 +18,11 @@ from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound, Refused
 from idflow.events.ledger import Ledger, ledger_name, read_ledger
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
+from idflow.discovery import display_path
+from idflow.events.pulling import unseen_reverts
 
 
 def load_local_handlers(config: Any) -> LocalHandlers:
-    from idflow.discovery import display_path
-
     return load_event_handler_files(display_path(config.resolve(config.workflows_dir)))
 
 
@@ -179,8 +179,6 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
 
 
 def _refuse_unseen_reverts(plan: EventPlan, ledger: Ledger | None) -> None:
-    from idflow.events.pulling import unseen_reverts
-
     found = unseen_reverts(plan.of("update"), ledger)
     if found:
         raise RefusedError(f"{len(found)} handler(s) would revert an edit made on the server: "

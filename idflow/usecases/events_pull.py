@@ -15,9 +15,10 @@ from typing import Any, Iterable
 from idflow.discovery import display_path
 from idflow.base.errors import RefusedError
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, rewrite_texts, write_new_files, write_texts
-from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers, record_ledger
+from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers, record_ledger, events_diff
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
+from idflow.events.pulling import plan_event_import, plan_event_pull
 
 
 @dataclass
@@ -41,8 +42,6 @@ class EventImportOutcome:
 def events_import(session: Session, *, names: Iterable[str] = (), dry_run: bool = False,
                   run: StepRunner = direct) -> EventImportOutcome:
     """`events import NAME...|--all-unmanaged` (all: no names)."""
-    from idflow.events.pulling import plan_event_import
-
     names = list(names)
     config = session.config
     local = run(load_local_handlers, config)
@@ -65,8 +64,6 @@ def events_import(session: Session, *, names: Iterable[str] = (), dry_run: bool 
 
 
 def _check_matches(session: Session, names: list[str], what: str, run: StepRunner) -> None:
-    from idflow.usecases.events import events_diff
-
     plan = events_diff(session, names=names, run=run)
     differ = [i.name for i in plan.items if i.changes or i.action != "same"]
     if differ:
@@ -97,8 +94,6 @@ def events_pull(session: Session, *, names: Iterable[str] = (), dry_run: bool = 
                 record: bool = True, run: StepRunner = direct) -> EventPullOutcome:
     """`events pull NAME...|--all`. A conflict refuses the whole pull, unless `partial` (the sync flow's
     pull policy), which pulls what it can and reports the rest as refused."""
-    from idflow.events.pulling import plan_event_pull
-
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
     ledger = run(fetch_ledger, session)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from idflow.base.errors import RefusedError
 from idflow.taskdefs.importing import function_name, render_task_file
 from idflow.taskdefs.plan import FOREIGN, Plan
-from idflow.taskdefs.validation import name_problem
+from idflow.model.validation import name_problem
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 from idflow.usecases.tasks import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from idflow.base.errors import RefusedError
-from idflow.taskdefs.fields import FIELDS_BY_WIRE
+from idflow.model.fields import FIELDS_BY_WIRE
 from idflow.taskdefs.plan import CONFLICT, EDITED, Plan
 from idflow.taskdefs.rewrite import KeywordEdit, rewrite_keywords
 from idflow.usecases.session import Session

@@ -18,6 +18,10 @@ from idflow.usecases.session import Session
 from idflow.base.progress import DELETING, DISCOVERING, READING, Report, counted, phase
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import UploadOutcome, discover, fetch_taskdefs, plan_definitions, upload
+from idflow.discovery.layers import empty_layers
+from idflow.taskdefs.usage import build_usage_index
+from idflow.usecases.server_edits import ServerEditsOutcome, handle_server_edits, resolve_policy
+from idflow.workflowdefs.files import load_workflow_files
 
 
 @dataclass
@@ -30,8 +34,6 @@ class WorkflowSources:
 
 
 def fetch_workflows(session: Session) -> WorkflowSources:
-    from idflow.workflowdefs.files import load_workflow_files
-
     config = session.config
     local, issues = load_workflow_files(config.resolve(config.workflows_dir))
     return WorkflowSources(session.client.list_workflows(), local, issues)
@@ -44,8 +46,6 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
 
     Refuses (exit 3) when the local files cannot be trusted to say what is orphaned or used.
     """
-    from idflow.taskdefs.usage import build_usage_index
-
     if orphaned:
         refuse_empty_layers(config, discovery)
     if orphaned and discovery.errors:
@@ -68,8 +68,6 @@ def plan_purge(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], work
 
 def refuse_empty_layers(config: Any, discovery: Any) -> None:
     """Refuse (exit 3) an orphan purge while a configured layer holds no task file (see empty_layers)."""
-    from idflow.discovery.layers import empty_layers
-
     empty = empty_layers(config, discovery)
     if empty:
         said = {i.path: i.message for i in discovery.issues if i.line == 0}   # what a layer that is no folder is
@@ -154,8 +152,6 @@ class SyncOutcome:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SyncOutcome":
-        from idflow.usecases.server_edits import ServerEditsOutcome
-
         purged, edits = data.get("purge"), data.get("server_edits")
         return cls(UploadOutcome.from_json(data["upload"]), PurgeOutcome.from_json(purged) if purged else None,
                    data.get("purge_skipped"), ServerEditsOutcome.from_json(edits) if edits else None)
@@ -167,8 +163,6 @@ def sync(session: Session, *, prune: bool = False, dry_run: bool = False, requir
     """`tasks sync`: upload new and changed; with prune, purge orphans with every protection. Definitions
     edited on the server follow `server_edits` (else the config's: idflow.usecases.server_edits); with
     `events`, the policy covers event handlers too (the flow uploads them after, leaving the pulled ones)."""
-    from idflow.usecases.server_edits import handle_server_edits, resolve_policy
-
     policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
     if prune:  # before the upload: a sync that cannot prune is refused whole
         require_identity(session.config.identity, "sync --prune")

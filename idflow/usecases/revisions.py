@@ -11,6 +11,9 @@ from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import UploadOutcome, UploadPlan, discover, fetch_taskdefs, nothing_to_apply
 from idflow.usecases.tasks import apply_upload, plan_definitions, select_tasks
+from idflow.model import fields as taskdef
+from idflow.provenance.history import definitions_at, open_tree, history as definition_history
+from idflow.provenance.trailer import Provenance, content_hash, parse_provenance
 
 
 @dataclass
@@ -34,11 +37,6 @@ class History:
 
 
 def history(session: Session, name: str) -> History:
-    from idflow.taskdefs import fields as taskdef
-    from idflow.provenance.history import history as definition_history
-    from idflow.provenance.history import open_tree
-    from idflow.provenance.trailer import parse_provenance
-
     config = session.config
     tree = open_tree(config.resolve(config.tasks_dir))
     local = discover(config).by_name().get(name)
@@ -146,9 +144,6 @@ class RollbackOutcome:
 def plan_rollback(session: Session, rev: str, names: Iterable[str] | None,
                   taskdefs: list[dict[str, Any]]) -> tuple[str, UploadPlan]:
     """The definitions at `rev`, stamped with that commit, against the server's copies (pure but for Git)."""
-    from idflow.provenance.history import definitions_at, open_tree
-    from idflow.provenance.trailer import Provenance, content_hash
-
     config = session.config
     tree = open_tree(config.resolve(config.tasks_dir))
     names = list(names) if names else None

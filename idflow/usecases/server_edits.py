@@ -20,6 +20,13 @@ from idflow.base.errors import IdflowError, ServerEditsRefused
 from idflow.pulling.files import replace_bytes
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
+from idflow.events.pulling import plan_event_pull
+from idflow.project.config import SERVER_EDITS
+from idflow.provenance.branch import branch_name, commit_to_branch
+from idflow.pulling.threeway import CONFLICT, REASONS
+from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers
+from idflow.usecases.events_pull import events_pull
+from idflow.usecases.pull import pull
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,6 @@ class ServerEditsOutcome:
 
 
 def resolve_policy(config: Any, asked: str | None, overwrite_server_edits: bool) -> str:
-    from idflow.project.config import SERVER_EDITS
-
     policy = "overwrite" if overwrite_server_edits else asked or config.server_edits
     if policy not in SERVER_EDITS:
         raise IdflowError(f"server_edits must be one of {', '.join(SERVER_EDITS)}, got {policy!r}")
@@ -104,10 +109,6 @@ def handle_server_edits(session: Session, *, policy: str, events: bool = False, 
 
 
 def _refuse_event_edits(session: Session, outcome: ServerEditsOutcome, run: StepRunner) -> None:
-    from idflow.events.pulling import plan_event_pull
-    from idflow.pulling.threeway import CONFLICT, REASONS
-    from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers
-
     pulls, refused = plan_event_pull(run(load_local_handlers, session.config), run(fetch_event_handlers, session),
                                      run(fetch_ledger, session))
     why = "edited on the server since idflow uploaded it, its file unchanged: an upload would revert it"
@@ -119,8 +120,6 @@ def _pull(session: Session, outcome: ServerEditsOutcome, *, events: bool, dry_ru
           run: StepRunner) -> None:
     """Pull into the checkout, commit and push, then put the checkout back as it was: the deployed code
     has not moved, so the sync that follows leaves these definitions as they are (`left`)."""
-    from idflow.usecases.pull import pull
-
     looked = pull(session, partial=True, dry_run=True, run=run)
     handlers = _event_pull(session, dry_run=True, run=run) if events else None
     paths = {p.path for p in looked.pulls} | {p.path for p in (handlers.pulls if handlers else [])}
@@ -144,14 +143,10 @@ def _pull(session: Session, outcome: ServerEditsOutcome, *, events: bool, dry_ru
 
 
 def _event_pull(session: Session, *, dry_run: bool, run: StepRunner) -> Any:
-    from idflow.usecases.events_pull import events_pull
-
     return events_pull(session, partial=True, record=False, dry_run=dry_run, run=run)
 
 
 def _account(outcome: ServerEditsOutcome, tasks: Any, handlers: Any) -> None:
-    from idflow.pulling.threeway import CONFLICT, REASONS
-
     outcome.edits += [ServerEdit("task", p.name, p.path, {e.keyword: e.value for e in p.edits}) for p in tasks.pulls]
     outcome.refused += [HeldBack("task", n, "changed on the server and in the code (a conflict)")
                         for n in tasks.conflicts]
@@ -166,8 +161,6 @@ def _account(outcome: ServerEditsOutcome, tasks: Any, handlers: Any) -> None:
 
 def push_pulled(session: Session, files: list[str], edits: list[ServerEdit]) -> Any:
     """Commit the pulled files on the environment's server-edits branch and push it."""
-    from idflow.provenance.branch import branch_name, commit_to_branch
-
     config = session.config
     names = ", ".join(e.name for e in edits[:10]) + (" ..." if len(edits) > 10 else "")
     message = (f"Server edits on {config.environment or 'the server'}: {names}\n\n"

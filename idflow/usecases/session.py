@@ -5,6 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from idflow.project.identity import check_identity_unique
+from idflow.usecases.local import state_dir
+from idflow.project.protection import GuardedClient, check_protected_write
+
 
 @dataclass
 class Session:
@@ -25,16 +29,11 @@ class Session:
                 from idflow.conductor.client import client_from_config
 
                 self.make_client = client_from_config
-            from idflow.project.protection import GuardedClient
-
             self._client = GuardedClient(self.make_client(self.config), self._check_write)
         return self._client
 
     def _check_write(self) -> None:
         """Before the first write: a protected server's rules, and an identity no other config shares."""
-        from idflow.project.identity import check_identity_unique
-        from idflow.project.protection import check_protected_write
-
         if getattr(self.config, "protected", False):
             check_protected_write(self.config, confirmed=self.writes_confirmed())
         if hasattr(self.config, "identity"):
@@ -54,16 +53,3 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def state_dir(config: Any) -> Path:
-    """The state dir (cache, backups); it ignores itself so it never makes a Git tree dirty."""
-    path = config.resolve(config.state_dir)
-    ignore = path / ".gitignore"
-    if not ignore.exists():
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            ignore.write_text("# written by idflow: cache and backups stay out of Git\n*\n", encoding="utf-8")
-        except OSError:
-            pass  # read-only checkout: discovery still works without a cache
-    return path

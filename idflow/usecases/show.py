@@ -15,6 +15,8 @@ from idflow.usecases.purging import WorkflowSources, fetch_workflows
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 from idflow.usecases.tasks import discover, fetch_taskdefs, plan_definitions
+from idflow.provenance.trailer import parse_provenance
+from idflow.taskdefs.usage import build_usage_index
 
 
 def fetch_taskdef(session: Session, name: str) -> dict[str, Any] | None:
@@ -39,8 +41,6 @@ class Usage:
 
 
 def usage_of(workflows: WorkflowSources, name: str) -> Usage:
-    from idflow.taskdefs.usage import build_usage_index
-
     index = build_usage_index(workflows.server, workflows.local)
     return Usage(index.verdict(name), [asdict(u) for u in index.uses_of(name)], [str(u) for u in index.uncertain],
                  [f"{i.path}:{i.line}: {i.message}" for i in workflows.issues])
@@ -71,8 +71,6 @@ class TaskView:
 
 def show(session: Session, name: str, *, run: StepRunner = direct) -> TaskView:
     """One definition in full; NoSuchTask (exit 1) when it is neither local nor on the server."""
-    from idflow.provenance.trailer import parse_provenance
-
     config = session.config
     discovery = run(discover, config)
     task = discovery.by_name().get(name)
@@ -109,8 +107,6 @@ class RemoteListing:
 def count_uses(workflows: WorkflowSources, names: list[str]) -> tuple[dict[str, int], int]:
     """How many workflows (by name, server or local) use each of `names`, and how many workflow
     tasks choose what they run at run time (then a 0 may be wrong)."""
-    from idflow.taskdefs.usage import build_usage_index
-
     index = build_usage_index(workflows.server, workflows.local)
     return {n: len({u.workflow for u in index.uses_of(n)}) for n in names}, len(index.uncertain)
 

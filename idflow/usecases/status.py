@@ -17,6 +17,7 @@ from idflow.usecases.purging import fetch_workflows
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 from idflow.usecases.tasks import discover, fetch_taskdefs, plan_definitions
+from idflow.taskdefs.usage import build_usage_index
 
 PAGE = 1000                 # search results per request
 MAX_EXECUTIONS = 20_000     # finished executions read per report; beyond, `truncated` says so
@@ -66,8 +67,6 @@ def fetch_observed(session: Session, since_ms: int, names: Iterable[str] = ()) -
 def task_status(session: Session, *, names: Iterable[str] | None = None, thresholds: Thresholds = Thresholds(),
            run: StepRunner = direct, now_ms: int | None = None) -> StatusReport:
     """One row per task type (local, remote, polled or queued; or only `names`) with what needs attention."""
-    from idflow.taskdefs.usage import build_usage_index
-
     stats = getattr(session.client, "stats", None)
     before = sum(stats.by_method.values()) if stats is not None else None
     discovery = run(discover, session.config)

@@ -1,8 +1,8 @@
 """How a use case runs its steps: directly (the CLI) or each as a retried Prefect task (the flows).
 
 A use case is a short, fixed sequence of steps, each a plain function of plain data:
-`discover`, `fetch_*` (I/O at the edge), `plan_*` (pure), `apply_*`/`execute_*` (I/O at the
-edge). It calls every step through a `StepRunner`, so the flows run the very same sequence
+`discover`, `fetch_*` (I/O at the edge), `plan_*` (no server request; pure but for the Git some
+read: `plan_upload`, `plan_rollback`), `apply_*`/`execute_*` (I/O at the edge). It calls every step through a `StepRunner`, so the flows run the very same sequence
 with each step wrapped in its own Prefect task: one place decides what an operation does.
 """
 from __future__ import annotations

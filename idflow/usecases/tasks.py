@@ -1,8 +1,9 @@
 """Discover, plan (diff), upload and apply a saved plan: one function per operation.
 
 Steps: `discover` (read task files) and `fetch_taskdefs` (one GET) at the edges,
-`plan_upload` pure (plus a read of the Git state for provenance), `apply_upload`
-writes, reads back once and accounts for every definition.
+`plan_upload` reads the Git state for the stamps (`git status`; `git log` for orphan candidates) and
+then compares purely (`make_plan`, `settle_orphans`), `apply_upload` writes, reads back once and
+accounts for every definition.
 """
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from idflow.taskdefs.apply import ACTIONS, ApplyResult, apply_plan
 from idflow.base.errors import InvalidDefinitions, InvalidPlan, NoSuchTask, RefusedError
 from idflow.project.identity import NOBODY
 from idflow.taskdefs.guards import refuse_other_projects, refuse_unseen_reverts
-from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan, settle_orphans
+from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan, settle_orphans, read_plan_document
 from idflow.provenance.lineage import read_lineage, unproven
-from idflow.provenance.trailer import Provenance, git_state, provenance_for
-from idflow.usecases.session import Session, state_dir
-from idflow.usecases.local import discover  # noqa: F401  (also `usecases.upload.discover`)
+from idflow.provenance.trailer import Provenance, git_state, provenance_for, outside_repository
+from idflow.usecases.session import Session
+from idflow.usecases.local import discover, state_dir  # noqa: F401  (discover: also `usecases.upload.discover`)
 from idflow.usecases.steps import StepRunner, direct
 from idflow.base.progress import DISCOVERING, READING, UPLOADING, Progress, Report, counted, phase
+from idflow.events.ledger import is_ledger
+from idflow.project.protection import protected_label
 
 
 # ---- steps ----------------------------------------------------------------------------------
@@ -58,8 +61,6 @@ def plan_definitions(config: Any, tasks: list[Any], taskdefs: list[dict[str, Any
 
     Orphan candidates are settled against this checkout's Git history: only a definition whose
     stamped commit is behind HEAD, and whose task is gone at HEAD, stays orphaned."""
-    from idflow.events.ledger import is_ledger
-
     unique: dict[str, Any] = {}
     for task in tasks:
         unique.setdefault(task.name, task)
@@ -125,8 +126,6 @@ def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
     provenance = provenance_for(tasks, state, project=config.project_name)
     dirty = tuple(sorted(n for n, p in provenance.items() if p.dirty))
     if dirty and (config.require_clean if require_clean is None else require_clean):
-        from idflow.provenance.trailer import outside_repository
-
         linked = outside_repository(tasks, state)
         raise RefusedError(f"uncommitted changes in task(s) {', '.join(dirty)}; nothing was written"
                            + (f" ({', '.join(linked)}: reached through a symlink out of the repository, so in no "
@@ -234,8 +233,6 @@ def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report 
     if plan.server_url and plan.server_url != config.safe_api_url:
         raise RefusedError(f"the plan was made for {plan.server_url}, not {config.safe_api_url}; nothing was written")
     if config.protected and planned.tree_dirty != ():
-        from idflow.project.protection import protected_label
-
         made = ("outside Git or by an older idflow" if planned.tree_dirty is None
                 else f"from a tree with {len(planned.tree_dirty)} uncommitted path(s): "
                      + ", ".join(planned.tree_dirty[:5]))
@@ -248,10 +245,6 @@ def apply_saved_plan(session: Session, planned: UploadPlan, *, progress: Report 
 def apply_plan_file(session: Session, plan_file: Path, *, overwrite_server_edits: bool = False,
                     progress: Report | None = None, run: StepRunner = direct) -> UploadOutcome:
     """`tasks apply PLAN_FILE`: a plan written by `tasks diff --out`, applied as `apply_saved_plan` does."""
-    from dataclasses import replace
-
-    from idflow.taskdefs.plan import read_plan_document
-
     planned = UploadPlan.from_json(read_plan_document(Path(plan_file)))
     if overwrite_server_edits:
         planned = replace(planned, plan=replace(planned.plan, overwrite_server_edits=True))

@@ -39,6 +39,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from conductor.client.http.models.task import Task
+from conductor.client.worker.exception import NonRetryableException
+
 from idflow.worker.output import check_size, json_output
 
 log = logging.getLogger("idflow.worker.pool")
@@ -81,8 +84,6 @@ class Contract:
 
 def contract_of(func: Callable[..., Any]) -> Contract:
     """The contract for `func`; ContractError when its signature cannot be served."""
-    from conductor.client.http.models.task import Task
-
     name = getattr(func, "__qualname__", repr(func))
     try:
         signature = inspect.signature(func)
@@ -206,9 +207,6 @@ def adapt(func: Callable[..., Any]) -> Callable[..., Any]:
 
     Its signature is `(task: Task)`, so the SDK hands over the Task whatever `func` looks like.
     """
-    from conductor.client.http.models.task import Task
-    from conductor.client.worker.exception import NonRetryableException
-
     contract = contract_of(func)
 
     def call(task: Task) -> Any:

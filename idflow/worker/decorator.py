@@ -2,7 +2,7 @@
 
 conductor-python's `worker_task` has no `**kwargs`, so a task file that writes
 `retry_count=5` on it fails at import. This drop-in accepts the SDK's own keywords
-and the TaskDef keywords of `idflow.taskdefs.fields.FIELDS`, builds a conductor `TaskDef`
+and the TaskDef keywords of `idflow.model.fields.FIELDS`, builds a conductor `TaskDef`
 from them and hands everything to the SDK's decorator. Workers never register
 definitions (idflow uploads them), so `register_task_def` stays off unless the
 task file asks for it. The SDK is imported only when the decorator is applied.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, TypeVar
 
-from idflow.taskdefs.fields import FIELDS, TASKDEF_KEYWORDS, build
-from idflow.taskdefs.validation import keyword_type_errors
+from idflow.model.fields import FIELDS, TASKDEF_KEYWORDS, build
+from idflow.model.validation import keyword_type_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -25,8 +25,22 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
+from importlib import metadata
+from importlib.metadata import PackageNotFoundError
+
+from conductor.client.automator.task_handler import get_registered_workers
+from conductor.client.automator.task_runner import TaskRunner
+from conductor.client.configuration.configuration import Configuration
+from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
+from conductor.client.http.api.task_resource_api import TaskResourceApi
+from conductor.client.http.api_client import ApiClient
+from conductor.client.http.models.task_result import TaskResult
+from conductor.client.http.models.task_result_status import TaskResultStatus
+from packaging.requirements import InvalidRequirement, Requirement
 
 from idflow.base.errors import IdflowError, WorkerStartError
+from idflow.conductor.auth import auth_from_env
+from idflow.worker.contract import ContractError, adapt
 
 log = logging.getLogger("idflow.worker.pool")
 DEFAULT_GRACE_SECONDS = 8.0   # with the release and the join after it, a stop stays within 10 s
@@ -92,8 +106,6 @@ class RequirementProblem:
 def check_requirements(tasks: Iterable[Any],
                        version_of: Callable[[str], str] | None = None) -> list[RequirementProblem]:
     """Each task's requirements.txt entry against what is installed here."""
-    from importlib import metadata
-
     problems: list[RequirementProblem] = []
     seen: set[tuple[str, str]] = set()
     for task in tasks:
@@ -108,10 +120,6 @@ def check_requirements(tasks: Iterable[Any],
 
 
 def _requirement_problem(line: str, version_of: Callable[[str], str]) -> tuple[str | None, bool]:
-    from importlib.metadata import PackageNotFoundError
-
-    from packaging.requirements import InvalidRequirement, Requirement
-
     if line.startswith(("-", ".", "/")) or "://" in line:
         return "not checked (pip option, path or URL)", False
     try:
@@ -220,11 +228,6 @@ def _hint(task: Any, exc: BaseException) -> str | None:
 # ---- the SDK side ------------------------------------------------------------------------
 def sdk_configuration(config: Any, environ: Mapping[str, str] | None = None) -> Any:
     """conductor-python's Configuration for `config.api_url`, with the same credentials idflow uses."""
-    from conductor.client.configuration.configuration import Configuration
-    from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
-
-    from idflow.conductor.auth import auth_from_env
-
     auth = auth_from_env(config.conductor_api_key_env_var, environ)  # the same credentials the client reads
     key_id, secret = auth.key_id, auth.key_secret
     settings = AuthenticationSettings(key_id=key_id, key_secret=secret) if key_id and secret else None
@@ -242,10 +245,6 @@ def sdk_configuration(config: Any, environ: Mapping[str, str] | None = None) -> 
 
 def registered_workers(names: Iterable[str], overrides: WorkerOverrides = WorkerOverrides()) -> list[Any]:
     """SDK Workers for the named tasks, from what their decorators registered; never registering definitions."""
-    from conductor.client.automator.task_handler import get_registered_workers
-
-    from idflow.worker.contract import ContractError, adapt
-
     wanted = set(names)
     unfit: list[str] = []
     chosen: dict[Any, Any] = {}
@@ -324,8 +323,6 @@ class WorkerPool:
     """SDK TaskRunners in threads, with a stop that finishes or hands back every task it holds."""
 
     def __init__(self, workers: list[Any], configuration: Any) -> None:
-        from conductor.client.automator.task_runner import TaskRunner
-
         self.configuration = configuration
         self.draining = threading.Event()
         self.reported = 0
@@ -392,11 +389,6 @@ class WorkerPool:
             held = dict(self._held)
         if not held:
             return
-        from conductor.client.http.api.task_resource_api import TaskResourceApi
-        from conductor.client.http.api_client import ApiClient
-        from conductor.client.http.models.task_result import TaskResult
-        from conductor.client.http.models.task_result_status import TaskResultStatus
-
         client = TaskResourceApi(ApiClient(configuration=self.configuration))
         for task_id, (workflow_id, worker_id) in held.items():
             body = TaskResult(task_id=task_id, workflow_instance_id=workflow_id, worker_id=worker_id,

@@ -5,6 +5,8 @@ from enum import Enum
 
 import typer
 
+from idflow.cli.startup import completion_init, get_completion_script
+
 COMPLETE_VAR = "_IDFLOW_COMPLETE"
 
 
@@ -17,14 +19,10 @@ class Shell(str, Enum):
 def completion(shell: Shell = typer.Argument(..., help="The shell to complete in.")) -> None:
     """Print the completion script: `eval "$(idflow completion bash)"` in ~/.bashrc;
     zsh: the same in ~/.zshrc; fish: `idflow completion fish | source` in config.fish."""
-    from typer._completion_shared import get_completion_script
-
     typer.echo(get_completion_script(prog_name="idflow", complete_var=COMPLETE_VAR, shell=shell.value))
 
 
 def prepare_completion() -> None:
     """When the shell asks for completions (COMPLETE_VAR set), register typer's completion
     classes: they read the words the scripts above pass, which click's own do not."""
-    from typer._completion_classes import completion_init
-
     completion_init()

@@ -8,7 +8,7 @@ import typer
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
-from idflow.project.identity import IDENTITY_HINT
+from idflow.project.identity import IDENTITY_HINT, identity_clashes
 
 
 @dataclass
@@ -95,8 +95,6 @@ def context_checks(config) -> list[Check]:
         who = Check("identity", True, "none: purge --orphaned and sync --prune refuse; uploads are stamped "
                     "without a project", IDENTITY_HINT)
     else:
-        from idflow.project.identity import identity_clashes
-
         clashes = identity_clashes(identity, config.base_dir, config.path)
         who = (Check("identity", False, f"{identity.value} (from {identity.source}) is shared with "
                      f"{', '.join(clashes[:5])}: every write refuses",

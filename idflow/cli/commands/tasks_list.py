@@ -6,6 +6,7 @@ import typer
 from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
+from idflow import usecases
 
 
 def list_tasks(ctx: typer.Context,
@@ -17,8 +18,6 @@ def list_tasks(ctx: typer.Context,
                                          help="More columns: every field, where it came from, how many workflows use it."),
                verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """What is local, what is on the server, and how they differ (default: --sync)."""
-    from idflow import usecases
-
     cli = state(ctx, json_)
     verbose = verbose or cli.verbose
     if sum((local, remote, sync)) > 1:

@@ -10,13 +10,13 @@ from idflow.cli.options import (JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, P
                                 VERBOSE_OPTION)
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR
+from idflow import usecases
 
 
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these tasks."),
          out: Optional[Path] = typer.Option(None, "--out", help="Write the plan as JSON (apply it later)."),
          prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Show what an upload would change, field by field. Exit 0 in sync, 4 on drift."""
-    from idflow import usecases
     from idflow.cli.render.tasks import render_diff
 
     cli = state(ctx, json_)
@@ -49,7 +49,6 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
     Refused (exit 3) when it would revert an edit made on the server since idflow uploaded the
     definition, or write over another idflow project's definition; --force never implies either."""
-    from idflow import usecases
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload, render_upload_preview
 
     cli = state(ctx, json_)
@@ -79,7 +78,6 @@ def apply(ctx: typer.Context, plan_file: Path = typer.Argument(..., help="A plan
           overwrite_server_edits: bool = OVERWRITE_OPTION,
           yes: bool = PROTECTED_YES_OPTION, prefect: bool = PREFECT_OPTION, json_: bool = JSON_OPTION) -> None:
     """Apply a saved plan, only if the server still looks as it did when planned."""
-    from idflow import usecases
     from idflow.cli.render.tasks import render_provenance_warnings, render_upload
 
     cli = state(ctx, json_)

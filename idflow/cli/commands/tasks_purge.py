@@ -8,6 +8,7 @@ import typer
 from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.base.errors import EXIT_ERROR, EXIT_REFUSED
+from idflow import usecases
 
 
 def _confirm_deletes(cli: CliState, yes: bool):
@@ -43,7 +44,6 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
           prefect: bool = typer.Option(False, "--prefect", help="With --orphaned: run as a Prefect flow run."),
           json_: bool = JSON_OPTION) -> None:
     """Delete remote definitions: never one a workflow uses (unless --force); asks first."""
-    from idflow import usecases
     from idflow.cli.render.purge import render_purge_result
 
     cli = state(ctx, json_)
@@ -71,7 +71,6 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
          overwrite_server_edits: bool = OVERWRITE_OPTION,
          prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Full synchronisation: upload new and changed; with --prune, purge orphans safely."""
-    from idflow import usecases
     from idflow.cli.render.purge import render_purge_result
     from idflow.cli.render.tasks import render_apply, render_diff, render_provenance_warnings
 

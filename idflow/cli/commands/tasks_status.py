@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from typing import List, Optional
+import time
 
 import typer
 
 from idflow.cli.options import JSON_OPTION, PREFECT_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_DRIFT, EXIT_OK, ConductorError, Interrupted
+from idflow import usecases
 
 KINDS = ("unserved", "failing", "undefined")
 
@@ -53,7 +55,6 @@ def status(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
             raise typer.BadParameter("--watch redraws a table: it cannot be combined with --json or --prefect")
         _watch(cli, names, thresholds, _interval(interval))
         return
-    from idflow import usecases
     from idflow.monitoring.report import StatusReport
 
     report, doc = cli.run("status", usecases.task_status, StatusReport, prefect=prefect,
@@ -82,11 +83,8 @@ def _interval(text: str) -> float:
 
 def _watch(cli, names, thresholds, every: float, rounds: int | None = None) -> None:
     """Redraw the table every `every` seconds (rich Live), until Ctrl-C (exit 0) or `rounds` redraws."""
-    import time
-
     from rich.live import Live
 
-    from idflow import usecases
     from idflow.cli.render.status import status_view
 
     session = cli.session()

@@ -11,7 +11,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
-from idflow.base.errors import ConductorError, EXIT_ERROR
+from idflow.base.errors import ConductorError, EXIT_ERROR, WorkerStartError
 
 if TYPE_CHECKING:  # logging is set up when a worker starts, not at every `idflow` start
     import logging
@@ -32,7 +32,6 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
     from idflow.usecases import discover
-    from idflow.base.errors import WorkerStartError
     from idflow.worker.pool import (WorkerOverrides, WorkerPool, check_requirements,
                                import_task_modules, registered_workers, sdk_configuration, select_tasks)
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+import reprlib
 
-from idflow.taskdefs.fields import (FIELDS_BY_KEYWORD, FIELDS_BY_WIRE, INT_MAXIMUM, PROVENANCE_MARKER, RETRY_LOGICS,
+from idflow.model.fields import (FIELDS_BY_KEYWORD, FIELDS_BY_WIRE, INT_MAXIMUM, PROVENANCE_MARKER, RETRY_LOGICS,
                             TIMEOUT_POLICIES)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:]+$")
@@ -30,8 +31,6 @@ def _cut(text: str, limit: int = 80) -> str:
 
 
 def _repr(value: Any) -> str:
-    import reprlib
-
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlong = 80, 80, 40
     try:
