@@ -72,7 +72,7 @@ def one_run(count: int) -> tuple[float, float, float]:
 def json_kinds_run(count: int) -> dict[str, float]:
     """events import/pull and workflows import/pull of `count` each, whole commands."""
     from idflow.conductor.client import ConductorClient
-    from idflow.events.ledger import ledger_name
+    from idflow.engine.ledger import ledger_name
 
     prefix = f"b{uuid.uuid4().hex[:6]}_"
     root = Path(tempfile.mkdtemp(prefix="idflow-bench-json-"))

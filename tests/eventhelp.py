@@ -42,7 +42,7 @@ def ledgers(project, conductor_url: str) -> Iterator[None]:
 
     from idflow.base.errors import ConductorError
     from idflow.conductor.client import ConductorClient
-    from idflow.events.ledger import ledger_name
+    from idflow.engine.ledger import ledger_name
 
     found = re.search(r"^project: (\S+)$", project.config_path.read_text(), re.M)
     if not found:

@@ -8,6 +8,7 @@ import pytest
 
 from idflow.base.errors import NotFound, RefusedError, ServerError
 from idflow.events import differences, load_event_handler_files, normalise, plan_purge, plan_upload
+from idflow.events.ledger import record_handlers
 from tests.eventhelp import handler, handler_prefix  # noqa: F401  (fixture)
 
 
@@ -137,7 +138,7 @@ ACTIONS_ON_OUR_WORKFLOW = [
 
 @pytest.mark.parametrize("remote_handler", ACTIONS_ON_OUR_WORKFLOW, ids=lambda h: h["name"])
 def test_a_handler_this_project_never_recorded_is_kept_whatever_it_targets(tmp_path, remote_handler):
-    from idflow.events.ledger import Ledger
+    from idflow.engine.ledger import Ledger
 
     for ledger in (Ledger("us"), Ledger("us", {"other": "0" * 16}), None):
         plan = _orphan_plan(tmp_path, [normalise(remote_handler)], ledger)
@@ -146,10 +147,10 @@ def test_a_handler_this_project_never_recorded_is_kept_whatever_it_targets(tmp_p
 
 @pytest.mark.parametrize("remote_handler", ACTIONS_ON_OUR_WORKFLOW, ids=lambda h: h["name"])
 def test_a_recorded_handler_in_no_file_is_an_orphan_unless_edited_since(tmp_path, remote_handler):
-    from idflow.events.ledger import Ledger
+    from idflow.engine.ledger import Ledger
 
     written = normalise(remote_handler)
-    ledger = Ledger("us").recorded({written["name"]: written})
+    ledger = record_handlers(Ledger("us"), {written["name"]: written})
     assert [d.name for d in _orphan_plan(tmp_path, [written], ledger).deletions] == [written["name"]]
     edited = {**written, "active": not written["active"]}
     plan = _orphan_plan(tmp_path, [edited], ledger)
@@ -157,15 +158,15 @@ def test_a_recorded_handler_in_no_file_is_an_orphan_unless_edited_since(tmp_path
 
 
 def test_a_recorded_handler_still_in_a_file_is_never_an_orphan(tmp_path):
-    from idflow.events.ledger import Ledger
+    from idflow.engine.ledger import Ledger
 
     kept = normalise(handler("kept_locally", "conductor:ours:done"))
-    plan = _orphan_plan(tmp_path, [kept], Ledger("us").recorded({"kept_locally": kept}))
+    plan = _orphan_plan(tmp_path, [kept], record_handlers(Ledger("us"), {"kept_locally": kept}))
     assert plan.deletions == [] and plan.skipped == []
 
 
 def test_orphaned_refuses_when_a_local_file_cannot_be_read(tmp_path):
-    from idflow.events.ledger import Ledger
+    from idflow.engine.ledger import Ledger
 
     write(tmp_path, "broken", "[oops")
     with pytest.raises(RefusedError):
@@ -173,7 +174,7 @@ def test_orphaned_refuses_when_a_local_file_cannot_be_read(tmp_path):
 
 
 def test_a_ledger_reads_back_only_its_own_project():
-    from idflow.events.ledger import Ledger, read_ledger
+    from idflow.engine.ledger import Ledger, read_ledger
 
     ours = Ledger("us", {"h": "abc"})
     assert read_ledger("us", ours.taskdef()).entries == {"h": "abc"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from idflow.events.ledger import Ledger
+from idflow.engine.ledger import Ledger
 from idflow.workflowdefs.diff import VersionDiff, WorkflowDiff
 from idflow.workflowdefs.ownership import Ownership, ownership
 from idflow.workflowdefs.pulling import workflow_hash

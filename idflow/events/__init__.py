@@ -28,7 +28,7 @@ Ownership (`events purge --orphaned`). A handler has no description, tag or free
 that survives a round trip, and the only free-form places that do survive
 (start_workflow `input`, `correlationId`, `taskToDomain`) change what the handler does.
 So the stamp lives beside the handlers: each project's ledger on the server
-(`idflow.events.ledger`) names the handlers it uploaded and the hash of each as written.
+(`idflow.events.ledger`, on `idflow.engine.ledger`) names the handlers it uploaded and the hash of each as written.
 A remote handler in no local file is this project's orphan only when its ledger names it
 and the server's copy is unchanged since; any other handler is kept with the reason,
 whatever its event or actions target (a complete_task, fail_task or start_workflow on one

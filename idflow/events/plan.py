@@ -7,7 +7,8 @@ from typing import Any, Iterable
 from idflow.conductor.paths import addressable
 from idflow.base.errors import IdflowError, RefusedError, UnaddressableName
 from idflow.events.files import LocalHandlers
-from idflow.events.ledger import Ledger, ownership_doubt
+from idflow.engine.ledger import Ledger
+from idflow.events.ledger import ownership_doubt
 from idflow.events.model import Change, differences, wire
 
 CREATE, UPDATE, SAME, REMOTE_ONLY = "create", "update", "same", "remote_only"

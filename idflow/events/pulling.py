@@ -14,7 +14,8 @@ from typing import Any, Iterable
 from idflow.base.errors import IdflowError
 from idflow.conductor.paths import addressable
 from idflow.events.files import LocalHandlers
-from idflow.events.ledger import Ledger, handler_hash
+from idflow.engine.ledger import Ledger
+from idflow.events.ledger import handler_hash
 from idflow.events.model import PAYLOAD_DEFAULTS, differences, named_workflows, normalise, wire
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
 from idflow.pulling.threeway import CODE_CHANGED, CONFLICT, EDITED, REASONS, SAME, pulled_value, three_way

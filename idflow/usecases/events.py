@@ -15,7 +15,8 @@ from idflow.events import (DELETED, WRITTEN, EventPlan, EventPurgePlan, LocalHan
                            execute_purge, load_event_handler_files, plan_purge, plan_upload)
 from idflow.events.plan import issue_json
 from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound, RefusedError
-from idflow.events.ledger import Ledger, ledger_name, read_ledger
+from idflow.engine.ledger import Ledger, ledger_name, read_ledger
+from idflow.events.ledger import record_handlers
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.discovery import display_path
@@ -174,7 +175,7 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
     if ledger is None or not written:
         return EventUploadOutcome(plan, result)
     desired = {i.name: i.desired for i in plan.to_write if i.desired is not None}
-    recorded = ledger.recorded({name: desired[name] for name in written if name in desired})
+    recorded = record_handlers(ledger, {name: desired[name] for name in written if name in desired})
     return EventUploadOutcome(plan, result, ledger_problem=run(record_ledger, session, recorded))
 
 

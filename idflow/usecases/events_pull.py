@@ -18,6 +18,7 @@ from idflow.pulling.objects import NewFile, ObjectPull, Refusal, rewrite_texts, 
 from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers, record_ledger, events_diff
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
+from idflow.events.ledger import record_handlers
 from idflow.events.pulling import plan_event_import, plan_event_pull
 
 
@@ -59,7 +60,7 @@ def events_import(session: Session, *, names: Iterable[str] = (), dry_run: bool 
     _check_matches(session, imported, "imported", run)
     if ledger is not None:
         on_server = {h["name"]: h for h in remote}
-        outcome.ledger_problem = run(record_ledger, session, ledger.recorded({n: on_server[n] for n in imported}))
+        outcome.ledger_problem = run(record_ledger, session, record_handlers(ledger, {n: on_server[n] for n in imported}))
     return outcome
 
 
@@ -112,5 +113,5 @@ def events_pull(session: Session, *, names: Iterable[str] = (), dry_run: bool = 
     if record and ledger is not None:
         on_server = {h["name"]: h for h in remote}
         outcome.ledger_problem = run(record_ledger, session,
-                                     ledger.recorded({p.name: on_server[p.name] for p in pulls}))
+                                     record_handlers(ledger, {p.name: on_server[p.name] for p in pulls}))
     return outcome

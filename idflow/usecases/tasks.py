@@ -22,7 +22,7 @@ from idflow.usecases.session import Session
 from idflow.usecases.local import discover, state_dir  # noqa: F401  (discover: also `usecases.upload.discover`)
 from idflow.usecases.steps import StepRunner, direct
 from idflow.base.progress import DISCOVERING, READING, UPLOADING, Progress, Report, counted, phase
-from idflow.events.ledger import is_ledger
+from idflow.engine.ledger import is_ledger
 from idflow.project.protection import protected_label
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from idflow.events.ledger import Ledger
+from idflow.engine.ledger import Ledger
 from idflow.workflowdefs.files import FileIssue
 from idflow.workflowdefs.ownership import ORPHANED, Ownership, ownership
 from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UPDATE, WorkflowChange, WorkflowPlan, issue_json

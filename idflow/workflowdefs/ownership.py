@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from idflow.events.ledger import Ledger
+from idflow.engine.ledger import Ledger
 from idflow.pulling.threeway import CODE_CHANGED as TW_CODE, CONFLICT as TW_CONFLICT, EDITED as TW_EDITED
 from idflow.pulling.threeway import NO_BASE, SAME, three_way
 from idflow.workflowdefs.pulling import label, workflow_hash

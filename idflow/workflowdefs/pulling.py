@@ -1,7 +1,7 @@
 """`workflows import` and `workflows pull`, planned (pure), and the workflow ledger's hash.
 
 Workflows carry no stamp, so, as for event handlers, this project's ledger on the server
-(`idflow.events.ledger`, kind `workflows`) records the hash of each version idflow wrote: the base of the
+(`idflow.engine.ledger`, kind `workflows`) records the hash of each version idflow wrote: the base of the
 three-way state. The hash is of the normal form (`idflow.workflowdefs.sync.normalise`) without inline
 `taskDefinition`s, which the server fills with every TaskDef default: an edit made on the server inside an
 inline taskDefinition alone is not seen as a server edit.
@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from idflow.base.errors import IdflowError
 from idflow.conductor.paths import addressable
-from idflow.events.ledger import Ledger
+from idflow.engine.ledger import Ledger
 from idflow.pulling.files import safe_stem
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
 from idflow.pulling.threeway import CODE_CHANGED, EDITED, REASONS, SAME, pulled_value, three_way

@@ -15,7 +15,7 @@ from idflow.base.errors import UnaddressableName
 from idflow.base.interrupt import Interruption
 from idflow.conductor.paths import addressable
 from idflow.engine.write import Write, WriteResult, execute
-from idflow.events.ledger import Ledger
+from idflow.engine.ledger import Ledger
 from idflow.workflowdefs.files import LocalWorkflow
 from idflow.workflowdefs.kind import deletes
 from idflow.workflowdefs.ownership import ORPHANED, ownership
