@@ -8,12 +8,11 @@ from typing import Any
 from idflow.base.errors import IdflowError
 from idflow.usecases.events import fetch_ledger
 from idflow.usecases.session import Session
+from idflow.workflowdefs.pulling import LEDGER_KIND, ledger_hashes
 from idflow.workflowdefs.write import UploadResult
 
 
 def fetch_workflow_ledger(session: Session) -> Any:
-    from idflow.workflowdefs.pulling import LEDGER_KIND
-
     return fetch_ledger(session, LEDGER_KIND)
 
 
@@ -21,8 +20,6 @@ def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger
     """Record these versions, as written, in this project's workflow ledger (why on failure, None on success).
     A failure is reported, never raised: the versions are written either way, and one the ledger misses is
     only ever refused by a pull (no base), never reverted or pulled on a guess."""
-    from idflow.workflowdefs.pulling import ledger_hashes
-
     if not definitions:
         return None
     try:

@@ -6,24 +6,30 @@ reads back and backs up what it replaces.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from idflow.base.errors import IdflowError, RefusedError, WorkflowFilesInvalid
-from idflow.usecases.session import Session
+from idflow.base.errors import (IdflowError, InvalidExecutionId, NoSuchTask, NotFound, RefusedError, ServerError,
+                                WorkflowFilesInvalid)
 from idflow.base.progress import DISCOVERING, READING, UPLOADING, Report, phase
+from idflow.conductor.paths import addressable
+from idflow.discovery import display_path
+from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.usecases.tasks import discover
+from idflow.usecases.workflow_ledger import RecordedUpload, fetch_workflow_ledger, record_workflows
+from idflow.workflowdefs.files import unknown_tasks
 from idflow.workflowdefs.ownership import ownership, refuses_overwrite
-from idflow.workflowdefs.sync import UPDATE
+from idflow.workflowdefs.scaffold import check_workflow_name, create_workflow, newest_task
+from idflow.workflowdefs.sync import (TERMINAL, UPDATE, RunOutcome, issue_json, load_local, plan_workflows,
+                                      referenced_tasks, version_of, wait_for_execution)
+from idflow.workflowdefs.write import upload_workflows
 
 
 def load_local_workflows(config: Any) -> tuple[list[Any], list[Any]]:
     """(LocalWorkflow each (name, version) once, FileIssue) from the workflow files."""
-    from idflow.discovery import display_path
-    from idflow.workflowdefs.sync import load_local
-
     return load_local(Path(display_path(config.resolve(config.workflows_dir))))
 
 
@@ -47,16 +53,12 @@ class LocalWorkflows:
     warnings: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        from idflow.workflowdefs.sync import issue_json, referenced_tasks, version_of
-
         return {"workflows": [{"name": w.definition["name"], "version": version_of(w.definition), "path": w.path,
                                "tasks": referenced_tasks(w.definition)} for w in self.workflows],
                 "errors": [issue_json(i) for i in self.issues], "warnings": [w.to_json() for w in self.warnings]}
 
 
 def list_local(session: Session) -> LocalWorkflows:
-    from idflow.workflowdefs.files import unknown_tasks
-
     workflows, issues = load_local_workflows(session.config)
     known = {t.name for t in discover(session.config).tasks}
     return LocalWorkflows(workflows, issues, unknown_tasks(workflows, known))
@@ -74,8 +76,6 @@ def plan(session: Session, *, names: Iterable[str] | None = None, include_remote
          local: tuple[list[Any], list[Any]] | None = None, progress: Report | None = None,
          run: StepRunner = direct) -> Any:
     """Local workflows (all, or those named) vs the server's copies: a WorkflowPlan."""
-    from idflow.workflowdefs.sync import plan_workflows
-
     phase(progress, DISCOVERING)
     workflows, issues = local if local is not None else run(load_local_workflows, session.config)
     local_tasks = [t.name for t in run(discover, session.config).tasks]
@@ -102,8 +102,6 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
     planned = plan(session, names=names or None, local=(workflows, issues), progress=progress, run=run)
     ledger = None
     if planned.of(UPDATE) and not dry_run:
-        from idflow.usecases.workflow_ledger import fetch_workflow_ledger
-
         ledger = run(fetch_workflow_ledger, session)
         if not overwrite_server_edits:
             refuse_unseen_reverts([(i.name, i.version, i.desired, i.actual) for i in planned.of(UPDATE)], ledger)
@@ -112,8 +110,6 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
     result = run(write_workflow_upload, session, planned, dry_run)
     if not result.written:
         return result
-    from idflow.usecases.workflow_ledger import RecordedUpload, record_workflows
-
     # The base `workflows pull` and the next upload compare with (idflow.workflowdefs.ownership).
     return RecordedUpload(**vars(result), ledger_problem=record_workflows(
         session, [i.desired for i in result.written if i.desired], ledger))
@@ -134,8 +130,6 @@ def refuse_unseen_reverts(writes: Iterable[tuple[str, int, Any, Any]], ledger: A
 
 def write_workflow_upload(session: Session, planned: Any, dry_run: bool = False) -> Any:
     """Back up what it overwrites, write in batches, read back once: the UploadResult."""
-    from idflow.workflowdefs.write import upload_workflows
-
     return upload_workflows(session.client, planned, dry_run=dry_run, state_dir=session.state_dir,
                             server_url=session.config.safe_api_url, batch_size=session.config.batch_size,
                             interruption=session.interruption)
@@ -145,16 +139,11 @@ def write_workflow_upload(session: Session, planned: Any, dry_run: bool = False)
 def new_workflow(session: Session, name: str, *, task: str | None = None) -> dict[str, Any]:
     """`workflows new NAME [--task TASK]`: workflows_dir/NAME/NAME.json, with TASK, else the local task
     whose file changed last (the one just made), else an INLINE step."""
-    from idflow.discovery import display_path
-    from idflow.workflowdefs.scaffold import check_workflow_name, create_workflow, newest_task
-
     check_workflow_name(name)
     config = session.config
     workflows, _ = load_local_workflows(config)
     tasks = discover(config).valid_tasks
     if task is not None and task not in {t.name for t in tasks}:
-        from idflow.base.errors import NoSuchTask
-
         raise NoSuchTask(f"no valid local task named {task!r}; nothing was written",
                          hint="'idflow tasks list --local' lists them")
     path, definition = create_workflow(config.resolve(config.workflows_dir), name,
@@ -165,8 +154,6 @@ def new_workflow(session: Session, name: str, *, task: str | None = None) -> dic
 
 def start(session: Session, name: str, workflow_input: dict[str, Any], *, version: int | None = None) -> str:
     """Start one run; returns its workflow id. An unknown name or version lists what the server has."""
-    from idflow.base.errors import NotFound
-
     try:
         return session.client.start_workflow(name, workflow_input, version=version)
     except NotFound:
@@ -178,8 +165,6 @@ def start(session: Session, name: str, workflow_input: dict[str, Any], *, versio
 
 
 def _known_hint(name: str, known: dict[str, list[int]], shown: int = 10) -> str:
-    import difflib
-
     if not known:
         return "the server has no workflows yet: upload one with 'idflow workflows upload NAME'"
     close = difflib.get_close_matches(name, list(known), n=shown, cutoff=0.5)
@@ -191,22 +176,15 @@ def _known_hint(name: str, known: dict[str, list[int]], shown: int = 10) -> str:
 def wait(session: Session, workflow_id: str, *, timeout: float,
          on_task: Callable[[dict[str, Any]], None] | None = None) -> Any:
     """Follow a run until it ends or `timeout` passes: a RunOutcome."""
-    from idflow.workflowdefs.sync import wait_for_execution
-
     return wait_for_execution(session.client, workflow_id, timeout=timeout, on_task=on_task)
 
 
 def status(session: Session, workflow_id: str) -> Any:
     """`workflow status ID`: the run as it is now (a RunOutcome)."""
-    from idflow.workflowdefs.sync import RunOutcome
-
     return RunOutcome(workflow_id, _execution(session, workflow_id))
 
 
 def _execution(session: Session, workflow_id: str) -> dict[str, Any]:
-    from idflow.conductor.paths import addressable
-    from idflow.base.errors import InvalidExecutionId, NotFound
-
     hint = "ids are printed by 'idflow workflow run'; the Conductor UI lists them too"
     reason = addressable(workflow_id)
     if reason:  # checked here, so the message speaks of an execution id, not of a definition name
@@ -239,8 +217,6 @@ class RunAction:
 def terminate(session: Session, workflow_id: str, *, reason: str | None = None,
               confirm: Confirm | None = None) -> RunAction:
     """Terminate a running or paused run; an already terminated one is left as it is (changed: False)."""
-    from idflow.workflowdefs.sync import TERMINAL
-
     run_now = status(session, workflow_id)
     name = run_now.to_json()["name"]
     if run_now.status == "TERMINATED":
@@ -258,8 +234,6 @@ def terminate(session: Session, workflow_id: str, *, reason: str | None = None,
 
 def retry(session: Session, workflow_id: str) -> RunAction:
     """Run a FAILED, TIMED_OUT or TERMINATED run's failed tasks again, from where it stopped."""
-    from idflow.workflowdefs.sync import TERMINAL
-
     run_now = status(session, workflow_id)
     name = run_now.to_json()["name"]
     if run_now.status not in TERMINAL:
@@ -275,8 +249,6 @@ def retry(session: Session, workflow_id: str) -> RunAction:
 
 def _conflict_is_error(call: Callable[[], None], workflow_id: str) -> None:
     """The run changed between our read and the write: the server's 409 (or 404 'still running') says how."""
-    from idflow.base.errors import NotFound, ServerError
-
     try:
         call()
     except (NotFound, ServerError) as exc:

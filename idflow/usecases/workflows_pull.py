@@ -18,6 +18,8 @@ from idflow.usecases.workflow_ledger import fetch_workflow_ledger, record_workfl
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 from idflow.usecases.workflows import load_local_workflows
+from idflow.workflowdefs.pulling import label, plan_workflow_import, plan_workflow_pull
+from idflow.workflowdefs.sync import differences, version_of
 
 
 def fetch_workflows(session: Session) -> list[dict[str, Any]]:
@@ -26,9 +28,6 @@ def fetch_workflows(session: Session) -> list[dict[str, Any]]:
 
 def _check_matches(session: Session, labels: list[str], what: str, run: StepRunner) -> list[dict[str, Any]]:
     """The server copies of `labels`, after checking the local files now read as them."""
-    from idflow.workflowdefs.pulling import label
-    from idflow.workflowdefs.sync import differences, version_of
-
     local, _ = run(load_local_workflows, session.config)
     remote = {label(str(d.get("name")), version_of(d)): d for d in run(fetch_workflows, session)}
     files = {label(w.definition["name"], version_of(w.definition)): w.definition for w in local}
@@ -61,8 +60,6 @@ class WorkflowImportOutcome:
 def workflows_import(session: Session, *, names: Iterable[str] = (), dry_run: bool = False,
                      run: StepRunner = direct) -> WorkflowImportOutcome:
     """`workflows import NAME...|--all-unmanaged` (all: no names)."""
-    from idflow.workflowdefs.pulling import plan_workflow_import
-
     names = list(names)
     config = session.config
     local, issues = run(load_local_workflows, config)
@@ -105,8 +102,6 @@ class WorkflowPullOutcome:
 def workflows_pull(session: Session, *, names: Iterable[str] = (), dry_run: bool = False, partial: bool = False,
                    record: bool = True, run: StepRunner = direct) -> WorkflowPullOutcome:
     """`workflows pull NAME...|--all`: a conflict refuses the whole pull unless `partial`."""
-    from idflow.workflowdefs.pulling import plan_workflow_pull
-
     local, _ = run(load_local_workflows, session.config)
     remote = run(fetch_workflows, session)
     ledger = run(fetch_workflow_ledger, session)

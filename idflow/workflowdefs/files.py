@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from idflow.base.errors import InputFileError
-from idflow.base.reading import decode, json_item_lines, load_json, read_bytes, yaml_documents
+from idflow.base.reading import decode, json_item_lines, load_json, pyyaml, read_bytes, yaml_documents
+from idflow.taskdefs.usage import unknown_task_references
 
 SUFFIXES = (".json", ".yaml", ".yml")
 # ID Flow keeps Conductor event handlers beside its workflows: a list of handlers, not workflows.
@@ -156,8 +157,7 @@ def _json_documents(text: str, where: str) -> tuple[list[_Document], list[FileIs
 
 
 def _yaml_documents(text: str, where: str) -> tuple[list[_Document], list[FileIssue]]:
-    import yaml
-
+    yaml = pyyaml()
     try:
         found = yaml_documents(text, where)
     except InputFileError as exc:
@@ -201,7 +201,5 @@ class UnknownTask:
 
 
 def unknown_tasks(workflows: list[LocalWorkflow], known: set[str]) -> list[UnknownTask]:
-    from idflow.taskdefs.usage import unknown_task_references
-
     return [UnknownTask(w.path, w.definition["name"], task, where)
             for w in workflows for task, where in unknown_task_references(w.definition, known)]
