@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from idflow.discovery.parse import parse_source
 from idflow.taskdefs.rewrite import KeywordEdit, RewriteRefused, rewrite_keywords
 
 FORMS = {
@@ -51,6 +53,21 @@ def keywords_of(source: str, name: str) -> dict:
                         ast.literal_eval(decorator.args[0]) if decorator.args else node.name)
                     if declared == name:
                         return given
+    raise AssertionError(f"{name} not found")
+
+
+def call_span(source: str, name: str) -> tuple[int, int]:
+    """Where the decorator call declaring `name` starts and ends, as offsets into `source`."""
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", source)   # Python's line ends, not splitlines'
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for call in node.decorator_list:
+                given = {k.arg: k.value for k in getattr(call, "keywords", [])}
+                named = given.get("task_definition_name") or (call.args[0] if getattr(call, "args", None) else None)
+                if named is not None and ast.literal_eval(named) == name:
+                    def offset(line: int, col: int) -> int:
+                        return sum(map(len, lines[:line - 1])) + len(lines[line - 1].encode()[:col].decode())
+                    return offset(call.lineno, call.col_offset), offset(call.end_lineno, call.end_col_offset)
     raise AssertionError(f"{name} not found")
 
 
@@ -132,3 +149,10 @@ def test_random_edits_land_and_leave_every_other_keyword_alone(form, edits):
         assert keywords_of(after, "other") == keywords_of(source, "other")
     assert after.splitlines()[:3] == source.splitlines()[:3]      # imports untouched
     assert after.rstrip().endswith(source.rstrip().splitlines()[-1])   # the body's last line untouched
+    # What `tasks diff` compares: discovery reads the file as exactly the server's values (nothing left to
+    # change), and every byte outside the decorator call is the file's own.
+    read = next(t for t in parse_source(after.encode())["tasks"] if t["name"] == "t")
+    assert read["problems"] == [] and {k: read["keywords"][k] for k in edits} == edits
+    start, end = call_span(source, "t")
+    new_start, new_end = call_span(after, "t")
+    assert (after[:new_start], after[new_end:]) == (source[:start], source[end:])
