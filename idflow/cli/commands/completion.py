@@ -5,9 +5,7 @@ from enum import Enum
 
 import typer
 
-from idflow.cli.startup import completion_init, get_completion_script
-
-COMPLETE_VAR = "_IDFLOW_COMPLETE"
+from idflow.cli.startup import COMPLETE_VAR, completion_init, get_completion_script
 
 
 class Shell(str, Enum):
