@@ -9,6 +9,9 @@ import typer
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
+from idflow.taskdefs.scaffold import check_name
+from idflow.project.scaffold import init_project
+from idflow.cli.render.text import safe as escape
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,17 +24,12 @@ def init(ctx: typer.Context,
                                                      "(the project identity and server URL are kept)."),
          json_: bool = JSON_OPTION) -> None:
     """Write config/idflow.yml (with this project's identity), idflow/tasks/TASK/ and prefect.yaml here."""
-    from idflow.taskdefs.scaffold import check_name
-    from idflow.project.scaffold import init_project
-
     cli = state(ctx, json_)
     if task is not None:
         check_name(task)
     result = init_project(Path.cwd(), task=task, server_url=cli.server_url, force=force)
 
     def render(console: Console) -> None:
-        from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
-
         console.print(f"project identity: [bold]{escape(result.project)}[/]"
                       + (" (kept from the existing config)" if result.project_kept else ""))
         for rel in result.created:

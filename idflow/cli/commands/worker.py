@@ -1,20 +1,20 @@
 """`idflow worker start`: run the task workers until SIGINT/SIGTERM."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
 from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import ConductorError, EXIT_ERROR, WorkerStartError
+from idflow.usecases import discover
 
-if TYPE_CHECKING:  # logging is set up when a worker starts, not at every `idflow` start
-    import logging
 
 def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to run."),
           all_: bool = typer.Option(False, "--all", help="Run every local task."),
@@ -31,7 +31,6 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
-    from idflow.usecases import discover
     from idflow.worker.pool import (WorkerOverrides, WorkerPool, check_requirements,
                                import_task_modules, registered_workers, sdk_configuration, select_tasks)
 
@@ -125,8 +124,6 @@ def _install_stop_signals(stop: threading.Event, force: threading.Event) -> Call
 
 
 def _setup_logging(verbose: bool) -> logging.Logger:
-    import logging
-
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     # The SDK names its loggers "[<pid>] conductor.client...": its INFO chatter only with -v.
