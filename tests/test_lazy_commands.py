@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -95,3 +96,12 @@ def test_every_command_typer_registers_is_a_declaration_and_no_declaration_is_lo
             from idflow.cli.startup import core
 
             assert core.TyperCommand(name, help=help_).get_short_help_str(limit) == command.get_short_help_str(limit)
+
+
+def test_completion_lists_the_declared_commands_without_importing_them():
+    probe = PROBE.replace("main(sys.argv[1:])", "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass")
+    env = dict(os.environ, _IDFLOW_COMPLETE="complete_bash", COMP_WORDS="idflow tasks ", COMP_CWORD="2")
+    ran = subprocess.run([sys.executable, "-P", "-c", probe], capture_output=True, text=True, timeout=60, env=env)
+    *completions, modules = ran.stdout.strip().splitlines()
+    assert {"list", "upload", "import", "status"} <= {line.split(",")[-1] for line in completions}, ran.stdout
+    assert json.loads(modules) == []
