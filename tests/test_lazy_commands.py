@@ -105,3 +105,24 @@ def test_completion_lists_the_declared_commands_without_importing_them():
     *completions, modules = ran.stdout.strip().splitlines()
     assert {"list", "upload", "import", "status"} <= {line.split(",")[-1] for line in completions}, ran.stdout
     assert json.loads(modules) == []
+
+
+HEAVY_FOR_HELP = {"rich", "libcst", "git", "httpx", "ssl", "prefect", "pydantic", "yaml", "conductor"}
+HELP_PROBE = """
+import json, sys
+from idflow.cli.app import main
+main(sys.argv[1:])
+sys.stdout.flush()
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize("group, name", [(g, n) for g, n, _t, _h in groups.COMMANDS],
+                         ids=[f"{g or 'idflow'}-{n}" for g, n, _t, _h in groups.COMMANDS])
+def test_a_commands_own_help_imports_nothing_only_its_run_needs(group, name):
+    """`idflow GROUP COMMAND --help` imports the command's module: its use case, renderer and client stay in
+    the function that runs them (tests/test_architecture.py::COMMAND_RUN)."""
+    argv = [group, name, "--help"] if group else [name, "--help"]
+    ran = subprocess.run([sys.executable, "-P", "-c", HELP_PROBE, *argv], capture_output=True, text=True, timeout=60)
+    assert "Usage: idflow" in ran.stdout, ran.stderr[-2000:]
+    assert set(json.loads(ran.stdout.strip().splitlines()[-1])) & HEAVY_FOR_HELP == set()

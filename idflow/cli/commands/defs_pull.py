@@ -8,9 +8,6 @@ import typer
 from idflow.base.errors import EXIT_ERROR
 from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION
 from idflow.cli.state import state
-from idflow.cli.render.text import safe
-from idflow.usecases.events_pull import events_import as import_events, events_pull as pull_events
-from idflow.usecases.workflows_pull import workflows_import as import_workflows, workflows_pull as pull_workflows
 
 NAMES = typer.Argument(None, help="Names to import or pull.")
 DRY_RUN = typer.Option(False, "--dry-run", help="List the files it would write, write nothing.")
@@ -19,6 +16,8 @@ ALL = typer.Option(False, "--all", help="Everything edited on the server since i
 
 
 def _render_import(outcome: Any) -> Callable[[Any], None]:
+    from idflow.cli.render.text import safe
+
     def render(console: Any) -> None:
         verb = "would write" if outcome.dry_run else "wrote"
         for item in outcome.files:
@@ -33,6 +32,8 @@ def _render_import(outcome: Any) -> Callable[[Any], None]:
 
 
 def _render_pull(outcome: Any) -> Callable[[Any], None]:
+    from idflow.cli.render.text import safe
+
     def render(console: Any) -> None:
         verb = "would pull" if outcome.dry_run else "pulled"
         for item in outcome.pulls:
@@ -56,9 +57,11 @@ def events_import(ctx: typer.Context, names: Optional[List[str]] = NAMES, all_un
                   dry_run: bool = DRY_RUN, yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Write server-only event handlers into new event_handlers.json files (never over an existing file),
     one per workflow they belong to, and record them as this project's."""
+    from idflow.usecases.events_pull import events_import as run_import
+
     cli = state(ctx, json_)
     _check(names, all_unmanaged, "handlers to import")
-    outcome = import_events(cli.session(), names=names or (), dry_run=dry_run)
+    outcome = run_import(cli.session(), names=names or (), dry_run=dry_run)
     cli.emit(outcome.to_json(), _render_import(outcome))
 
 
@@ -66,9 +69,11 @@ def events_pull(ctx: typer.Context, names: Optional[List[str]] = NAMES, all_: bo
                 yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Bring handlers edited on the server back into their event_handlers.json (only the changed values
     move; key order and indentation stay). A conflict (the file changed too) is refused with the reason."""
+    from idflow.usecases.events_pull import events_pull as run_pull
+
     cli = state(ctx, json_)
     _check(names, all_, "handlers to pull")
-    outcome = pull_events(cli.session(), names=names or (), dry_run=dry_run)
+    outcome = run_pull(cli.session(), names=names or (), dry_run=dry_run)
     cli.emit(outcome.to_json(), _render_pull(outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)
@@ -78,9 +83,11 @@ def workflows_import(ctx: typer.Context, names: Optional[List[str]] = NAMES, all
                      dry_run: bool = DRY_RUN, yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Write server-only workflow versions into new files, workflows_dir/NAME/NAME.json (NAME.vN.json for
     several versions), never over an existing file, and record them as this project's."""
+    from idflow.usecases.workflows_pull import workflows_import as run_import
+
     cli = state(ctx, json_)
     _check(names, all_unmanaged, "workflows to import")
-    outcome = import_workflows(cli.session(), names=names or (), dry_run=dry_run)
+    outcome = run_import(cli.session(), names=names or (), dry_run=dry_run)
     cli.emit(outcome.to_json(), _render_import(outcome))
 
 
@@ -88,9 +95,11 @@ def workflows_pull(ctx: typer.Context, names: Optional[List[str]] = NAMES, all_:
                    yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Bring workflow versions edited on the server back into their JSON files (only the changed values
     move). A conflict (the file changed too) or a version idflow has no record of is refused."""
+    from idflow.usecases.workflows_pull import workflows_pull as run_pull
+
     cli = state(ctx, json_)
     _check(names, all_, "workflows to pull")
-    outcome = pull_workflows(cli.session(), names=names or (), dry_run=dry_run)
+    outcome = run_pull(cli.session(), names=names or (), dry_run=dry_run)
     cli.emit(outcome.to_json(), _render_pull(outcome))
     if not outcome.ok:
         raise typer.Exit(EXIT_ERROR)

@@ -9,10 +9,6 @@ from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR, AuthFailed, ConductorError, ConfigError
 from idflow.project.identity import IDENTITY_HINT, identity_clashes
-from idflow.conductor.client import ConductorClient, RetryPolicy
-from idflow.conductor.auth import auth_from_env
-from idflow.usecases import Session, task_status
-from idflow.cli.render.text import safe as escape
 
 
 @dataclass
@@ -34,6 +30,9 @@ def run_checks(cli) -> list[Check]:
             "defaults": "defaults"}[config.source_form]
     checks.append(Check("config", True, f"{where}, read as {form}"))
     checks.extend(context_checks(config))
+    from idflow.conductor.client import ConductorClient, RetryPolicy
+    from idflow.conductor.auth import auth_from_env
+
     auth = auth_from_env(config.conductor_api_key_env_var)
     client = ConductorClient(config.api_url, auth=auth, timeout=3.0, verify=config.verify_tls,
                              retry=RetryPolicy(max_retries=1, total_budget=2.0))
@@ -64,6 +63,8 @@ def run_checks(cli) -> list[Check]:
 
 def workers_check(config, client) -> Check:
     """One line of `tasks status`: how many of this project's tasks have a polling worker, how many are unserved."""
+    from idflow.usecases import Session, task_status
+
     try:
         report = task_status(Session(config, make_client=lambda _config: client))
     except ConductorError as exc:
@@ -123,6 +124,8 @@ def doctor(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
         context["server_url"]["answers"] = next((c.ok for c in checks if c.name == "server"), False)
 
     def render(console) -> None:
+        from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
         for c in checks:
             mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
             console.print(f"{mark} [bold]{c.name:<11}[/] {escape(c.detail)}")

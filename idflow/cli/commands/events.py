@@ -8,9 +8,6 @@ import typer
 from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
 from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR
-from idflow.cli.render.events import render_listing, render_plan, render_upload, render_purge_plan
-from idflow.usecases.events import events_list, events_diff, events_upload, events_purge
-from idflow.cli.render.purge import render_purge_result
 
 
 def list_events(ctx: typer.Context,
@@ -19,6 +16,9 @@ def list_events(ctx: typer.Context,
                 sync: bool = typer.Option(False, "--sync", help="Local vs server: in sync, changed, to upload."),
                 verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """What is local, what is on the server, and how they differ (default: --sync)."""
+    from idflow.cli.render.events import render_listing, render_plan
+    from idflow.usecases.events import events_list
+
     cli = state(ctx, json_)
     if sum((local, remote, sync)) > 1:
         raise typer.BadParameter("choose one of --local, --remote, --sync")
@@ -35,6 +35,9 @@ def list_events(ctx: typer.Context,
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these handlers."),
          verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Show what an upload would change, field by field. Exit 0 in sync, 4 on drift."""
+    from idflow.cli.render.events import render_plan
+    from idflow.usecases.events import events_diff
+
     cli = state(ctx, json_)
     plan = events_diff(cli.session(), names=names)
     doc = plan.to_json()
@@ -52,6 +55,9 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
            yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Create new and replace changed handlers (the replaced ones backed up first), then verify. A handler
     edited on the server since this project uploaded it is refused without --overwrite-server-edits."""
+    from idflow.cli.render.events import render_upload
+    from idflow.usecases.events import events_upload
+
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the handlers to upload, or pass --all (not both)")
@@ -65,6 +71,8 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 def _confirm_deletes(cli: CliState, yes: bool):
     """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
+    from idflow.cli.render.events import render_purge_plan
+
     def confirm(plan: Any) -> None:
         render_purge_plan(cli.err, plan)
         cli.confirm(f"Delete {len(plan.deletions)} event handler(s) from the server?", yes=yes)
@@ -77,6 +85,10 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
           yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, delete nothing."),
           json_: bool = JSON_OPTION) -> None:
     """Delete remote handlers (backed up first); asks first, refuses without a terminal unless -y."""
+    from idflow.cli.render.events import render_purge_plan
+    from idflow.cli.render.purge import render_purge_result
+    from idflow.usecases.events import events_purge
+
     cli = state(ctx, json_)
     if bool(names) == orphaned:
         raise typer.BadParameter("name the handlers to delete, or pass --orphaned (not both)")

@@ -11,7 +11,6 @@ from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
 from idflow.taskdefs.scaffold import check_name
 from idflow.project.scaffold import init_project
-from idflow.cli.render.text import safe as escape
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,6 +29,8 @@ def init(ctx: typer.Context,
     result = init_project(Path.cwd(), task=task, server_url=cli.server_url, force=force)
 
     def render(console: Console) -> None:
+        from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
         console.print(f"project identity: [bold]{escape(result.project)}[/]"
                       + (" (kept from the existing config)" if result.project_kept else ""))
         for rel in result.created:

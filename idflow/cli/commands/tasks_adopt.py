@@ -8,8 +8,6 @@ import typer
 from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
-from idflow.cli.render.adopt import render_adopt_outcome, render_adopt_plan
-from idflow.usecases.adopt import AdoptOutcome, adopt as adopt_definitions
 
 
 def adopt(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these definitions."),
@@ -24,6 +22,9 @@ def adopt(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 
     --from takes a `project:` value or a remote URL in any form (https, ssh, scp-like, .git or not).
     Without -y and without a terminal it only shows what it would re-stamp."""
+    from idflow.cli.render.adopt import render_adopt_outcome, render_adopt_plan
+    from idflow.usecases.adopt import AdoptOutcome, adopt as adopt_definitions
+
     cli = state(ctx, json_)
     if (from_project is None) == (not without_project):
         raise typer.BadParameter("name the old identity with --from OLD, or pass --without-project (not both)")

@@ -10,13 +10,13 @@ from idflow.cli.options import JSON_OPTION, YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
 from idflow import usecases
-from idflow.cli.render.text import safe as escape
-from idflow.cli.render.backups import render_backups, render_restore_plan, render_restore
 
 
 def backup(ctx: typer.Context, out: Optional[Path] = typer.Option(None, "--out", help="Write here instead."),
            json_: bool = JSON_OPTION) -> None:
     """Snapshot every remote task definition into a backup file."""
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
     cli = state(ctx, json_)
     snapshot = usecases.backup(cli.session(), out=out)
     cli.emit(snapshot.to_json(),
@@ -25,6 +25,8 @@ def backup(ctx: typer.Context, out: Optional[Path] = typer.Option(None, "--out",
 
 def backups(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """List the backups idflow has written (newest last)."""
+    from idflow.cli.render.backups import render_backups
+
     cli = state(ctx, json_)
     found = usecases.list_backups(cli.session())
     cli.emit({"backups": [b.to_json() for b in found]},
@@ -38,6 +40,8 @@ def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A backup 
             yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
             json_: bool = JSON_OPTION) -> None:
     """Restore definitions from a backup file, exactly as they were (backs up what it overwrites)."""
+    from idflow.cli.render.backups import render_restore_plan, render_restore
+
     cli = state(ctx, json_)
 
     def confirm(plan) -> None:

@@ -10,14 +10,13 @@ from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
 from idflow import usecases
-from idflow.cli.render.history import render_history, render_rollback_plan, render_schedule_check
-from idflow.usecases.revisions import ScheduleGuard
-from idflow.cli.render.tasks import render_apply
 from idflow.cli.prefect_bridge import prefect_api_url as from_settings
 
 
 def history(ctx: typer.Context, name: str = typer.Argument(..., help="Task name."), json_: bool = JSON_OPTION) -> None:
     """Commits that changed the task's definition (not every commit that touched its file)."""
+    from idflow.cli.render.history import render_history
+
     cli = state(ctx, json_)
     found = usecases.history(cli.session(), name)
     cli.emit(found.to_json(), lambda c: render_history(c, found))
@@ -36,6 +35,10 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
     Refused (exit 3) while a Prefect deployment of the sync flow has an active schedule for this
     environment, since its next run would undo the rollback: pass --pause-schedules, or revert the
     commit in Git and let the sync apply it. When Prefect cannot be asked, only --yes goes on."""
+    from idflow.cli.render.history import render_rollback_plan, render_schedule_check
+    from idflow.usecases.revisions import ScheduleGuard
+    from idflow.cli.render.tasks import render_apply
+
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the tasks to roll back, or pass --all (not both)")

@@ -7,7 +7,6 @@ from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
 from idflow import usecases
-from idflow.cli.render.local import render_local
 
 
 def list_tasks(ctx: typer.Context,
@@ -25,6 +24,8 @@ def list_tasks(ctx: typer.Context,
         raise typer.BadParameter("choose one of --local, --remote, --sync")
     config = cli.config()
     if local:
+        from idflow.cli.render.local import render_local
+
         discovery = usecases.discover(config)
         cli.emit(discovery.to_json(), lambda c: render_local(c, discovery, verbose))
         if discovery.errors:

@@ -8,9 +8,6 @@ import typer
 from idflow.cli.options import JSON_OPTION, PROTECTED_YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
-from idflow.cli.render.text import safe
-from idflow.usecases.pull import pull as pull_edits
-from idflow.usecases.importing import import_definitions
 
 
 def pull(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to pull."),
@@ -19,6 +16,9 @@ def pull(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
          yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Rewrite the decorator keywords of tasks edited on the server (every other byte kept), then
     stamp the pulled state as the base. A conflict or a keyword that is not a literal is refused."""
+    from idflow.cli.render.text import safe
+    from idflow.usecases.pull import pull as pull_edits
+
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the tasks to pull, or pass --all (not both)")
@@ -47,6 +47,9 @@ def import_(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None
             yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Write a task file for each definition that exists only on the server (never over an existing
     file), then stamp the server copies as this project's. Review the generated files."""
+    from idflow.cli.render.text import safe
+    from idflow.usecases.importing import import_definitions
+
     cli = state(ctx, json_)
     if bool(names) == all_unmanaged:
         raise typer.BadParameter("name the definitions to import, or pass --all-unmanaged (not both)")

@@ -9,13 +9,12 @@ from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, VE
 from idflow.cli.state import CliState, state
 from idflow.base.errors import EXIT_ERROR, EXIT_REFUSED
 from idflow import usecases
-from idflow.cli.render.purge import render_purge_plan, render_purge_result
-from idflow.cli.render.tasks import render_apply, render_diff, render_provenance_warnings
-from idflow.cli.render.text import safe
 
 
 def _confirm_deletes(cli: CliState, yes: bool):
     """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
+    from idflow.cli.render.purge import render_purge_plan
+
     def confirm(plan: Any) -> None:
         render_purge_plan(cli.err, plan)
         cli.confirm(f"Delete {len(plan.deletions)} task definition(s) from the server?", yes=yes)
@@ -24,6 +23,8 @@ def _confirm_deletes(cli: CliState, yes: bool):
 
 def _show_unconfirmed(cli: CliState, outcome: Any) -> None:
     """A dry run or a plan with nothing to delete was never shown by the confirm step."""
+    from idflow.cli.render.purge import render_purge_plan
+
     if outcome.result is None:
         render_purge_plan(cli.err, outcome.plan)
 
@@ -43,6 +44,8 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
           prefect: bool = typer.Option(False, "--prefect", help="With --orphaned: run as a Prefect flow run."),
           json_: bool = JSON_OPTION) -> None:
     """Delete remote definitions: never one a workflow uses (unless --force); asks first."""
+    from idflow.cli.render.purge import render_purge_result
+
     cli = state(ctx, json_)
     if bool(names) == orphaned:
         raise typer.BadParameter("name the definitions to delete, or pass --orphaned (not both)")
@@ -68,6 +71,9 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
          overwrite_server_edits: bool = OVERWRITE_OPTION,
          prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Full synchronisation: upload new and changed; with --prune, purge orphans safely."""
+    from idflow.cli.render.purge import render_purge_result
+    from idflow.cli.render.tasks import render_apply, render_diff, render_provenance_warnings
+
     cli = state(ctx, json_)
     verbose = verbose or cli.verbose
     if prefect and prune and not dry_run:
@@ -95,6 +101,8 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
 
 def _render_server_edits(cli, edits) -> None:
     """What the environment's server_edits policy did (config key server_edits: refuse|overwrite|pull)."""
+    from idflow.cli.render.text import safe
+
     if edits is None or not edits.reportable:
         return
     for edit in edits.edits:

@@ -5,13 +5,14 @@ import typer
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
-from idflow.cli.render.show import render_show
-from idflow.usecases.show import show as show_task
 
 
 def show(ctx: typer.Context, name: str = typer.Argument(..., help="Task name (local or on the server)."),
          json_: bool = JSON_OPTION) -> None:
     """The local definition, the server copy, their difference, provenance, and the workflows that use it."""
+    from idflow.cli.render.show import render_show
+    from idflow.usecases.show import show as show_task
+
     cli = state(ctx, json_)
     view = show_task(cli.session(), name)
     cli.emit(view.to_json(), lambda c: render_show(c, view))

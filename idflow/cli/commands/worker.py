@@ -13,7 +13,6 @@ import typer
 from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import ConductorError, EXIT_ERROR, WorkerStartError
-from idflow.usecases import discover
 
 
 def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to run."),
@@ -31,6 +30,7 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
+    from idflow.usecases import discover
     from idflow.worker.pool import (WorkerOverrides, WorkerPool, check_requirements,
                                import_task_modules, registered_workers, sdk_configuration, select_tasks)
 

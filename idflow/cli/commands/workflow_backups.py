@@ -9,14 +9,13 @@ import typer
 from idflow.cli.options import JSON_OPTION, YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
-from idflow.cli.render.workflow_backups import render_workflow_backups
-from idflow.usecases.workflow_backups import list_workflow_backups, restore_workflows
-from idflow.cli.render.backups import (render_restore as render_workflow_restore,
-                                       render_restore_plan as render_workflow_restore_plan)
 
 
 def backups(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """List the workflow backups idflow has written (newest last)."""
+    from idflow.cli.render.workflow_backups import render_workflow_backups
+    from idflow.usecases.workflow_backups import list_workflow_backups
+
     cli = state(ctx, json_)
     found = list_workflow_backups(cli.session())
     cli.emit({"backups": [b.to_json() for b in found]}, lambda c: render_workflow_backups(c, found))
@@ -29,6 +28,10 @@ def restore(ctx: typer.Context, file: Path = typer.Argument(..., help="A workflo
             yes: bool = YES_OPTION, dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
             json_: bool = JSON_OPTION) -> None:
     """Put workflow versions back as the backup holds them (backs up what it overwrites); asks first."""
+    from idflow.cli.render.backups import render_restore as render_workflow_restore
+    from idflow.cli.render.backups import render_restore_plan as render_workflow_restore_plan
+    from idflow.usecases.workflow_backups import restore_workflows
+
     cli = state(ctx, json_)
 
     def confirm(plan) -> None:

@@ -10,10 +10,7 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
-from idflow.base.errors import EXIT_ERROR, WorkflowsRefused, InputFileError
-from idflow.cli.render import workflows as render
-from idflow.usecases import workflows
-from idflow.cli.render.text import safe as escape, plain
+from idflow.base.errors import EXIT_ERROR, InputFileError, WorkflowsRefused
 from idflow.base.reading import decode, load_json, read_bytes, yaml_documents
 
 
@@ -23,6 +20,9 @@ def list_workflows(ctx: typer.Context,
                    sync: bool = typer.Option(False, "--sync", help="Local vs server: in sync, changed, to upload."),
                    verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """What is local, what is on the server, and how they differ (default: --sync)."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
     verbose = verbose or cli.verbose
     if sum((local, remote, sync)) > 1:
@@ -51,6 +51,9 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
            verbose: bool = VERBOSE_OPTION, yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere, or would revert
     an edit made on the server since idflow wrote it (unless --overwrite-server-edits)."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
     verbose = verbose or cli.verbose
     if bool(names) == all_:
@@ -69,6 +72,8 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 
 def _refuse(cli: CliState, exc) -> None:
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
     cli.err.print(f"[bold red]refused:[/] {escape(exc.message)}")
     cli.err.print(f"[dim]hint:[/] {escape(exc.hint or '')}")
     if cli.json:
@@ -117,6 +122,11 @@ def run(ctx: typer.Context, name: str = typer.Argument(..., help="The workflow t
                                       help="With --wait: give up after this many seconds."),
         yes: bool = PROTECTED_YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Start a workflow; with --wait, show each task's status as it changes, then the output."""
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
     workflow_input = _parse_input(input_)
     session = cli.session()
@@ -140,6 +150,9 @@ WORKFLOW_ID = typer.Argument(..., help="The workflow run's id (printed by 'idflo
 
 def status(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, json_: bool = JSON_OPTION) -> None:
     """A run's status, its tasks and its output (exit 0 whatever the status)."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
     outcome = workflows.status(cli.session(), workflow_id)
     cli.emit(outcome.to_json(), lambda console: render.render_status(console, outcome))
@@ -149,6 +162,12 @@ def terminate(ctx: typer.Context, workflow_id: str = WORKFLOW_ID,
               reason: Optional[str] = typer.Option(None, "--reason", help="Why: kept with the run on the server."),
               yes: bool = YES_OPTION, json_: bool = JSON_OPTION) -> None:
     """Stop a running workflow (asks first; without a terminal, needs -y)."""
+    from idflow.cli.render.text import plain
+    from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
+
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
 
     def confirm(run_now) -> None:
@@ -162,6 +181,9 @@ def terminate(ctx: typer.Context, workflow_id: str = WORKFLOW_ID,
 def retry(ctx: typer.Context, workflow_id: str = WORKFLOW_ID, yes: bool = PROTECTED_YES_OPTION,
           json_: bool = JSON_OPTION) -> None:
     """Run a FAILED, TIMED_OUT or TERMINATED run again from its failed task."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
     action = workflows.retry(cli.session(), workflow_id)
     cli.emit(action.to_json(), lambda console: render.render_action(console, action))
@@ -173,6 +195,9 @@ def new(ctx: typer.Context, name: str = typer.Argument(..., help="Workflow name:
                                  "changed last, e.g. the one `tasks new` just made)."),
         json_: bool = JSON_OPTION) -> None:
     """Scaffold workflows_dir/NAME/NAME.json with one step: --task, else the newest local task; never overwrites."""
+    from idflow.cli.render import workflows as render
+    from idflow.usecases import workflows
+
     cli = state(ctx, json_)
     created = workflows.new_workflow(cli.session(), name, task=task or None)
     cli.emit(created, lambda console: render.render_new(console, created))

@@ -8,17 +8,15 @@ import typer
 from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR, EXIT_REFUSED
 from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
-from idflow.cli.render.workflow_manage import (render_diff, render_purge_plan, render_purge_result, render_history,
-                                               render_rollback)
-from idflow.usecases.workflows_diff import workflows_diff
-from idflow.usecases.workflows_purge import WorkflowPurgeOutcome, workflows_purge
-from idflow.usecases.workflows_history import workflows_history, WorkflowRollbackOutcome, workflows_rollback
 
 
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these workflows."),
          verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Local vs server per (name, version), field by field, with who changed what since idflow wrote it.
     Exit 0 in sync, 4 on drift, 1 when a workflow file cannot be read."""
+    from idflow.cli.render.workflow_manage import render_diff
+    from idflow.usecases.workflows_diff import workflows_diff
+
     cli = state(ctx, json_)
     with cli.progress() as progress:
         found = workflows_diff(cli.session(), names=names or None, progress=progress)
@@ -32,6 +30,8 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
 
 def _confirm_deletes(cli: CliState, yes: bool):
     """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
+    from idflow.cli.render.workflow_manage import render_purge_plan
+
     def confirm(plan: Any) -> None:
         render_purge_plan(cli.err, plan)
         cli.confirm(f"Delete {len(plan.deletions)} workflow version(s) from the server?", yes=yes)
@@ -47,6 +47,9 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
           json_: bool = JSON_OPTION) -> None:
     """Delete workflow versions (backed up first): never one in use, running, not ours or uncertain unless
     --force (by name) says so; asks first, refuses without a terminal unless -y."""
+    from idflow.cli.render.workflow_manage import render_purge_plan, render_purge_result
+    from idflow.usecases.workflows_purge import WorkflowPurgeOutcome, workflows_purge
+
     cli = state(ctx, json_)
     if bool(names) == orphaned:
         raise typer.BadParameter("name the workflows to delete, or pass --orphaned (not both)")
@@ -64,6 +67,9 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
 def history(ctx: typer.Context, name: str = typer.Argument(..., help="Workflow name."),
             json_: bool = JSON_OPTION) -> None:
     """Commits that changed a version of the workflow, and which commit each server version holds."""
+    from idflow.cli.render.workflow_manage import render_history
+    from idflow.usecases.workflows_history import workflows_history
+
     cli = state(ctx, json_)
     found = workflows_history(cli.session(), name)
     doc = found.to_json()
@@ -78,6 +84,9 @@ def rollback(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(Non
              json_: bool = JSON_OPTION) -> None:
     """Put workflow versions back as they were at a Git revision (working tree untouched), backed up first;
     refused (exit 3) where the server holds an edit idflow did not write, unless --overwrite-server-edits."""
+    from idflow.cli.render.workflow_manage import render_rollback
+    from idflow.usecases.workflows_history import WorkflowRollbackOutcome, workflows_rollback
+
     cli = state(ctx, json_)
     if bool(names) == all_:
         raise typer.BadParameter("name the workflows to roll back, or pass --all (not both)")
