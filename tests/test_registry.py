@@ -25,16 +25,17 @@ NOT_OPERATIONS = {
 
 
 def commands() -> dict[str, set[str]]:
-    """Every CLI command ("tasks upload") with its parameters' names."""
+    """Every CLI command ("tasks upload") with its parameters' names, from the declarations in groups.py
+    (tests/test_lazy_commands.py holds them equal to what typer registers)."""
+    import importlib
+
     from idflow.cli import groups
-    from idflow.cli.app import app
 
     found = {}
-    for prefix, typer_app in (("", app), ("tasks ", groups.tasks_app), ("workflows ", groups.workflows_app),
-                              ("workflow ", groups.workflow_app), ("events ", groups.events_app),
-                              ("worker ", groups.worker_app)):
-        for command in typer_app.registered_commands:
-            found[prefix + command.name] = set(inspect.signature(command.callback).parameters)
+    for group, name, target, _help in groups.COMMANDS:
+        module, _, function = target.partition(":")
+        callback = getattr(importlib.import_module(module), function)
+        found[f"{group} {name}".strip()] = set(inspect.signature(callback).parameters)
     return found
 
 

@@ -99,3 +99,37 @@ def test_click_exceptions_and_completion_come_from_the_typer_in_use():
     script = startup.get_completion_script(prog_name="idflow", complete_var="_IDFLOW_COMPLETE", shell="bash")
     assert "_IDFLOW_COMPLETE" in script
     assert callable(startup.completion_init)
+
+
+def test_a_lazy_group_lists_and_suggests_its_declarations_and_imports_a_command_only_when_resolved():
+    """lazy_group relies on: typer making one command (not a group) of a Typer with one command, TyperGroup's
+    format_commands and shell_complete asking get_command, and its "Did you mean" reading self.commands."""
+    holder = typer.Typer()
+
+    @holder.command("only")
+    def only() -> None:
+        """One."""
+
+    assert type(typer.main.get_command(holder)) is typer.core.TyperCommand
+    app = typer.Typer(cls=startup.lazy_group([("alpha", "no_such_module_anywhere:f", "First."),
+                                              ("beta", "tests.test_typer_seam:_beta", "Second.")]),
+                      rich_markup_mode=None)
+
+    @app.callback()
+    def root() -> None:
+        pass
+
+    group = typer.main.get_command(app)
+    ctx = group.make_context("prog", ["--help"], resilient_parsing=True)
+    assert [(item.value, item.help) for item in group.shell_complete(ctx, "")][:2] == [("alpha", "First."),
+                                                                                      ("beta", "Second.")]
+    ctx = group.make_context("prog", ["beta"])
+    with pytest.raises(startup.UsageError, match="Did you mean 'beta'"):
+        group.resolve_command(ctx, ["betta"])
+    assert group.resolve_command(ctx, ["beta"])[1].callback is not None
+    with pytest.raises(ModuleNotFoundError):
+        group.resolve_command(ctx, ["alpha"])
+
+
+def _beta() -> None:
+    """Second."""

@@ -14,7 +14,12 @@ from idflow.cli.state import CliState, _console
 from idflow.base.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE, IdflowError
 from idflow.base.interrupt import Interruption
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+from idflow.cli import groups  # the commands, declared; each group its own Typer
+from idflow.cli.startup import (COMPLETE_VAR, ClickException, UsageError, completion_init, plain_help,
+                                plain_values_without_pydantic, root_command)
+from idflow.conductor.auth import auth_from_env
+
+app = typer.Typer(cls=groups.ROOT_GROUP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Conductor task definitions as code: list, diff, upload, purge, roll back.")
 
 
@@ -48,20 +53,8 @@ _LAST_STATE: list[CliState] = []
 _INTERRUPTION: list[Interruption] = []  # this invocation's signal handling, made by main()  # this invocation's state: which secrets to keep out of a crash report
 
 
-from idflow.cli import groups  # noqa: E402  (the command groups; each its own Typer)
-from idflow.cli.commands import completion  # noqa: E402
-
-app.command("doctor")(groups.doctor)
-app.command("init")(groups.init)
-app.command("completion")(completion.completion)
-app.add_typer(groups.tasks_app, name="tasks")
-app.add_typer(groups.workflows_app, name="workflows")
-app.add_typer(groups.workflow_app, name="workflow")
-app.add_typer(groups.events_app, name="events")
-app.add_typer(groups.worker_app, name="worker")
-
-from idflow.cli.startup import (ClickException, UsageError, plain_help,  # noqa: E402
-                                plain_values_without_pydantic, root_command)
+for name, group in groups.GROUPS.items():
+    app.add_typer(group, name=name)
 
 plain_help(app)
 plain_values_without_pydantic()
@@ -75,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     interruption = Interruption()
     _INTERRUPTION[:] = [interruption]
     restore_signals = interruption.install()
-    if os.environ.get(completion.COMPLETE_VAR):  # the shell asks for completions: typer's protocol, not click's
-        completion.prepare_completion()
+    if os.environ.get(COMPLETE_VAR):  # the shell asks for completions: typer's protocol, not click's
+        completion_init()  # typer's completion classes read the words the scripts pass; click's own do not
     try:
         # Without standalone mode click returns (not raises) the code of typer.Exit.
         code = command.main(args=args, prog_name="idflow", standalone_mode=False)
@@ -110,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _redact(text: str) -> str:
-    from idflow.conductor.auth import auth_from_env
-
     state = _LAST_STATE[0] if _LAST_STATE else None
     secrets = list(state._client.auth.secrets()) if state is not None and state._client is not None else []
     var = getattr(getattr(state, "_config", None), "conductor_api_key_env_var", "CONDUCTOR_API_KEY")

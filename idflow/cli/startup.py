@@ -11,9 +11,14 @@ Every `idflow` command pays for its imports before it does anything, so the loca
   nor does a flag's `bool`, a list of strs, or the None of an option not given (of any type:
   `tasks upload --all` leaves its names, --out and --require-clean out, and built an adapter for each).
 - typer turns every command of every group into a click command at each start (signature and
-  type hints of thirty functions, ~10 ms): `root_command` builds a group (tasks, workflows, ...)
+  type hints of forty functions, ~10 ms): `root_command` builds a group (tasks, workflows, ...)
   when a command line or completion first names it, and lists the groups in help from their help
   text alone.
+- importing every command module (and what each imports at its top) to list them: a group made by
+  `lazy_group` holds its commands as declarations (`idflow/cli/groups.py::COMMANDS`: name,
+  "module:function", help) and imports a command's module only when that command runs, completes or
+  prints its own help. Help and completion list the commands from the declarations. This is the one
+  place the CLI imports a module by name (`importlib.import_module`).
 `app.py` switches these on; `tests/test_startup_imports.py` fails when one stops working.
 
 This is the one module that uses typer's private API (`typer.core._TyperParameter`, `typer._coercion`,
@@ -24,6 +29,7 @@ upgrade that changes one fails there by name; at run time the seam then falls ba
 from __future__ import annotations
 
 import copy
+import importlib
 from dataclasses import dataclass
 from typing import Any, List
 
@@ -45,6 +51,7 @@ except ImportError:  # pragma: no cover - a typer without pydantic coercion
     RuntimeParam = build_runtime_param = None
 # typer's own method, before plain_values_without_pydantic wraps it (None: a typer without one)
 TYPERS_OWN_GET_RUNTIME_PARAM = getattr(getattr(core, "_TyperParameter", None), "get_runtime_param", None)
+COMPLETE_VAR = "_IDFLOW_COMPLETE"  # set by the completion scripts when the shell asks for completions
 
 
 def plain_help(app: Any) -> None:
@@ -99,11 +106,76 @@ def root_command(app: Any) -> Any:
     top = copy.copy(app)  # shallow: the app itself keeps its groups
     top.registered_groups = []
     root = typer.main.get_command(top)
-    if type(root) is not TyperGroup or not all(isinstance(name, str) for name in groups):
+    if type(root) not in (TyperGroup, *_LAZY_ROOTS) or not all(isinstance(name, str) for name in groups):
         return typer.main.get_command(app)  # a root class of its own, or a nameless group: build it all
+    declared = getattr(root, "declared", {})
     root.__class__ = _LazyGroups
-    root.lazy_groups, root.listing = groups, False
+    root.lazy_groups, root.listing, root.declared = groups, False, declared
     return root
+
+
+def lazy_group(commands: Any, base: type = TyperGroup) -> type:
+    """A TyperGroup class (for `typer.Typer(cls=...)`) whose commands are `commands`, (name, "module:function",
+    help) each, imported only when one is resolved; help and completion list them from the declarations."""
+    group = type(f"Lazy{base.__name__}", (LazyCommands, base),
+                 {"declared": {name: (target, help_) for name, target, help_ in commands}})
+    if base is TyperGroup:  # root_command may swap its class for _LazyGroups (which keeps its declarations)
+        _LAZY_ROOTS.add(group)
+    return group
+
+
+_LAZY_ROOTS: set[type] = set()
+
+
+def load_command(name: str, target: str) -> Any:
+    """The click command typer makes of the function `target` ("module:function"), named `name`."""
+    module, _, function = target.partition(":")
+    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+    holder.command(name)(getattr(importlib.import_module(module), function))
+    return typer.main.get_command(holder)
+
+
+class LazyCommands(TyperGroup):
+    """Commands declared by name; a command's module is imported when the command is resolved."""
+
+    declared: dict[str, tuple[str, str]] = {}
+    listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        # typer's order: the commands as registered (here declared), then the groups added
+        return list(self.declared) + [name for name in super().list_commands(ctx) if name not in self.declared]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in self.declared and name not in self.commands:
+            target, help_ = self.declared[name]
+            if self.listing:  # a line of help or a completion: the declared help, nothing imported
+                return core.TyperCommand(name, help=help_)
+            self.commands[name] = load_command(name, target)
+        return super().get_command(ctx, name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if not args or args[0] in self.commands or args[0] in self.declared:
+            return super().resolve_command(ctx, args)
+        commands = self.commands  # a typo: typer's "Did you mean" looks at self.commands' names
+        self.commands = {**commands, **{name: None for name in self.declared if name not in commands}}
+        try:
+            return super().resolve_command(ctx, args)
+        finally:
+            self.commands = commands
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.listing = False
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        self.listing = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            self.listing = False
 
 
 def _group(info: Any, *, listing: bool) -> Any:
@@ -117,9 +189,8 @@ def _group(info: Any, *, listing: bool) -> Any:
     return typer.main.get_command(holder).commands[info.name]
 
 
-class _LazyGroups(TyperGroup):
+class _LazyGroups(LazyCommands):
     lazy_groups: dict[str, Any]
-    listing: bool
 
     def list_commands(self, ctx: Any) -> list[str]:
         built = [name for name in super().list_commands(ctx) if name not in self.lazy_groups]
@@ -138,10 +209,3 @@ class _LazyGroups(TyperGroup):
             for name in self.lazy_groups:  # a typo: typer's "Did you mean" looks at the built commands
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        self.listing = True
-        try:
-            super().format_commands(ctx, formatter)
-        finally:
-            self.listing = False

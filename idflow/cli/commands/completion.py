@@ -5,9 +5,7 @@ from enum import Enum
 
 import typer
 
-from idflow.cli.startup import completion_init, get_completion_script
-
-COMPLETE_VAR = "_IDFLOW_COMPLETE"
+from idflow.cli.startup import COMPLETE_VAR, get_completion_script
 
 
 class Shell(str, Enum):
@@ -21,8 +19,3 @@ def completion(shell: Shell = typer.Argument(..., help="The shell to complete in
     zsh: the same in ~/.zshrc; fish: `idflow completion fish | source` in config.fish."""
     typer.echo(get_completion_script(prog_name="idflow", complete_var=COMPLETE_VAR, shell=shell.value))
 
-
-def prepare_completion() -> None:
-    """When the shell asks for completions (COMPLETE_VAR set), register typer's completion
-    classes: they read the words the scripts above pass, which click's own do not."""
-    completion_init()

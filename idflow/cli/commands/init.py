@@ -9,6 +9,8 @@ import typer
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
+from idflow.taskdefs.scaffold import check_name
+from idflow.project.scaffold import init_project
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,9 +23,6 @@ def init(ctx: typer.Context,
                                                      "(the project identity and server URL are kept)."),
          json_: bool = JSON_OPTION) -> None:
     """Write config/idflow.yml (with this project's identity), idflow/tasks/TASK/ and prefect.yaml here."""
-    from idflow.taskdefs.scaffold import check_name
-    from idflow.project.scaffold import init_project
-
     cli = state(ctx, json_)
     if task is not None:
         check_name(task)

@@ -10,6 +10,7 @@ from idflow.cli.options import JSON_OPTION, PREFECT_OPTION, YES_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_ERROR
 from idflow import usecases
+from idflow.cli.prefect_bridge import prefect_api_url as from_settings
 
 
 def history(ctx: typer.Context, name: str = typer.Argument(..., help="Task name."), json_: bool = JSON_OPTION) -> None:
@@ -70,6 +71,5 @@ def prefect_api_url() -> str | None:
     the Prefect import, so only a rollback without the variable pays it."""
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
-    from idflow.cli.prefect_bridge import prefect_api_url as from_settings
 
     return from_settings()

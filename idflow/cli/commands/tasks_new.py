@@ -7,6 +7,8 @@ import typer
 
 from idflow.cli.options import JSON_OPTION
 from idflow.cli.state import state
+from idflow.discovery import discover, display_path
+from idflow.taskdefs.scaffold import check_name, create_task
 
 if TYPE_CHECKING:  # rich only when something is printed
     from rich.console import Console
@@ -15,9 +17,6 @@ if TYPE_CHECKING:  # rich only when something is printed
 def new_task(ctx: typer.Context, name: str = typer.Argument(..., help="Task name: a Python identifier."),
              json_: bool = JSON_OPTION) -> None:
     """Scaffold tasks_dir/NAME/ (NAME.py, __init__.py, requirements.txt); never overwrites."""
-    from idflow.discovery import discover, display_path
-    from idflow.taskdefs.scaffold import check_name, create_task
-
     cli = state(ctx, json_)
     check_name(name)
     config = cli.config()

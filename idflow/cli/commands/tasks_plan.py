@@ -11,6 +11,7 @@ from idflow.cli.options import (JSON_OPTION, OVERWRITE_OPTION, PREFECT_OPTION, P
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_DRIFT, EXIT_ERROR
 from idflow import usecases
+from idflow.engine.backups import write_json_file
 
 
 def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Only these tasks."),
@@ -23,8 +24,6 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
     planned, doc = cli.run("diff", usecases.diff, usecases.UploadPlan, prefect=prefect,
                            flow_params={"task_names": names or None}, document=cli.json, names=names)
     if out:
-        from idflow.engine.backups import write_json_file
-
         write_json_file(out, planned.to_json())
         from idflow.cli.render.text import safe
 

@@ -10,14 +10,13 @@ from idflow.cli.options import JSON_OPTION, PREFECT_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import EXIT_DRIFT, EXIT_OK, ConductorError, Interrupted
 from idflow import usecases
+from idflow.monitoring.assemble import parse_duration, parse_rate
+from idflow.monitoring.report import Thresholds, StatusReport
 
 KINDS = ("unserved", "failing", "undefined")
 
 
 def _thresholds(since: str, unserved_after: str, failing_above: str):
-    from idflow.monitoring.assemble import parse_duration, parse_rate
-    from idflow.monitoring.report import Thresholds
-
     try:
         return Thresholds(parse_duration(since), parse_duration(unserved_after), parse_rate(failing_above))
     except ValueError as exc:
@@ -55,7 +54,6 @@ def status(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
             raise typer.BadParameter("--watch redraws a table: it cannot be combined with --json or --prefect")
         _watch(cli, names, thresholds, _interval(interval))
         return
-    from idflow.monitoring.report import StatusReport
 
     report, doc = cli.run("status", usecases.task_status, StatusReport, prefect=prefect,
                           flow_params={"task_names": names or None, "since": since,
@@ -73,8 +71,6 @@ def status(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 
 def _interval(text: str) -> float:
-    from idflow.monitoring.assemble import parse_duration
-
     try:
         return float(parse_duration(text))
     except ValueError as exc:

@@ -1,11 +1,12 @@
 """`idflow worker start`: run the task workers until SIGINT/SIGTERM."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -13,8 +14,6 @@ from idflow.cli.options import JSON_OPTION, VERBOSE_OPTION
 from idflow.cli.state import state
 from idflow.base.errors import ConductorError, EXIT_ERROR, WorkerStartError
 
-if TYPE_CHECKING:  # logging is set up when a worker starts, not at every `idflow` start
-    import logging
 
 def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Tasks to run."),
           all_: bool = typer.Option(False, "--all", help="Run every local task."),
@@ -125,8 +124,6 @@ def _install_stop_signals(stop: threading.Event, force: threading.Event) -> Call
 
 
 def _setup_logging(verbose: bool) -> logging.Logger:
-    import logging
-
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     # The SDK names its loggers "[<pid>] conductor.client...": its INFO chatter only with -v.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -9,7 +10,8 @@ import typer
 
 from idflow.cli.options import JSON_OPTION, OVERWRITE_OPTION, PROTECTED_YES_OPTION, VERBOSE_OPTION, YES_OPTION
 from idflow.cli.state import CliState, state
-from idflow.base.errors import EXIT_ERROR
+from idflow.base.errors import EXIT_ERROR, InputFileError, WorkflowsRefused
+from idflow.base.reading import decode, load_json, read_bytes, yaml_documents
 
 
 def list_workflows(ctx: typer.Context,
@@ -50,7 +52,6 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
     """Upload new and changed workflows; refuses (exit 3) if one names a task defined nowhere, or would revert
     an edit made on the server since idflow wrote it (unless --overwrite-server-edits)."""
     from idflow.cli.render import workflows as render
-    from idflow.base.errors import WorkflowsRefused
     from idflow.usecases import workflows
 
     cli = state(ctx, json_)
@@ -71,8 +72,6 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
 
 
 def _refuse(cli: CliState, exc) -> None:
-    from dataclasses import asdict
-
     from idflow.cli.render.text import safe as escape  # foreign text: no control characters, no markup
 
     cli.err.print(f"[bold red]refused:[/] {escape(exc.message)}")
@@ -87,9 +86,6 @@ def _refuse(cli: CliState, exc) -> None:
 def _parse_input(value: Optional[str]) -> dict[str, Any]:
     """The workflow input: JSON text (a bad one is a usage error), or @file read by the bounded reader
     (a bad file is an InputFileError, exit 1)."""
-    from idflow.base.errors import InputFileError
-    from idflow.base.reading import decode, load_json, read_bytes, yaml_documents
-
     if value is None:
         return {}
     if value.startswith("@"):

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from idflow.cli.render.text import json_value, safe
+from idflow.cli.render.tasks import render_diff
 
 
 def _server_labels(found: Any, sha: str) -> list[str]:
@@ -46,8 +47,6 @@ def render_history(console: Console, found: Any) -> None:
 
 
 def render_rollback_plan(console: Console, sha: str, rev: str, plan: Any, json_mode: bool) -> None:
-    from idflow.cli.render.tasks import render_diff
-
     if json_mode:
         return
     console.print(f"rolling back to [yellow]{safe(sha[:10])}[/] ({safe(rev)}):")

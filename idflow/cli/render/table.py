@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # rich.table (with fractions and decimal) only when a table i
     from rich.table import Table
 
 from idflow.cli.render.text import plain
+from rich import box
+from rich.table import Table
+from rich.padding import Padding
 
 FAST_ROWS = 500
 
@@ -78,9 +81,6 @@ def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Seq
                  for row in rows]
     widths = [max(len(c.header), w) for c, w in zip(columns, _column_widths(cells, len(columns)))]
     shown = _fitting(columns, widths, width)
-    from rich import box
-    from rich.table import Table
-
     table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
     for index in shown:
         column = columns[index]
@@ -97,8 +97,6 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     Each cell is (text, style), its text already made `plain`. False, with nothing printed, when
     rich would have to lay the rows out: they do not fit the console at their natural widths, or
     the table uses something this does not draw (edge off, lines between rows, row or column styles)."""
-    from rich.padding import Padding
-
     top, right, bottom, left = Padding.unpack(table.padding)
     if console.record:  # a recording console (an export) keeps only what goes through rich: let rich draw it
         return False

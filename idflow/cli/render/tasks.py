@@ -14,6 +14,7 @@ from idflow.cli.render.text import MAX_NAMES_LISTED, json_value, name_list, natu
 from idflow.cli.render.writes import render_problems
 from idflow.taskdefs.plan import (CONFLICT, CREATE, EDITED, FOREIGN, ORPHANED, REMOTE_ONLY, UNCERTAIN, UNCHANGED,
                                   UPDATE, Plan, PlanItem)
+from idflow.provenance.trailer import parse_provenance
 
 STATUS = {UNCHANGED: ("in sync", "green"), UPDATE: ("changed", "yellow"), CREATE: ("to upload", "cyan"),
           EDITED: ("edited on the server", "bold red"), CONFLICT: ("conflict", "bold red"),
@@ -37,8 +38,6 @@ def _uses(usage: dict[str, int] | None, name: str) -> str:
 # ---- tasks list --sync ------------------------------------------------------------------------
 def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bool = False,
                 usage: dict[str, int] | None = None) -> None:
-    from idflow.provenance.trailer import parse_provenance
-
     columns = [Column("task", essential=True), Column("status", essential=True), Column("on server from")]
     if verbose:  # the identity a stamp names: what `tasks adopt --from` takes
         columns.append(Column("stamped by project"))
@@ -92,8 +91,6 @@ def render_sync(console: Console, plan: Plan, verbose: bool = False, *, wide: bo
 def render_remote(console: Console, taskdefs: list[dict[str, Any]], verbose: bool = False, *, wide: bool = False,
                   usage: dict[str, int] | None = None, uncertain: int = 0) -> None:
     """The server's definitions; `wide` (or -v) adds the rest of the fields and where each came from."""
-    from idflow.provenance.trailer import parse_provenance
-
     wide = wide or verbose
     columns = [Column("name", essential=True), Column("retries", "right"), Column("timeout", "right")]
     if wide:

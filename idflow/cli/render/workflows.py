@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from idflow.cli.render.text import safe
 from idflow.cli.render.writes import render_problems
+from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UNCHANGED, UPDATE
 
 
 def render_issues(console, issues, severity: str = "error") -> None:
@@ -23,8 +24,6 @@ def render_changes(console, item) -> None:
 
 
 def render_sync(console, plan, verbose: bool) -> None:
-    from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UNCHANGED, UPDATE
-
     labels = {UNCHANGED: "[green]in sync[/]", UPDATE: "[yellow]changed[/]", CREATE: "[cyan]to upload[/]",
               REMOTE_ONLY: "[dim]only on the server[/]"}
     for item in plan.items:
@@ -43,8 +42,6 @@ def render_sync(console, plan, verbose: bool) -> None:
 
 
 def render_upload(console, result, verbose: bool) -> None:
-    from idflow.workflowdefs.sync import CREATE, UNCHANGED, UPDATE
-
     verb = {CREATE: "would create" if result.dry_run else "created",
             UPDATE: "would update" if result.dry_run else "updated"}
     for item in result.plan.items if result.dry_run else result.written:
