@@ -132,6 +132,14 @@ class CliState:
         """A terminal to ask on: stdin and stderr both a TTY."""
         return sys.stdin.isatty() and self.err.is_terminal
 
+    def confirm_deletes(self, render_plan: Callable[[Any, Any], None], noun: str, *,
+                        yes: bool) -> Callable[[Any], None]:
+        """A deleting use case's confirm step: the plan on stderr (seen even with --json), then the question."""
+        def confirm(plan: Any) -> None:
+            render_plan(self.err, plan)
+            self.confirm(f"Delete {len(plan.deletions)} {noun} from the server?", yes=yes)
+        return confirm
+
     def confirm(self, question: str, *, yes: bool) -> None:
         """Ask before a destructive step; refuse (exit 3) without a TTY and without -y."""
         if yes:

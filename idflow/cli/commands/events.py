@@ -1,7 +1,7 @@
 """`idflow events list|diff|upload|purge`: event handlers from event_handlers.json files vs the server."""
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import List, Optional
 
 import typer
 
@@ -69,16 +69,6 @@ def upload(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None,
         raise typer.Exit(EXIT_ERROR)
 
 
-def _confirm_deletes(cli: CliState, yes: bool):
-    """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
-    from idflow.cli.render.events import render_purge_plan
-
-    def confirm(plan: Any) -> None:
-        render_purge_plan(cli.err, plan)
-        cli.confirm(f"Delete {len(plan.deletions)} event handler(s) from the server?", yes=yes)
-    return confirm
-
-
 def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Remote handlers to delete."),
           orphaned: bool = typer.Option(False, "--orphaned",
                                         help="Handlers in no local file that provably belong to this project."),
@@ -93,7 +83,7 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     if bool(names) == orphaned:
         raise typer.BadParameter("name the handlers to delete, or pass --orphaned (not both)")
     outcome = events_purge(cli.session(), names=names or (), orphaned=orphaned, dry_run=dry_run,
-                           confirm=_confirm_deletes(cli, yes))
+                           confirm=cli.confirm_deletes(render_purge_plan, "event handler(s)", yes=yes))
     if outcome.result is None:  # a dry run, or nothing to delete: the confirm step never showed the plan
         render_purge_plan(cli.err, outcome.plan)
     doc = outcome.to_json()

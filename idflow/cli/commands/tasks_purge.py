@@ -11,16 +11,6 @@ from idflow.base.errors import EXIT_ERROR, EXIT_REFUSED
 from idflow import usecases
 
 
-def _confirm_deletes(cli: CliState, yes: bool):
-    """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
-    from idflow.cli.render.purge import render_purge_plan
-
-    def confirm(plan: Any) -> None:
-        render_purge_plan(cli.err, plan)
-        cli.confirm(f"Delete {len(plan.deletions)} task definition(s) from the server?", yes=yes)
-    return confirm
-
-
 def _show_unconfirmed(cli: CliState, outcome: Any) -> None:
     """A dry run or a plan with nothing to delete was never shown by the confirm step."""
     from idflow.cli.render.purge import render_purge_plan
@@ -44,7 +34,7 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
           prefect: bool = typer.Option(False, "--prefect", help="With --orphaned: run as a Prefect flow run."),
           json_: bool = JSON_OPTION) -> None:
     """Delete remote definitions: never one a workflow uses (unless --force); asks first."""
-    from idflow.cli.render.purge import render_purge_result
+    from idflow.cli.render.purge import render_purge_plan, render_purge_result
 
     cli = state(ctx, json_)
     if bool(names) == orphaned:
@@ -57,7 +47,8 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
         outcome, doc = cli.run("purge_orphaned", usecases.purge, usecases.PurgeOutcome, prefect=prefect,
                                flow_params={"include_foreign": include_foreign, "dry_run": dry_run},
                                names=names or (), orphaned=orphaned, include_foreign=include_foreign, force=force,
-                               dry_run=dry_run, confirm=_confirm_deletes(cli, yes), progress=progress)
+                               dry_run=dry_run, progress=progress,
+                               confirm=cli.confirm_deletes(render_purge_plan, "task definition(s)", yes=yes))
     _show_unconfirmed(cli, outcome)
     cli.emit(doc, lambda c: render_purge_result(c, doc))
     if not outcome.ok:
@@ -71,7 +62,7 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
          overwrite_server_edits: bool = OVERWRITE_OPTION,
          prefect: bool = PREFECT_OPTION, verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """Full synchronisation: upload new and changed; with --prune, purge orphans safely."""
-    from idflow.cli.render.purge import render_purge_result
+    from idflow.cli.render.purge import render_purge_plan, render_purge_result
     from idflow.cli.render.tasks import render_apply, render_diff, render_provenance_warnings
 
     cli = state(ctx, json_)
@@ -83,7 +74,8 @@ def sync(ctx: typer.Context, prune: bool = typer.Option(False, "--prune", help="
                                flow_params={"prune": prune, "dry_run": dry_run,
                                             "overwrite_server_edits": overwrite_server_edits},
                                prune=prune, dry_run=dry_run, overwrite_server_edits=overwrite_server_edits,
-                               confirm=_confirm_deletes(cli, yes), progress=progress)
+                               progress=progress,
+                               confirm=cli.confirm_deletes(render_purge_plan, "task definition(s)", yes=yes))
     render_provenance_warnings(cli.err, outcome.upload.planned)
     if not cli.json:
         if dry_run or verbose:

@@ -28,16 +28,6 @@ def diff(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, h
         raise typer.Exit(EXIT_DRIFT)
 
 
-def _confirm_deletes(cli: CliState, yes: bool):
-    """The use case's confirm step: the plan on stderr (seen even with --json), then the question."""
-    from idflow.cli.render.workflow_manage import render_purge_plan
-
-    def confirm(plan: Any) -> None:
-        render_purge_plan(cli.err, plan)
-        cli.confirm(f"Delete {len(plan.deletions)} workflow version(s) from the server?", yes=yes)
-    return confirm
-
-
 def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, help="Workflows to delete (every "
                                                                                     "server version of each)."),
           orphaned: bool = typer.Option(False, "--orphaned",
@@ -54,7 +44,8 @@ def purge(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     if bool(names) == orphaned:
         raise typer.BadParameter("name the workflows to delete, or pass --orphaned (not both)")
     outcome, doc = cli.run("workflows_purge", workflows_purge, WorkflowPurgeOutcome, names=names or (),
-                           orphaned=orphaned, force=force, dry_run=dry_run, confirm=_confirm_deletes(cli, yes))
+                           orphaned=orphaned, force=force, dry_run=dry_run,
+                           confirm=cli.confirm_deletes(render_purge_plan, "workflow version(s)", yes=yes))
     if outcome.result is None:  # a dry run, or nothing to delete: the confirm step never showed the plan
         render_purge_plan(cli.err, outcome.plan)
     cli.emit(doc, lambda c: render_purge_result(c, doc))
