@@ -255,7 +255,7 @@ _RENDER_TASKS = {"idflow.cli.render.tasks", "idflow.cli.render.text"}  # rich: `
 SEAMS = {  # module -> what it may import inside a function, and why
     "idflow": {"idflow.worker.decorator"},                      # `idflow.worker_task` on first use
     "idflow.base.reading": {"yaml"},                             # pyyaml(): PyYAML on the first YAML read
-    "idflow.conductor.client": {"ssl"},                          # only to explain a TLS failure
+    "idflow.conductor.answers": {"ssl"},                         # only to explain a TLS failure
     "idflow.conductor.httpx_import": {"httpx"},                  # import_httpx()
     "idflow.engine.write": {"concurrent.futures"},               # threads (and logging) only for parallel writes
     "idflow.project.identity": {"idflow.project.config_yaml"},   # doctor imports identity at every start

@@ -7,7 +7,6 @@ failures, only for idempotent requests, and within a count and a time budget.
 """
 from __future__ import annotations
 
-import json
 import random
 import re
 import threading
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.request import getproxies
 
+from idflow.conductor.answers import (describe, retry_after, server_message, shape_problem, tls_failure,
+                                      validation_errors)
 from idflow.conductor.auth import Auth, auth_from_env
 from idflow.conductor.monitoring import MonitoringReads
 from idflow.conductor.httpx_import import import_httpx
@@ -102,7 +103,7 @@ class ConductorClient(MonitoringReads):
 
     def get_taskdef(self, name: str) -> dict[str, Any]:
         body = self._request("GET", f"/metadata/taskdefs/{_quote(name)}")
-        problem = _shape_problem(body) if isinstance(body, dict) else "is not a JSON object"
+        problem = shape_problem(body) if isinstance(body, dict) else "is not a JSON object"
         if problem:
             raise ServerError(f"GET /metadata/taskdefs/{name}: the server's answer {problem}")
         return body
@@ -156,7 +157,7 @@ class ConductorClient(MonitoringReads):
         answer = self._request("POST", "/workflow", json=body, idempotent=False)
         workflow_id = answer.strip() if isinstance(answer, str) else ""
         if not _WORKFLOW_ID.fullmatch(workflow_id):  # e.g. a proxy's or login page's HTML, answered with 200
-            raise ServerError(f"POST /workflow: the answer is not a workflow id ({_describe(answer)}); "
+            raise ServerError(f"POST /workflow: the answer is not a workflow id ({describe(answer)}); "
                               f"{name[:80]} may or may not have started",
                               hint="check conductor_server_url points at Conductor itself (not a proxy or login "
                                    "page), and look in the Conductor UI before starting it again",
@@ -166,7 +167,7 @@ class ConductorClient(MonitoringReads):
     def get_execution(self, workflow_id: str) -> dict[str, Any]:
         body = self._request("GET", f"/workflow/{_quote(workflow_id)}", params={"includeTasks": "true"})
         if not isinstance(body, dict):
-            raise ServerError(f"GET /workflow/{workflow_id[:80]}: the answer is not an execution ({_describe(body)})",
+            raise ServerError(f"GET /workflow/{workflow_id[:80]}: the answer is not an execution ({describe(body)})",
                               method="GET", path="/workflow")
         return body
 
@@ -184,7 +185,7 @@ class ConductorClient(MonitoringReads):
         """Each workflow name with its versions, without the definitions' bodies."""
         body = self._request("GET", "/metadata/workflow/names-and-versions")
         if not isinstance(body, dict):
-            raise ServerError(f"GET /metadata/workflow/names-and-versions: not a JSON object ({_describe(body)})")
+            raise ServerError(f"GET /metadata/workflow/names-and-versions: not a JSON object ({describe(body)})")
         return {str(name): sorted(int(v.get("version") or 1) for v in versions if isinstance(v, dict))
                 for name, versions in body.items() if isinstance(versions, list)}
 
@@ -192,7 +193,7 @@ class ConductorClient(MonitoringReads):
         """The ids of the RUNNING executions of one workflow version (GET /workflow/running/{name}?version=)."""
         body = self._request("GET", f"/workflow/running/{_quote(name)}", params={"version": version})
         if not isinstance(body, list):
-            raise ServerError(f"GET /workflow/running/{name[:80]}: the answer is not a list ({_describe(body)})",
+            raise ServerError(f"GET /workflow/running/{name[:80]}: the answer is not a list ({describe(body)})",
                               method="GET", path="/workflow/running")
         return [str(i) for i in body]
 
@@ -268,7 +269,7 @@ class ConductorClient(MonitoringReads):
                                  hint="the server is slow or stuck; raise request_timeout_seconds or check the server",
                                  method=method, path=path) from None
         except httpx.ConnectError as exc:
-            tls = _tls_failure(exc)
+            tls = tls_failure(exc)
             if tls is None:
                 raise ConnectionFailed(f"{where}: cannot talk to Conductor at {self._origin()} ({type(exc).__name__})",
                                        hint=START_HINT, method=method, path=path) from None
@@ -302,11 +303,11 @@ class ConductorClient(MonitoringReads):
                 raise ServerError(f"{where}: the server answered {status} with a body that is not valid JSON "
                                   f"({len(response.content)} bytes)", status=status, method=method, path=path) from None
         # Redact before cutting: a cut could split a secret and leave part of it unredacted.
-        message = self._redact(_server_message(response))[:500]
+        message = self._redact(server_message(response))[:500]
         kw = dict(status=status, method=method, path=path)
         if status in RETRY_STATUSES:
             error = ServerUnavailable(f"{where}: server busy or unavailable ({status}): {message}", **kw)
-            error.retry_after = _retry_after(response)  # type: ignore[attr-defined]
+            error.retry_after = retry_after(response)  # type: ignore[attr-defined]
             raise error
         if status in (401, 403):
             raise AuthFailed(f"{where}: {'not authenticated' if status == 401 else 'not allowed'} ({status})",
@@ -317,14 +318,16 @@ class ConductorClient(MonitoringReads):
             raise NotFound(f"{where}: not found: {message}", **kw)
         if status == 400:
             raise ValidationFailed(f"{where}: the server rejected the request: {message}",
-                                   errors=[self._redact(e) for e in _validation_errors(response)], **kw)
+                                   errors=[self._redact(e) for e in validation_errors(response)], **kw)
         raise ServerError(f"{where}: server error {status}: {message}", **kw)
 
     def _fetch_token(self, key_id: str, key_secret: str) -> str:
-        body = self._send("POST", self.api_url + "/token", "/token", {}, {"keyId": key_id, "keySecret": key_secret}, None)
+        body = self._send("POST", self.api_url + "/token", "/token", {}, {"keyId": key_id, "keySecret": key_secret},
+                          None)
         token = body.get("token") if isinstance(body, dict) else None
         if not token:
-            raise AuthFailed("POST /token: the server returned no token", hint="check CONDUCTOR_AUTH_KEY / CONDUCTOR_AUTH_SECRET")
+            raise AuthFailed("POST /token: the server returned no token",
+                             hint="check CONDUCTOR_AUTH_KEY / CONDUCTOR_AUTH_SECRET")
         return token
 
     def _redact(self, text: str) -> str:
@@ -340,7 +343,7 @@ class ConductorClient(MonitoringReads):
         if not isinstance(body, list) or not all(isinstance(x, dict) for x in body):
             raise ServerError(f"the server's list of {what} is not a JSON list of objects")
         for index, item in enumerate(body):
-            problem = _shape_problem(item)
+            problem = shape_problem(item)
             if problem:
                 raise ServerError(f"the server's list of {what} is malformed: item {index} {problem}")
         return body
@@ -348,26 +351,6 @@ class ConductorClient(MonitoringReads):
 
 # What a workflow id may look like: Conductor's are UUIDs; anything with spaces or markup is not one.
 _WORKFLOW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.:]{0,199}")
-
-
-def _describe(answer: Any) -> str:
-    """What came back instead, without quoting it (it may be a whole page)."""
-    if answer is None:
-        return "an empty body"
-    if isinstance(answer, str):
-        kind = "an HTML page" if answer.lstrip()[:1] == "<" else "text"
-        return f"{kind} of {len(answer)} characters"
-    return f"a JSON {type(answer).__name__}"
-
-
-def _shape_problem(item: dict[str, Any]) -> str | None:
-    """What makes a definition unusable (nothing: None). Other fields are normalised or carried over."""
-    name = item.get("name")
-    if not isinstance(name, str) or not name:
-        return f"has no name (name: {json.dumps(name)[:40]})"
-    if not isinstance(item.get("description"), (str, type(None))):
-        return f"({name[:80]}) has a description that is not a string"
-    return None
 
 
 @contextmanager
@@ -387,53 +370,9 @@ def _uses_tls(api_url: str) -> bool:
     return any(str(proxy).lower().startswith("https:") for proxy in getproxies().values())
 
 
-def _tls_failure(exc: BaseException) -> tuple[str, str] | None:
-    """(what failed, what to do) if the connection failed in the TLS handshake."""
-    import ssl
-
-    seen: BaseException | None = exc
-    while seen is not None and not isinstance(seen, ssl.SSLError):
-        seen = seen.__cause__ or seen.__context__
-    if seen is None:
-        return None
-    if isinstance(seen, ssl.SSLCertVerificationError):
-        return (f"the server's certificate is not trusted ({seen.verify_message})",
-                "install the CA that signed it (SSL_CERT_FILE), or pass --insecure to skip verification "
-                "(only if you accept the risk)")
-    return (f"no TLS handshake ({seen.reason or type(seen).__name__})",
-            "if the server speaks plain HTTP, use an http:// URL; idflow never downgrades on its own")
-
-
 def _quote(value: str | int) -> str:
     """One path segment, encoded exactly (see idflow.conductor.paths); refuses what cannot be."""
     return segment(value)
-
-
-def _server_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        return response.text.strip() or response.reason_phrase
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or response.reason_phrase)
-    return response.reason_phrase
-
-
-def _validation_errors(response: httpx.Response) -> list[str]:
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        return []
-    errors = body.get("validationErrors") if isinstance(body, dict) else None
-    return [str(e.get("message", e)) for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def client_from_config(config: "Any", *, transport: httpx.BaseTransport | None = None) -> ConductorClient:
