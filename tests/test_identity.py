@@ -167,3 +167,41 @@ def test_adopt_restamps_an_old_identity_only_when_asked(tmp_path, conductor_url,
     assert parse_provenance(client.get_taskdef(name)["description"]).project == f"{prefix}new"
     assert parse_provenance(client.get_taskdef(other)["description"]).project == f"{prefix}old"  # not named
     assert actions(capsys, name) == "orphaned"
+
+
+@pytest.mark.parametrize("other_dir, clash", [(".", False), ("svc_b", True)], ids=["same_project", "another_project"])
+def test_a_config_elsewhere_for_the_same_project_is_no_clash(tmp_path, other_dir, clash):
+    """The quickstart's `.idflow/quickstart.yml` is config/idflow.yml with another URL: the same project, same
+    tasks; a copied `project:` in another project's directory is a clash (every write refuses)."""
+    from idflow.project.identity import ProjectIdentity, identity_clashes
+
+    root = init_repo(tmp_path / "repo")
+    (root / other_dir / "config").mkdir(parents=True, exist_ok=True)
+    (root / other_dir / "config" / "idflow.yml").write_text("project: shared\nconductor_server_url: http://x/api\n")
+    (root / ".idflow").mkdir()
+    (root / ".idflow" / "quickstart.yml").write_text("project: shared\nconductor_server_url: http://y/api\n")
+    commit_all(root, "configs")
+    in_use = str(root / ".idflow" / "quickstart.yml")
+    found = identity_clashes(ProjectIdentity("shared", "config key project"), root, in_use)
+    assert found == ([f"{other_dir}/config/idflow.yml"] if clash else [])
+
+
+@pytest.mark.server
+def test_the_quickstarts_config_is_this_repositorys_own_project(tmp_path, conductor_url):
+    """What scripts/quickstart.sh does, in this repository: config/idflow.yml with the URL replaced, used
+    through IDFLOW_CONFIG. doctor finds no identity clash (a clash refuses every write: the quickstart broke)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "config" / "idflow.yml").read_text()
+    config = tmp_path / "quickstart.yml"
+    config.write_text(re.sub(r"(?m)^conductor_server_url:.*$", f"conductor_server_url: {conductor_url}", text))
+    env = {k: v for k, v in os.environ.items() if k not in ("CONDUCTOR_SERVER_URL", "IDFLOW_ENV")}
+    done = subprocess.run([sys.executable, "-m", "idflow.cli", "--json", "doctor"], cwd=repo, capture_output=True,
+                          text=True, env={**env, "IDFLOW_CONFIG": str(config)}, timeout=120)
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["identity"]["ok"] is True, checks["identity"]
+    assert checks["server"]["ok"] is True

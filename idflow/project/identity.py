@@ -48,6 +48,8 @@ def resolve_identity(configured: str | None, base_dir: Path) -> ProjectIdentity:
 
 def identity_clashes(identity: ProjectIdentity, base_dir: Path, config_path: str | None) -> list[str]:
     """Other idflow configs in this Git repository that resolve to the same identity (a copied `project:`).
+    The project's own `config/idflow.yml` is no other project when a config elsewhere is in use (the
+    quickstart's `.idflow/quickstart.yml`, a CI variant): both describe the same tasks.
 
     Each would take the other's definitions for its own orphans, so every write refuses while any exists."""
     if identity.value is None:
@@ -64,6 +66,8 @@ def identity_clashes(identity: ProjectIdentity, base_dir: Path, config_path: str
         if other == own:
             continue
         project_dir = other.parent.parent
+        if project_dir == base_dir.resolve():  # this project's own config, beside the one in use (IDFLOW_CONFIG)
+            continue
         if _declared_project(other) == identity.value or (
                 identity.source == ORIGIN and _declared_project(other) is None
                 and resolve_identity(None, project_dir).value == identity.value):
