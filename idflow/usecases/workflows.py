@@ -104,22 +104,26 @@ def upload(session: Session, *, names: Iterable[str] | None = None, dry_run: boo
     if planned.of(UPDATE) and not dry_run:
         ledger = run(fetch_workflow_ledger, session)
         if not overwrite_server_edits:
-            refuse_unseen_reverts([(i.name, i.version, i.desired, i.actual) for i in planned.of(UPDATE)], ledger)
+            refuse_unseen_reverts(planned.of(UPDATE), ledger)
     if planned.to_write and not dry_run:
         phase(progress, UPLOADING)
     result = run(write_workflow_upload, session, planned, dry_run)
     if not result.written:
         return result
-    # The base `workflows pull` and the next upload compare with (idflow.workflowdefs.ownership).
-    return RecordedUpload(**vars(result), ledger_problem=record_workflows(
-        session, [i.desired for i in result.written if i.desired], ledger))
+    return RecordedUpload(**vars(result), ledger_problem=record_written(session, result, ledger))
 
 
-def refuse_unseen_reverts(writes: Iterable[tuple[str, int, Any, Any]], ledger: Any) -> None:
-    """Refuse (exit 3, nothing written) writing (name, version, new body, server copy) over a version edited on
-    the server since idflow wrote it (server changed, or a conflict)."""
-    found = [(f"{name} v{version}", state) for name, version, desired, actual in writes if actual is not None
-             and refuses_overwrite((state := ownership(name, version, desired, actual, ledger)).state)]
+def record_written(session: Session, result: Any, ledger: Any) -> str | None:
+    """Record the versions an upload or a rollback wrote in the ledger: the base `workflows pull` and the next
+    upload compare with (idflow.workflowdefs.ownership). Why it failed, or None."""
+    return record_workflows(session, [i.desired for i in result.written if i.desired], ledger)
+
+
+def refuse_unseen_reverts(updates: Iterable[Any], ledger: Any) -> None:
+    """Refuse (exit 3, nothing written) writing plan items (WorkflowItem: its file's body over its server copy)
+    over a version edited on the server since idflow wrote it (server changed, or a conflict)."""
+    found = [(i.label, state) for i in updates if i.actual is not None
+             and refuses_overwrite((state := ownership(i.name, i.version, i.desired, i.actual, ledger)).state)]
     if found:
         raise RefusedError(f"{len(found)} workflow version(s) would revert an edit made on the server: "
                            + "; ".join(f"{key}: {state.state} ({state.reason})" for key, state in found[:5])

@@ -14,8 +14,9 @@ from idflow.base.errors import IdflowError, WorkflowFilesInvalid
 from idflow.engine.write import WriteResult
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.workflow_ledger import fetch_workflow_ledger, record_workflows
-from idflow.usecases.workflows import load_local_workflows, plan, refuse_unseen_reverts, write_workflow_upload
+from idflow.usecases.workflow_ledger import fetch_workflow_ledger
+from idflow.usecases.workflows import (load_local_workflows, plan, record_written, refuse_unseen_reverts,
+                                      write_workflow_upload)
 from idflow.workflowdefs.files import FileIssue
 from idflow.workflowdefs.gitsource import open_workflows_tree, workflow_history, workflows_at
 from idflow.workflowdefs.ownership import ownership
@@ -161,13 +162,12 @@ def workflows_rollback(session: Session, rev: str, *, names: Iterable[str] | Non
     updates = planned.plan.of(UPDATE)
     ledger = run(fetch_workflow_ledger, session) if planned.to_write else None
     if updates and not overwrite_server_edits:
-        refuse_unseen_reverts([(i.name, i.version, i.desired, i.actual) for i in updates], ledger)
+        refuse_unseen_reverts(updates, ledger)
     if dry_run or not planned.to_write:
         return WorkflowRollbackOutcome(planned.sha, planned.plan, dry_run)
     if confirm is not None:
         confirm(planned)
     written = run(write_workflow_upload, session, planned.plan)
-    desired = [i.desired for i in written.written if i.desired]
-    problem = run(record_workflows, session, desired, ledger) if desired else None
+    problem = run(record_written, session, written, ledger)
     return WorkflowRollbackOutcome(planned.sha, planned.plan, False, written.result, problem)
 

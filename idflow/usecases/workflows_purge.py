@@ -19,6 +19,7 @@ from idflow.usecases.workflow_ledger import fetch_workflow_ledger
 from idflow.usecases.workflows import load_local_workflows
 from idflow.workflowdefs.purge import (DELETED, Candidate, WorkflowPurgePlan, decide_purge, execute_workflow_purge,
                                        purge_candidates)
+from idflow.workflowdefs.pulling import label
 from idflow.workflowdefs.sync import version_of
 from idflow.workflowdefs.usage import build_workflow_usage
 
@@ -130,7 +131,7 @@ def workflows_purge(session: Session, *, names: Iterable[str] = (), orphaned: bo
         confirm(plan)
     result = run(delete_workflow_versions, session, plan)
     ledger = context.ledger
-    gone = [f"{r['name']} v{r['version']}" for r in result.of("deleted") if isinstance(r, dict)]
+    gone = [label(r["name"], r["version"]) for r in result.of("deleted") if isinstance(r, dict)]
     if ledger is not None and set(gone) & set(ledger.entries):
         run(record_ledger, session, ledger.without(gone))   # a stale entry is only ever kept: see the ledger
     return WorkflowPurgeOutcome(plan, result)
