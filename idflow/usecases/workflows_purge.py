@@ -46,18 +46,20 @@ def fetch_running(session: Session, candidates: list[Candidate]) -> dict[tuple[s
     read counts as running this version (when in doubt, keep)."""
     client = session.client
     found: dict[tuple[str, int], list[str]] = {}
+    read: dict[str, dict[str, Any] | None] = {}   # each execution once, however many versions list it
     for c in candidates:
         # Asked per version: a server whose list does honour the version must not hide another version's runs.
         ids = client.running_workflow_ids(c.name, c.version)
         mine = []
         for workflow_id in ids[:MAX_RUNNING_CHECKED]:
-            try:
-                execution = client.get_execution(workflow_id)
-            except ConductorError:
-                mine.append(workflow_id)
-                continue
-            if execution.get("workflowVersion") in (c.version, None) and execution.get("status") in (None, "RUNNING",
-                                                                                                    "PAUSED"):
+            if workflow_id not in read:
+                try:
+                    read[workflow_id] = client.get_execution(workflow_id)
+                except ConductorError:
+                    read[workflow_id] = None
+            execution = read[workflow_id]
+            if execution is None or (execution.get("workflowVersion") in (c.version, None)
+                                     and execution.get("status") in (None, "RUNNING", "PAUSED")):
                 mine.append(workflow_id)
         mine.extend(ids[MAX_RUNNING_CHECKED:])
         if mine:
