@@ -50,9 +50,9 @@ def content_hash(wire: dict[str, Any], fields: tuple[str, ...] | None = None) ->
     return hashlib.sha256(json.dumps(view, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def optional_fields(wire: dict[str, Any]) -> str:
-    """The optional owned fields of a desired definition, as a stamp records them."""
-    return ",".join(f for f in owned_fields(wire) if f not in ALWAYS_OWNED)
+def optional_fields(owned: Iterable[str]) -> str:
+    """The optional ones of a desired definition's owned fields (`owned_fields`), as a stamp records them."""
+    return ",".join(f for f in owned if f not in ALWAYS_OWNED)
 
 
 def base_fields(stamp: Provenance, desired: dict[str, Any]) -> tuple[str, ...]:
@@ -201,7 +201,7 @@ def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None
                 rel, sha, dirty = inside, own.sha, False
         owned = owned_fields(task.task_def)  # once for both: the hash covers them, the stamp names the optional ones
         result[task.name] = Provenance(sha=sha, dirty=dirty, path=rel, hash=content_hash(task.task_def, owned), at=at,
-                                       project=project, fields=",".join(f for f in owned if f not in ALWAYS_OWNED))
+                                       project=project, fields=optional_fields(owned))
     return result
 
 
