@@ -250,3 +250,12 @@ def _modules_after(code: str) -> set[str]:
                          capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0, ran.stderr
     return {name.split(".")[0] for name in ran.stdout.split()}
+
+
+def test_the_renderers_of_writes_load_no_table_module():
+    """An upload, a diff or a purge prints lines, not a table: rich.table (with fractions and decimal) is
+    imported only when `render.table` draws one (the seam in tests/test_architecture.py)."""
+    code = ("import sys; import idflow.cli.render.tasks, idflow.cli.render.purge, idflow.cli.render.events; "
+            "print('rich.table' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

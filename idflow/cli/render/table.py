@@ -18,13 +18,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-if TYPE_CHECKING:  # rich.table (with fractions and decimal) only when a table is printed: an upload shows none
-    from rich.table import Table
-
 from idflow.cli.render.text import plain
-from rich import box
-from rich.table import Table
-from rich.padding import Padding
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 FAST_ROWS = 500
 
@@ -81,7 +78,10 @@ def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Seq
                  for row in rows]
     widths = [max(len(c.header), w) for c, w in zip(columns, _column_widths(cells, len(columns)))]
     shown = _fitting(columns, widths, width)
-    table = Table(title=plain(title), box=box.SIMPLE_HEAVY, title_justify="left", pad_edge=False)
+    from rich.box import SIMPLE_HEAVY   # rich.table (fractions, decimal) only when a table is printed: an
+    from rich.table import Table        # upload prints none (a seam in tests/test_architecture.py)
+
+    table = Table(title=plain(title), box=SIMPLE_HEAVY, title_justify="left", pad_edge=False)
     for index in shown:
         column = columns[index]
         table.add_column(column.header, justify=column.justify, no_wrap=not column.essential,  # type: ignore[arg-type]
@@ -97,6 +97,8 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     Each cell is (text, style), its text already made `plain`. False, with nothing printed, when
     rich would have to lay the rows out: they do not fit the console at their natural widths, or
     the table uses something this does not draw (edge off, lines between rows, row or column styles)."""
+    from rich.padding import Padding   # loaded with rich.table, which made `table`
+
     top, right, bottom, left = Padding.unpack(table.padding)
     if console.record:  # a recording console (an export) keeps only what goes through rich: let rich draw it
         return False
