@@ -159,15 +159,6 @@ def _git_outputs(cwd: Path, *commands: tuple[str, ...]) -> list[str | None]:
     return outputs
 
 
-def _git_output(cwd: Path, *args: str) -> str | None:
-    """What `git ARGS` prints in `cwd` (file names as the OS gives them), or None when it fails."""
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return None
-    return os.fsdecode(done.stdout).rstrip("\n") if done.returncode == 0 else None
-
-
 def provenance_for(tasks: Iterable[Any], state: GitState, now: str | None = None,
                    project: str | None = None) -> dict[str, Provenance]:
     """Provenance to stamp on each discovered task (DiscoveredTask-like objects).
