@@ -122,7 +122,7 @@ def test_plan_upload_sorts_create_update_same_and_remote_only(tmp_path):
 
 def _orphan_plan(tmp_path, remote, ledger, **kw):
     write(tmp_path, "ours", [handler("kept_locally", "conductor:ours:done")])
-    return plan_purge(load_event_handler_files(tmp_path), remote, ledger, orphaned=True, **kw)
+    return plan_purge(load_event_handler_files(tmp_path), remote, ledger, None, orphaned=True, **kw)
 
 
 ACTIONS_ON_OUR_WORKFLOW = [

@@ -77,6 +77,12 @@ def _load(path: Path, result: LocalHandlers) -> list[LocalHandler]:
     except InputFileError as exc:
         result.issues.append(issue_of(exc))
         return []
+    return handlers_in_text(text, where, result)
+
+
+def handlers_in_text(text: str, where: str, result: LocalHandlers) -> list[LocalHandler]:
+    """The valid handlers in one event_handlers.json text (`where`: its path); names and problems go to
+    `result`. Also what such a file held at some commit (idflow.provenance.seen)."""
     if not text.strip():
         result.issues.append(FileIssue(where, 0, "empty file: expected a JSON list of event handlers"))
         return []

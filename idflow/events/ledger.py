@@ -12,8 +12,12 @@ import hashlib
 import json
 from typing import Any
 
+from idflow.base.errors import InputFileError
+from idflow.base.reading import DEFINITIONS, decode
 from idflow.engine.ledger import Ledger
+from idflow.events.files import LocalHandlers, handlers_in_text
 from idflow.events.model import normalise
+from idflow.workflowdefs.files import EVENT_HANDLERS
 
 
 def handler_hash(handler: dict[str, Any]) -> str:
@@ -37,3 +41,19 @@ def ownership_doubt(name: str, server_copy: dict[str, Any], ledger: Ledger | Non
     if recorded != handler_hash(server_copy):
         return "uncertain, kept: edited on the server since this project uploaded it (delete it by name)"
     return None
+
+
+def is_handlers_path(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] == EVENT_HANDLERS
+
+
+def handler_hashes_in(path: str, content: bytes) -> list[tuple[str, str]]:
+    """(name, hash) of each handler an event_handlers.json held at some commit (idflow.provenance.seen); a file
+    that cannot be read holds none, so what it held stays unseen and is kept."""
+    if not is_handlers_path(path) or len(content) > DEFINITIONS.max_bytes:
+        return []
+    try:
+        found = handlers_in_text(decode(content, path), path, LocalHandlers())
+    except InputFileError:
+        return []
+    return [(h.name, handler_hash(h.definition)) for h in found]

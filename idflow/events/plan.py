@@ -8,8 +8,9 @@ from idflow.conductor.paths import addressable
 from idflow.base.errors import IdflowError, RefusedError, UnaddressableName
 from idflow.events.files import LocalHandlers
 from idflow.engine.ledger import Ledger
-from idflow.events.ledger import ownership_doubt
+from idflow.events.ledger import handler_hash, ownership_doubt
 from idflow.events.model import Change, differences, wire
+from idflow.provenance.seen import SeenInGit, history_doubt
 
 CREATE, UPDATE, SAME, REMOTE_ONLY = "create", "update", "same", "remote_only"
 
@@ -118,13 +119,14 @@ class EventPurgePlan:
                 "skipped": [{"name": s.name, "reason": s.reason} for s in self.skipped]}
 
 
-def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledger | None, *,
+def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledger | None, seen: SeenInGit | None, *,
                names: Iterable[str] = (), orphaned: bool = False) -> EventPurgePlan:
     """Which remote handlers go, and why each other candidate stays.
 
     Named handlers go as asked (a name not on the server, or one the server cannot
     address, refuses the whole run). With `orphaned`, a handler goes only when it is in
-    no local file and this project's ledger names it as written (`idflow.events.ledger`).
+    no local file, this project's ledger names it as written (`idflow.events.ledger`) and this clone's Git
+    history held it so (`seen`, idflow.provenance.seen; None: not in Git).
     """
     on_server = {h["name"]: h for h in remote}
     wanted = list(dict.fromkeys(names))
@@ -149,6 +151,7 @@ def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledge
         if name in wanted or name in local.mentioned:
             continue
         reason = ownership_doubt(name, handler, ledger) or (
+            history_doubt(name, handler_hash(handler), seen, ledger_from_git=ledger.from_git) if ledger else None) or (
             f"cannot be deleted exactly on this server: {why}" if (why := addressable(name)) else None)
         if reason:
             plan.skipped.append(HandlerSkip(name, reason))

@@ -8,6 +8,7 @@ or delete, and read back once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 from idflow.engine.write import WriteResult
@@ -16,11 +17,12 @@ from idflow.events import (DELETED, WRITTEN, EventPlan, EventPurgePlan, LocalHan
 from idflow.events.plan import issue_json
 from idflow.base.errors import IdflowError, EventFilesInvalid, NotFound, RefusedError
 from idflow.engine.ledger import Ledger, ledger_name, read_ledger
-from idflow.events.ledger import record_handlers
+from idflow.events.ledger import handler_hashes_in, is_handlers_path, record_handlers
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.discovery import display_path
 from idflow.events.pulling import unseen_reverts
+from idflow.provenance.seen import SeenInGit, in_git_checkout, read_seen
 
 
 def load_local_handlers(config: Any) -> LocalHandlers:
@@ -43,11 +45,17 @@ def fetch_ledger(session: Session, kind: str = "events") -> Ledger | None:
         return Ledger(project, kind=kind)
 
 
+def writes_from_git(session: Session) -> bool:
+    """Is this project's workflows dir (workflow and handler files) in a Git checkout? A ledger remembers that
+    some write came from one (idflow.provenance.seen)."""
+    return in_git_checkout(Path(session.config.resolve(session.config.workflows_dir)))
+
+
 def record_ledger(session: Session, ledger: Ledger) -> str | None:
     """Write the ledger; a failure is reported, never raised: the handlers are written either way, and a
     handler the ledger misses is only ever kept (why on failure, None on success)."""
     try:
-        session.client.upsert_taskdefs([ledger.taskdef()])
+        session.client.upsert_taskdefs([ledger.written_from(writes_from_git(session)).taskdef()])
     except IdflowError as exc:
         return f"the ledger of this project's handlers could not be written ({exc.message}): handlers it misses " \
                "are kept by 'events purge --orphaned' until the next upload records them"
@@ -60,8 +68,13 @@ def plan_event_upload(local: LocalHandlers, remote: list[dict[str, Any]], *,
 
 
 def plan_event_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledger | None,
-                     **kw: Any) -> EventPurgePlan:
-    return plan_purge(local, remote, ledger, **kw)
+                     seen: SeenInGit | None, **kw: Any) -> EventPurgePlan:
+    return plan_purge(local, remote, ledger, seen, **kw)
+
+
+def read_handlers_seen(config: Any) -> SeenInGit | None:
+    """Every handler this clone's Git history held, and those HEAD holds (None: not in Git)."""
+    return read_seen(Path(config.resolve(config.workflows_dir)), is_handlers_path, handler_hashes_in)
 
 
 def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
@@ -216,7 +229,8 @@ def events_purge(session: Session, *, names: Iterable[str] = (), orphaned: bool 
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
     ledger = run(fetch_ledger, session)
-    plan = run(plan_event_purge, local, remote, ledger, names=list(names), orphaned=orphaned)
+    seen = run(read_handlers_seen, session.config) if orphaned and ledger is not None else None
+    plan = run(plan_event_purge, local, remote, ledger, seen, names=list(names), orphaned=orphaned)
     if dry_run or not plan.deletions:
         return EventPurgeOutcome(plan)
     if confirm is not None:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from idflow.base.errors import IdflowError
-from idflow.usecases.events import fetch_ledger
+from idflow.provenance.seen import SeenInGit, read_seen
+from idflow.usecases.events import fetch_ledger, writes_from_git
 from idflow.usecases.session import Session
-from idflow.workflowdefs.pulling import LEDGER_KIND, ledger_hashes
+from idflow.workflowdefs.pulling import LEDGER_KIND, is_workflow_path, ledger_hashes, ledger_hashes_in
 from idflow.workflowdefs.write import UploadResult
 
 
 def fetch_workflow_ledger(session: Session) -> Any:
     return fetch_ledger(session, LEDGER_KIND)
+
+
+def read_workflows_seen(config: Any) -> SeenInGit | None:
+    """Every workflow version this clone's Git history held, and those HEAD holds (None: not in Git): with the
+    ledger, whether a server version no file defines is this clone's to purge (idflow.provenance.seen)."""
+    return read_seen(Path(config.resolve(config.workflows_dir)), is_workflow_path, ledger_hashes_in)
 
 
 def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger: Any = None) -> str | None:
@@ -26,7 +34,8 @@ def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger
         ledger = ledger if ledger is not None else fetch_workflow_ledger(session)
         if ledger is None:
             return None
-        session.client.upsert_taskdefs([ledger.with_hashes(ledger_hashes(definitions)).taskdef()])
+        recorded = ledger.with_hashes(ledger_hashes(definitions)).written_from(writes_from_git(session))
+        session.client.upsert_taskdefs([recorded.taskdef()])
     except IdflowError as exc:
         return f"the ledger of this project's workflows could not be written ({exc.message}): a pull of these " \
                "versions is refused until the next upload records them"

@@ -6,9 +6,10 @@ from typing import Any, Iterable
 from idflow.base.errors import IdflowError
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
-from idflow.usecases.workflow_ledger import fetch_workflow_ledger
+from idflow.usecases.workflow_ledger import fetch_workflow_ledger, read_workflows_seen
 from idflow.usecases.workflows import plan
 from idflow.workflowdefs.diff import WorkflowDiff, diff_workflows
+from idflow.workflowdefs.sync import REMOTE_ONLY
 
 
 def workflows_diff(session: Session, *, names: Iterable[str] | None = None, progress: Any = None,
@@ -22,4 +23,6 @@ def workflows_diff(session: Session, *, names: Iterable[str] | None = None, prog
         raise IdflowError(f"no workflow named {', '.join(missing)} in a local file or on the server",
                           hint="'idflow workflows list' lists them")
     ledger = run(fetch_workflow_ledger, session)
-    return diff_workflows(planned, ledger, wanted)
+    server_only = any(i.action == REMOTE_ONLY for i in planned.items)
+    seen = run(read_workflows_seen, session.config) if ledger is not None and server_only else None
+    return diff_workflows(planned, ledger, seen, wanted)

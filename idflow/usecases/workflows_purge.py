@@ -1,8 +1,8 @@
 """`workflows purge NAME...|--orphaned`: plan, show and ask (confirm), back up, delete, read back.
 
-Steps: `load_local_workflows`, `fetch_purge_context` (server versions, event handlers, schedules, the ledger) and
-`fetch_running` (the RUNNING executions of each candidate version) at the edges; `purge_candidates` and
-`decide_purge` pure; `delete_workflow_versions` backs up, deletes through the engine and reads back.
+Steps: `load_local_workflows`, `fetch_purge_context` (server versions, event handlers, schedules, the ledger),
+`read_workflows_seen` (what this clone's Git history held) and `fetch_running` (the RUNNING executions of each
+candidate version) at the edges; `purge_candidates` and `decide_purge` pure; `delete_workflow_versions` backs up, deletes through the engine and reads back.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from idflow.project.identity import require_identity
 from idflow.usecases.events import record_ledger
 from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
-from idflow.usecases.workflow_ledger import fetch_workflow_ledger
+from idflow.usecases.workflow_ledger import fetch_workflow_ledger, read_workflows_seen
 from idflow.usecases.workflows import load_local_workflows
 from idflow.workflowdefs.purge import (DELETED, Candidate, WorkflowPurgePlan, decide_purge, execute_workflow_purge,
                                        purge_candidates)
@@ -123,7 +123,8 @@ def workflows_purge(session: Session, *, names: Iterable[str] = (), orphaned: bo
                            + "; ".join(str(i) for i in issues[:5]), hint="fix the workflow files"
                            + ("" if orphaned else ", or --force"))
     context = run(fetch_purge_context, session)
-    candidates, skipped = purge_candidates(context.server, local, context.ledger, names=list(names),
+    seen = run(read_workflows_seen, session.config) if orphaned and context.ledger is not None else None
+    candidates, skipped = purge_candidates(context.server, local, context.ledger, seen, names=list(names),
                                            orphaned=orphaned)
     running = run(fetch_running, session, candidates) if candidates else {}
     plan = run(plan_workflows_purge, local, context, running, candidates, skipped, force)

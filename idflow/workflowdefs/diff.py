@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from idflow.engine.ledger import Ledger
+from idflow.provenance.seen import SeenInGit
 from idflow.workflowdefs.files import FileIssue
-from idflow.workflowdefs.ownership import ORPHANED, Ownership, ownership
+from idflow.workflowdefs.ownership import ORPHANED, Ownership, orphan_ownership, ownership
 from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UPDATE, WorkflowChange, WorkflowPlan, issue_json
 
 
@@ -60,14 +61,18 @@ class WorkflowDiff:
                    bool(data.get("identity", True)))
 
 
-def diff_workflows(plan: WorkflowPlan, ledger: Ledger | None, names: Iterable[str] = ()) -> WorkflowDiff:
-    """Every item of a plan made with the server-only versions (of the names asked for, or all), with its state."""
+def diff_workflows(plan: WorkflowPlan, ledger: Ledger | None, seen: SeenInGit | None,
+                   names: Iterable[str] = ()) -> WorkflowDiff:
+    """Every item of a plan made with the server-only versions (of the names asked for, or all), with its state
+    (`seen`: what this clone's Git history held, None: not in Git)."""
     wanted = set(names)
     items = []
     for item in plan.items:
         if wanted and item.name not in wanted:
             continue
-        local = None if item.action == REMOTE_ONLY else item.desired
-        state = ownership(item.name, item.version, local, item.actual, ledger)
+        if item.action == REMOTE_ONLY:
+            state = orphan_ownership(item.name, item.version, item.actual, ledger, seen)
+        else:
+            state = ownership(item.name, item.version, item.desired, item.actual, ledger)
         items.append(VersionDiff(item.name, item.version, item.action, state, item.path, item.changes))
     return WorkflowDiff(items, list(plan.issues), ledger is not None)

@@ -48,7 +48,7 @@ def load_workflow_files(workflows_dir: Path) -> tuple[list[LocalWorkflow], list[
         return [], []
     if not root.is_dir():
         return [], [FileIssue(str(root), 0, "not a directory")]
-    files, issues = find_files(root, _is_workflow_file)
+    files, issues = find_files(root, is_workflow_file)
     workflows: list[LocalWorkflow] = []
     for path in files:
         found, problems = _load_file(path)
@@ -99,7 +99,7 @@ def find_files(root: Path, wanted: Callable[[str], bool]) -> tuple[list[Path], l
     return files, issues
 
 
-def _is_workflow_file(name: str) -> bool:
+def is_workflow_file(name: str) -> bool:
     return name.lower().endswith(SUFFIXES) and name != EVENT_HANDLERS
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from idflow.provenance.history import Commit, GitTree, _read_blobs, file_changes, files_at, open_tree
-from idflow.workflowdefs.files import EVENT_HANDLERS, SUFFIXES, FileIssue, LocalWorkflow, parse_workflow_text
+from idflow.workflowdefs.files import FileIssue, LocalWorkflow, parse_workflow_text
+from idflow.workflowdefs.pulling import is_workflow_path
 from idflow.workflowdefs.sync import differences, version_of
 
 __all__ = ["open_workflows_tree", "workflows_at", "workflow_history", "VersionChange", "HistoryStep"]
@@ -21,17 +22,12 @@ def open_workflows_tree(workflows_dir: Path) -> GitTree:
     return open_tree(workflows_dir)
 
 
-def _is_workflow_path(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return name.lower().endswith(SUFFIXES) and name != EVENT_HANDLERS
-
-
 def _parse(files: list[tuple[str, bytes]]) -> tuple[list[LocalWorkflow], list[FileIssue]]:
     workflows: list[LocalWorkflow] = []
     issues: list[FileIssue] = []
     seen: dict[tuple[str, int], str] = {}
     for path, content in sorted(files):
-        if not _is_workflow_path(path):
+        if not is_workflow_path(path):
             continue
         try:
             text = content.decode("utf-8")
@@ -80,7 +76,7 @@ def workflow_history(tree: GitTree, name: str) -> list[HistoryStep]:
     for commit, changes in file_changes(tree, tree.tasks_rel or "."):
         changed = False
         for path, blob in changes:
-            if _is_workflow_path(path):
+            if is_workflow_path(path):
                 changed = True
                 if blob:
                     state[path] = blob

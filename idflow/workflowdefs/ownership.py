@@ -10,7 +10,10 @@ hash of each version as idflow last wrote it. For a version with a local file an
   moved.
 For a server version no local file defines: ours and unwanted (orphaned) only when the ledger names it *and* the
 server copy still hashes to what idflow wrote; edited since: uncertain (kept); not named: not ours (kept);
-no identity: uncertain (kept). When in doubt, keep.
+no identity: uncertain (kept). The ledger does not say from which commit, so `orphan_ownership` also asks this
+clone's Git history (idflow.provenance.seen): orphaned only if it once held the version as the server has it and
+HEAD no longer does; else a clone ahead, another branch or uncommitted work wrote it (uncertain). When in doubt,
+keep.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Any
 
 from idflow.engine.ledger import Ledger
 from idflow.pulling.threeway import CODE_CHANGED as TW_CODE, CONFLICT as TW_CONFLICT, EDITED as TW_EDITED
+from idflow.provenance.seen import SeenInGit, history_doubt
 from idflow.pulling.threeway import NO_BASE, SAME, three_way
 from idflow.workflowdefs.pulling import label, workflow_hash
 from idflow.workflowdefs.sync import differences
@@ -70,6 +74,17 @@ def ownership(name: str, version: int, local: dict[str, Any] | None, server: dic
                                          "'idflow workflows pull' brings the edit into the file")
     assert state == TW_CONFLICT
     return Ownership(CONFLICT, "changed on the server and in the code since idflow wrote it (a conflict)")
+
+
+def orphan_ownership(name: str, version: int, server: dict[str, Any], ledger: Ledger | None,
+                     seen: SeenInGit | None) -> Ownership:
+    """The state of a server version no local file defines, this clone's Git history (`seen`; None: not in Git)
+    having the last word on ORPHANED."""
+    state = ownership(name, version, None, server, ledger)
+    if state.state != ORPHANED or ledger is None:
+        return state
+    doubt = history_doubt(label(name, version), workflow_hash(server), seen, ledger_from_git=ledger.from_git)
+    return state if doubt is None else Ownership(UNCERTAIN, doubt)
 
 
 def refuses_overwrite(state: str) -> bool:

@@ -14,13 +14,14 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from idflow.base.errors import IdflowError
+from idflow.base.errors import IdflowError, InputFileError
+from idflow.base.reading import DEFINITIONS, decode
 from idflow.conductor.paths import addressable
 from idflow.engine.ledger import Ledger
 from idflow.pulling.files import safe_stem
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
 from idflow.pulling.threeway import CODE_CHANGED, EDITED, REASONS, SAME, pulled_value, three_way
-from idflow.workflowdefs.files import LocalWorkflow
+from idflow.workflowdefs.files import LocalWorkflow, is_workflow_file, parse_workflow_text
 from idflow.workflowdefs.sync import differences, normalise, version_of
 
 LEDGER_KIND = "workflows"
@@ -46,6 +47,22 @@ def _without_inline_taskdefs(value: Any) -> Any:
 
 def ledger_hashes(definitions: Iterable[dict[str, Any]]) -> dict[str, str]:
     return {label(str(d["name"]), version_of(d)): workflow_hash(d) for d in definitions}
+
+
+def is_workflow_path(path: str) -> bool:
+    return is_workflow_file(path.rsplit("/", 1)[-1])
+
+
+def ledger_hashes_in(path: str, content: bytes) -> list[tuple[str, str]]:
+    """(ledger label, hash) of each workflow version a file held at some commit (idflow.provenance.seen); a
+    file that cannot be read holds none, so what it held stays unseen and is kept."""
+    if not is_workflow_path(path) or len(content) > DEFINITIONS.max_bytes:
+        return []
+    try:
+        found, _ = parse_workflow_text(decode(content, path), path)
+    except InputFileError:
+        return []
+    return [(label(w.definition["name"], version_of(w.definition)), workflow_hash(w.definition)) for w in found]
 
 
 def plan_workflow_pull(local: list[LocalWorkflow], remote: list[dict[str, Any]], ledger: Ledger | None,

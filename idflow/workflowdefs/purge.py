@@ -1,8 +1,9 @@
 """`workflows purge`: which server versions go and which stay, and why (pure); deletes go through the engine.
 
 Candidates: every server version of each name asked for, or (`orphaned`) every version this project's ledger
-says it wrote, unchanged since, whose local file is gone (idflow.workflowdefs.ownership). A version not ours or
-uncertain is kept with the reason. A candidate is then kept unless forced when a RUNNING execution uses it, when a
+says it wrote, unchanged since, whose local file is gone (idflow.workflowdefs.ownership), and which this clone's
+Git history once held as the server has it (idflow.provenance.seen: else a clone ahead wrote it). A version not
+ours or uncertain is kept with the reason. A candidate is then kept unless forced when a RUNNING execution uses it, when a
 workflow, event handler or schedule uses it (idflow.workflowdefs.usage), or when usage cannot be known.
 """
 from __future__ import annotations
@@ -16,9 +17,10 @@ from idflow.base.interrupt import Interruption
 from idflow.conductor.paths import addressable
 from idflow.engine.write import Write, WriteResult, execute
 from idflow.engine.ledger import Ledger
+from idflow.provenance.seen import SeenInGit
 from idflow.workflowdefs.files import LocalWorkflow
 from idflow.workflowdefs.kind import deletes
-from idflow.workflowdefs.ownership import ORPHANED, ownership
+from idflow.workflowdefs.ownership import ORPHANED, orphan_ownership, ownership
 from idflow.workflowdefs.sync import version_of
 from idflow.workflowdefs.usage import WorkflowUsage
 
@@ -96,10 +98,11 @@ class Candidate:
     note: str = ""
 
 
-def purge_candidates(server: list[dict[str, Any]], local: list[LocalWorkflow], ledger: Ledger | None, *,
-                     names: Iterable[str] = (), orphaned: bool = False) -> tuple[list[Candidate], list[VersionSkip]]:
+def purge_candidates(server: list[dict[str, Any]], local: list[LocalWorkflow], ledger: Ledger | None,
+                     seen: SeenInGit | None, *, names: Iterable[str] = (),
+                     orphaned: bool = False) -> tuple[list[Candidate], list[VersionSkip]]:
     """(versions that may go, versions kept for whose they are); a name asked for that cannot be deleted
-    exactly refuses the run (exit 3)."""
+    exactly refuses the run (exit 3). `seen`: what this clone's Git history held (None: not in Git)."""
     by_key = {(str(d.get("name")), version_of(d)): d for d in server if isinstance(d, dict)}
     local_keys = {(w.definition["name"], version_of(w.definition)) for w in local}
     candidates: dict[Key, Candidate] = {}
@@ -120,7 +123,7 @@ def purge_candidates(server: list[dict[str, Any]], local: list[LocalWorkflow], l
             candidates[(name, version)] = Candidate(name, version, "named", by_key[(name, version)], note)
     if orphaned:
         for key in sorted(set(by_key) - local_keys - set(candidates), key=lambda k: (k[0], k[1])):
-            state = ownership(key[0], key[1], None, by_key[key], ledger)
+            state = orphan_ownership(key[0], key[1], by_key[key], ledger, seen)
             if state.state == ORPHANED and not addressable(key[0]):
                 candidates[key] = Candidate(key[0], key[1], "orphaned", by_key[key])
             elif state.state == ORPHANED:
