@@ -150,7 +150,7 @@ def test_a_recorded_handler_in_no_file_is_an_orphan_unless_edited_since(tmp_path
     from idflow.engine.ledger import Ledger
 
     written = normalise(remote_handler)
-    ledger = record_handlers(Ledger("us"), {written["name"]: written})
+    ledger = record_handlers(Ledger("us"), {written["name"]: written}, None)
     assert [d.name for d in _orphan_plan(tmp_path, [written], ledger).deletions] == [written["name"]]
     edited = {**written, "active": not written["active"]}
     plan = _orphan_plan(tmp_path, [edited], ledger)
@@ -161,7 +161,7 @@ def test_a_recorded_handler_still_in_a_file_is_never_an_orphan(tmp_path):
     from idflow.engine.ledger import Ledger
 
     kept = normalise(handler("kept_locally", "conductor:ours:done"))
-    plan = _orphan_plan(tmp_path, [kept], record_handlers(Ledger("us"), {"kept_locally": kept}))
+    plan = _orphan_plan(tmp_path, [kept], record_handlers(Ledger("us"), {"kept_locally": kept}, None))
     assert plan.deletions == [] and plan.skipped == []
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from idflow.engine.ledger import Ledger, read_ledger
 from idflow.events.ledger import handler_hash, handler_hashes_in, is_handlers_path
-from idflow.provenance.seen import SeenInGit, history_doubt, in_git_checkout, read_seen
+from idflow.provenance.seen import SeenInGit, head_commit, history_doubt, read_seen
 from idflow.workflowdefs.pulling import is_workflow_path, label, ledger_hashes_in, workflow_hash
 from tests.gitrepo import commit_all, git, init_repo
 
@@ -91,9 +91,9 @@ def test_a_file_that_cannot_be_read_holds_nothing_so_nothing_is_proved(repo, con
 def test_outside_git_there_is_no_history_and_with_no_commit_nothing_was_seen(tmp_path, repo):
     plain = tmp_path / "plain" / "idflow" / "workflows"
     plain.mkdir(parents=True)
-    assert seen_workflows(plain) is None and not in_git_checkout(plain)
-    assert seen_workflows(repo / "idflow" / "workflows") == SeenInGit(frozenset(), frozenset())
-    assert in_git_checkout(repo / "idflow" / "workflows" / "not" / "there")   # nearest existing parent decides
+    assert seen_workflows(plain) is None and head_commit(plain) == ""
+    assert seen_workflows(repo / "idflow" / "workflows") == SeenInGit(frozenset(), frozenset(), frozenset())
+    assert head_commit(repo / "idflow" / "workflows" / "not" / "there") == ""   # in Git, but no commit yet
 
 
 def test_a_workflows_dir_that_is_gone_reads_its_history_by_path(repo):
@@ -106,31 +106,47 @@ def test_a_workflows_dir_that_is_gone_reads_its_history_by_path(repo):
     assert key(wf("a")) in seen_workflows(folder).ever
 
 
-SEEN = SeenInGit(frozenset({("a v1", "h1"), ("b v1", "h2")}), frozenset({"b v1"}))
+SEEN = SeenInGit(frozenset({("a v1", "h1"), ("b v1", "h2")}), frozenset({"b v1"}), frozenset({"c1"}))
 
 
-@pytest.mark.parametrize("name,server_hash,seen,from_git,expect", [
-    ("a v1", "h1", SEEN, True, None),                                   # held here, removal committed: ours
-    ("a v1", "other", SEEN, True, "never held it as the server has it"),  # changed by someone ahead
-    ("z v1", "h9", SEEN, True, "never held it as the server has it"),     # never here
-    ("b v1", "h2", SEEN, True, "not committed"),                         # HEAD still defines it
-    ("a v1", "h1", None, False, None),                                   # outside Git on every side
-    ("a v1", "h1", None, True, "not a Git repository"),                  # a Git writer may be newer
+@pytest.mark.parametrize("name,server_hash,seen,commit,expect", [
+    ("a v1", "h1", SEEN, "c1", None),                                    # written here, removal committed: ours
+    ("a v1", "h1", SEEN, None, None),                                    # an older ledger: the content decides
+    ("a v1", "h1", SEEN, "c9", "not in this clone's history"),            # a clone ahead, another branch
+    ("a v1", "other", SEEN, "c1", "never held it as the server has it"),  # uncommitted work on a shared commit
+    ("z v1", "h9", SEEN, None, "never held it as the server has it"),     # never here
+    ("b v1", "h2", SEEN, "c1", "not committed"),                          # HEAD still defines it
+    ("a v1", "h1", SEEN, "", "written from outside Git"),                 # whose, idflow cannot tell
+    ("a v1", "h1", None, "", None),                                       # outside Git on every side
+    ("a v1", "h1", None, None, None),
+    ("a v1", "h1", None, "c1", "not a Git repository"),                   # a Git writer may be newer
 ])
-def test_history_doubt(name, server_hash, seen, from_git, expect):
-    doubt = history_doubt(name, server_hash, seen, ledger_from_git=from_git)
+def test_history_doubt(name, server_hash, seen, commit, expect):
+    doubt = history_doubt(name, server_hash, seen, commit)
     assert doubt is None if expect is None else expect in doubt
 
 
 def test_a_shallow_clone_says_to_fetch_its_history():
-    shallow = SeenInGit(frozenset(), frozenset(), shallow=True)
-    assert "shallow" in history_doubt("a v1", "h", shallow, ledger_from_git=True)
+    shallow = SeenInGit(frozenset(), frozenset(), frozenset(), shallow=True)
+    assert "shallow" in history_doubt("a v1", "h", shallow, "c1")
+
+
+def test_only_the_commits_head_descends_from_are_ancestors(repo):
+    folder = repo / "idflow" / "workflows"
+    first = commit_all(repo, "one")
+    git(repo, "checkout", "-q", "-b", "side")
+    side = commit_all(repo, "side")
+    git(repo, "checkout", "-q", "main")
+    head = commit_all(repo, "two")
+    seen = read_seen(folder, is_workflow_path, ledger_hashes_in, [first, side, head, "", "0" * 40])
+    assert seen.ancestors == {first, head}
+    assert head_commit(folder) == head and head_commit(repo.parent / "elsewhere") == ""
 
 
 @pytest.mark.parametrize("kind", ["events", "workflows"])
-def test_the_ledger_remembers_a_git_writer_through_every_change(kind):
-    ledger = Ledger("p", {"a": "1"}, kind)
-    assert not read_ledger("p", ledger.taskdef(), kind).from_git
-    marked = ledger.written_from(True)
-    for after in (marked, marked.with_hashes({"b": "2"}), marked.without(["a"]), marked.written_from(False)):
-        assert read_ledger("p", after.taskdef(), kind).from_git
+def test_the_ledger_keeps_each_objects_commit_through_every_change(kind):
+    ledger = Ledger("p", {"a": "1"}, kind).with_hashes({"b": "2"}, "c1").with_hashes({"c": "3"}, "")
+    assert read_ledger("p", ledger.taskdef(), kind).commits == {"b": "c1", "c": ""}
+    later = ledger.with_hashes({"b": "4"}, None).without(["c"])      # rewritten from an unknown commit; dropped
+    assert read_ledger("p", later.taskdef(), kind).commits == {}
+    assert read_ledger("p", Ledger("p", {"a": "1"}, kind).taskdef(), kind).commits == {}

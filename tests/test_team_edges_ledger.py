@@ -147,8 +147,23 @@ def _changed_ahead(a: Path, b: Path, kind: Kind, name: str) -> None:
     commit_all(a, "a brings it back, changed")
 
 
+def _reverted_ahead(a: Path, b: Path, kind: Kind, name: str) -> None:
+    """B had it and dropped it; A, ahead, reverted that drop: the very content B once held, from a commit B lacks."""
+    kind.add(a, name)
+    commit_all(a, "add")
+    git(b, "pull", "-q", "origin", "main")
+    kind.drop(b, name)
+    dropped = commit_all(b, "b drops it")
+    git(b, "push", "-q", "origin", "HEAD:refs/heads/dropped")   # A takes B's drop, then reverts it
+    git(a, "merge", "-q", "--ff-only", "dropped")
+    git(a, "revert", "--no-edit", dropped)
+
+
 STALE = {"clone_behind": _behind, "another_branch": _other_branch, "uncommitted_upload": _uncommitted,
-         "dropped_here_changed_there": _changed_ahead}
+         "dropped_here_changed_there": _changed_ahead, "dropped_here_reverted_there": _reverted_ahead}
+NOT_IN_HISTORY = "not in this clone's history"
+WHY = {"clone_behind": NOT_IN_HISTORY, "another_branch": NOT_IN_HISTORY, "uncommitted_upload": "never held it",
+       "dropped_here_changed_there": NOT_IN_HISTORY, "dropped_here_reverted_there": NOT_IN_HISTORY}
 
 
 @pytest.mark.parametrize("shape", list(STALE))
@@ -160,7 +175,7 @@ def test_what_a_teammate_wrote_from_a_commit_this_clone_lacks_is_kept(
     STALE[shape](a, b, kind, name)
     upload(capsys, monkeypatch, a, kind)
     doc = purge_orphaned(capsys, monkeypatch, b, kind)
-    assert doc["deleted"] == [] and "never held it as the server has it" in skip_reason(doc, name), doc
+    assert doc["deleted"] == [] and WHY[shape] in skip_reason(doc, name), doc
     assert kind.present(client, name)
     if kind.command == "workflows":   # the diff says what the purge does
         diff = cli(capsys, monkeypatch, b, "workflows", "diff", "--json").json

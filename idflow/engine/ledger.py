@@ -5,8 +5,9 @@ Conductor keeps no description, tag or free key on an event handler, and a workf
 change what it does, so each project keeps one ledger per kind on the server: a TaskDef named
 `_idflow_ledger_<kind>_<hash of the identity>` whose description holds `{name: hash as written}`. It is the
 same for every clone, CI run and deployment of the project, and it is never a task: task plans leave it
-out. `from_git` says some write came from a Git checkout (it is never unset): then a checkout outside Git cannot
-tell whether a writer was newer (idflow.provenance.seen). What each hash is of is the kind's own (`idflow.events.ledger.handler_hash`,
+out. `commits` says, per object, the HEAD it was written from ("" outside Git; no entry: an older ledger), so a
+clone can tell a writer that was ahead of it (idflow.provenance.seen). What each hash is of is the kind's own
+(`idflow.events.ledger.handler_hash`,
 `idflow.workflowdefs.pulling.ledger_hashes`). A ledger write that fails, or two clones racing to write it,
 can only drop entries: a dropped entry makes an object uncertain (kept, never pulled), never ours.
 """
@@ -40,26 +41,28 @@ class Ledger:
     project: str
     entries: dict[str, str] = field(default_factory=dict)    # name -> the kind's hash of it as written
     kind: str = "events"
-    from_git: bool = False                                   # some write came from a Git checkout
+    commits: dict[str, str] = field(default_factory=dict)    # name -> HEAD it was written from ("" outside Git)
 
     @property
     def name(self) -> str:
         return ledger_name(self.project, self.kind)
 
-    def with_hashes(self, hashes: dict[str, str]) -> "Ledger":
-        return Ledger(self.project, {**self.entries, **hashes}, self.kind, self.from_git)
+    def with_hashes(self, hashes: dict[str, str], commit: str | None) -> "Ledger":
+        """These objects as written from `commit` (HEAD's sha, "" outside Git, None unknown)."""
+        commits = {n: c for n, c in self.commits.items() if n not in hashes}
+        if commit is not None:
+            commits.update(dict.fromkeys(hashes, commit))
+        return Ledger(self.project, {**self.entries, **hashes}, self.kind, commits)
 
     def without(self, names: list[str]) -> "Ledger":
         gone = set(names)
-        return Ledger(self.project, {n: h for n, h in self.entries.items() if n not in gone}, self.kind, self.from_git)
-
-    def written_from(self, git_checkout: bool) -> "Ledger":
-        return Ledger(self.project, self.entries, self.kind, self.from_git or git_checkout)
+        return Ledger(self.project, {n: h for n, h in self.entries.items() if n not in gone}, self.kind,
+                      {n: c for n, c in self.commits.items() if n not in gone})
 
     def taskdef(self) -> dict[str, Any]:
         data: dict[str, Any] = {"project": self.project, _entries_key(self.kind): dict(sorted(self.entries.items()))}
-        if self.from_git:
-            data["from_git"] = True
+        if self.commits:
+            data["commits"] = dict(sorted(self.commits.items()))
         payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
         note = NOTE if self.kind == "events" else NOTE.replace("event handlers", self.kind).replace(
             "'idflow events purge --orphaned'", "'idflow workflows pull'")
@@ -80,5 +83,6 @@ def read_ledger(project: str, taskdef: dict[str, Any] | None, kind: str = "event
     handlers = data.get(_entries_key(kind)) if isinstance(data, dict) and data.get("project") == project else None
     if not isinstance(handlers, dict):
         return Ledger(project, kind=kind)
-    return Ledger(project, {k: v for k, v in handlers.items() if isinstance(k, str) and isinstance(v, str)}, kind,
-                  data.get("from_git") is True)
+    commits = data.get("commits") if isinstance(data.get("commits"), dict) else {}
+    entries = {k: v for k, v in handlers.items() if isinstance(k, str) and isinstance(v, str)}
+    return Ledger(project, entries, kind, {k: v for k, v in commits.items() if k in entries and isinstance(v, str)})

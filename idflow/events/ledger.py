@@ -26,9 +26,9 @@ def handler_hash(handler: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def record_handlers(ledger: Ledger, written: dict[str, dict[str, Any]]) -> Ledger:
-    """The ledger with each written handler (name -> its server copy) recorded."""
-    return ledger.with_hashes({n: handler_hash(h) for n, h in written.items()})
+def record_handlers(ledger: Ledger, written: dict[str, dict[str, Any]], commit: str | None) -> Ledger:
+    """The ledger with each written handler (name -> its server copy) recorded, written from `commit`."""
+    return ledger.with_hashes({n: handler_hash(h) for n, h in written.items()}, commit)
 
 
 def ownership_doubt(name: str, server_copy: dict[str, Any], ledger: Ledger | None) -> str | None:

@@ -151,7 +151,7 @@ def plan_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger: Ledge
         if name in wanted or name in local.mentioned:
             continue
         reason = ownership_doubt(name, handler, ledger) or (
-            history_doubt(name, handler_hash(handler), seen, ledger_from_git=ledger.from_git) if ledger else None) or (
+            history_doubt(name, handler_hash(handler), seen, ledger.commits.get(name)) if ledger else None) or (
             f"cannot be deleted exactly on this server: {why}" if (why := addressable(name)) else None)
         if reason:
             plan.skipped.append(HandlerSkip(name, reason))

@@ -1,11 +1,12 @@
 """What this clone's Git history has held of a kind with no stamp (workflow versions, event handlers).
 
-A ledger (idflow.engine.ledger) says which objects a project wrote and the hash of each, not from which commit.
-A clone behind another, or on another branch, lacks the newer clone's file, so on the ledger alone it would call
-the newer object orphaned and delete it. An object in no local file is ours and unwanted only when this clone's
-history once held exactly the content the server has (it was written from here, or from a commit we have) and
-HEAD holds it no more (the removal is committed). `read_seen` gathers that in three Git calls (log, ls-tree,
-one batched blob read); `history_doubt` decides from it alone.
+A ledger (idflow.engine.ledger) says which objects a project wrote, the hash of each and the HEAD it was written
+from. A clone behind another, or on another branch, lacks the newer clone's file, so on the ledger's hash alone it
+would call the newer object orphaned and delete it. An object in no local file is ours and unwanted only when it
+was written from a commit in this clone's history, this clone's history once held exactly the content the server
+has (so it was not someone's uncommitted work), and HEAD holds it no more (the removal is committed).
+`read_seen` gathers that in four Git calls (log, ls-tree, rev-list, one batched blob read); `history_doubt`
+decides from it alone.
 """
 from __future__ import annotations
 
@@ -21,19 +22,28 @@ Hashes = Callable[[str, bytes], Iterable[tuple[str, str]]]   # (path, content) -
 class SeenInGit:
     ever: frozenset[tuple[str, str]]      # (key, hash) some first-parent commit up to HEAD held
     at_head: frozenset[str]               # keys HEAD holds
+    ancestors: frozenset[str] = frozenset()   # of the commits asked about, those HEAD descends from (or is)
     shallow: bool = False
 
 
-def history_doubt(key: str, server_hash: str, seen: SeenInGit | None, *, ledger_from_git: bool) -> str | None:
+def history_doubt(key: str, server_hash: str, seen: SeenInGit | None, commit: str | None) -> str | None:
     """Why an object the ledger names, unchanged since and in no local file, may still be someone's (None: ours
-    and unwanted). `seen` None: this checkout is not in Git."""
+    and unwanted). `seen` None: this checkout is not in Git. `commit`: the HEAD the ledger says it was written
+    from ("" outside Git; None: a ledger from before idflow recorded it, so the content alone decides)."""
     if seen is None:
-        if not ledger_from_git:
-            return None   # every write came from outside Git: the working tree is the only history there is
-        return ("this checkout is not a Git repository and the project has written from one, so idflow cannot "
+        if not commit:
+            return None   # written outside Git too: the working tree is the only history there is
+        return (f"written from commit {commit[:10]}, and this checkout is not a Git repository, so idflow cannot "
                 "tell whether whoever wrote it is newer (kept; delete it by name)")
     if key in seen.at_head:
         return "HEAD still defines it: the change that removes it is not committed (commit it first)"
+    if commit == "":
+        return "written from outside Git, and this checkout is in Git: idflow cannot tell whose it is (kept; " \
+               "delete it by name)"
+    if commit is not None and commit not in seen.ancestors:
+        return (f"written from commit {commit[:10]}, which is not in this clone's history (a clone ahead, another "
+                "branch): pull first (kept)" + (" (this is a shallow clone: fetch its history)" if seen.shallow
+                                                 else ""))
     if (key, server_hash) not in seen.ever:
         return ("this clone's Git history never held it as the server has it: it was written from a commit this "
                 "clone does not have (a clone ahead, another branch) or from uncommitted work (kept; pull first, "
@@ -41,14 +51,17 @@ def history_doubt(key: str, server_hash: str, seen: SeenInGit | None, *, ledger_
     return None
 
 
-def in_git_checkout(path: Path) -> bool:
-    """Is `path` (or, when it does not exist, its nearest existing parent) inside a Git work tree?"""
-    return _toplevel(path) is not None
+def head_commit(path: Path) -> str:
+    """The sha of HEAD of the Git work tree holding `path` ("" outside Git, or before the first commit)."""
+    top = _toplevel(path)
+    return "" if top is None else (_git(top[0], "rev-parse", "--verify", "--quiet", "HEAD^{commit}") or "").strip()
 
 
-def read_seen(directory: Path, is_source: Callable[[str], bool], hashes: Hashes) -> SeenInGit | None:
+def read_seen(directory: Path, is_source: Callable[[str], bool], hashes: Hashes,
+              commits: Iterable[str] = ()) -> SeenInGit | None:
     """Every (key, hash) the files under `directory` that `is_source` accepts held in this clone's first-parent
-    history, and the keys they hold at HEAD. None: not in a Git work tree (or the directory is outside it)."""
+    history, the keys they hold at HEAD, and which of `commits` HEAD descends from. None: not in a Git work
+    tree (or the directory is outside it)."""
     top = _toplevel(directory)
     if top is None:
         return None
@@ -58,18 +71,20 @@ def read_seen(directory: Path, is_source: Callable[[str], bool], hashes: Hashes)
     except ValueError:
         return None
     if _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") is None:
-        return SeenInGit(frozenset(), frozenset(), shallow)     # no commit yet: nothing was ever committed
+        return SeenInGit(frozenset(), frozenset(), frozenset(), shallow)   # no commit yet: nothing was committed
     log = _git(root, "log", "--first-parent", "--raw", "--no-renames", "--no-abbrev", "-z", "--format=", "--", scope)
     head = _git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", scope)
-    if log is None or head is None:
-        return None
+    wanted = {c for c in commits if c}
+    history = (_git(root, "rev-list", "HEAD") if wanted else "") or ""
+    if log is None or head is None:   # a Git that cannot answer proves nothing: everything is kept
+        return SeenInGit(frozenset(), frozenset(), frozenset(), shallow)
     ever_blobs = {(path, blob) for path, blob in _raw_entries(log) if blob and is_source(path)}
     head_blobs = {(path, blob) for path, blob in _tree_entries(head) if is_source(path)}
     contents = _read_blobs(root, sorted({blob for _, blob in ever_blobs | head_blobs}))
     ever = {pair for path, blob in ever_blobs | head_blobs if blob in contents
             for pair in hashes(path, contents[blob])}
     at_head = {key for path, blob in head_blobs if blob in contents for key, _ in hashes(path, contents[blob])}
-    return SeenInGit(frozenset(ever), frozenset(at_head), shallow)
+    return SeenInGit(frozenset(ever), frozenset(at_head), frozenset(wanted & set(history.split())), shallow)
 
 
 def _existing(path: Path) -> Path:

@@ -22,7 +22,7 @@ from idflow.usecases.session import Session
 from idflow.usecases.steps import Confirm, StepRunner, direct
 from idflow.discovery import display_path
 from idflow.events.pulling import unseen_reverts
-from idflow.provenance.seen import SeenInGit, in_git_checkout, read_seen
+from idflow.provenance.seen import SeenInGit, head_commit, read_seen
 
 
 def load_local_handlers(config: Any) -> LocalHandlers:
@@ -45,17 +45,17 @@ def fetch_ledger(session: Session, kind: str = "events") -> Ledger | None:
         return Ledger(project, kind=kind)
 
 
-def writes_from_git(session: Session) -> bool:
-    """Is this project's workflows dir (workflow and handler files) in a Git checkout? A ledger remembers that
-    some write came from one (idflow.provenance.seen)."""
-    return in_git_checkout(Path(session.config.resolve(session.config.workflows_dir)))
+def write_commit(session: Session) -> str:
+    """The HEAD this project's workflow and handler files are written from ("" outside Git): a ledger records
+    it with each object (idflow.provenance.seen)."""
+    return head_commit(Path(session.config.resolve(session.config.workflows_dir)))
 
 
 def record_ledger(session: Session, ledger: Ledger) -> str | None:
     """Write the ledger; a failure is reported, never raised: the handlers are written either way, and a
     handler the ledger misses is only ever kept (why on failure, None on success)."""
     try:
-        session.client.upsert_taskdefs([ledger.written_from(writes_from_git(session)).taskdef()])
+        session.client.upsert_taskdefs([ledger.taskdef()])
     except IdflowError as exc:
         return f"the ledger of this project's handlers could not be written ({exc.message}): handlers it misses " \
                "are kept by 'events purge --orphaned' until the next upload records them"
@@ -72,9 +72,11 @@ def plan_event_purge(local: LocalHandlers, remote: list[dict[str, Any]], ledger:
     return plan_purge(local, remote, ledger, seen, **kw)
 
 
-def read_handlers_seen(config: Any) -> SeenInGit | None:
-    """Every handler this clone's Git history held, and those HEAD holds (None: not in Git)."""
-    return read_seen(Path(config.resolve(config.workflows_dir)), is_handlers_path, handler_hashes_in)
+def read_handlers_seen(config: Any, ledger: Ledger) -> SeenInGit | None:
+    """Every handler this clone's Git history held, those HEAD holds, and which of the ledger's commits are in
+    its history (None: not in Git)."""
+    return read_seen(Path(config.resolve(config.workflows_dir)), is_handlers_path, handler_hashes_in,
+                     ledger.commits.values())
 
 
 def write_handlers(session: Session, plan: EventPlan) -> WriteResult:
@@ -188,7 +190,8 @@ def events_upload(session: Session, *, names: Iterable[str] | None = None, dry_r
     if ledger is None or not written:
         return EventUploadOutcome(plan, result)
     desired = {i.name: i.desired for i in plan.to_write if i.desired is not None}
-    recorded = record_handlers(ledger, {name: desired[name] for name in written if name in desired})
+    recorded = record_handlers(ledger, {name: desired[name] for name in written if name in desired},
+                               write_commit(session))
     return EventUploadOutcome(plan, result, ledger_problem=run(record_ledger, session, recorded))
 
 
@@ -229,7 +232,7 @@ def events_purge(session: Session, *, names: Iterable[str] = (), orphaned: bool 
     local = run(load_local_handlers, session.config)
     remote = run(fetch_event_handlers, session)
     ledger = run(fetch_ledger, session)
-    seen = run(read_handlers_seen, session.config) if orphaned and ledger is not None else None
+    seen = run(read_handlers_seen, session.config, ledger) if orphaned and ledger is not None else None
     plan = run(plan_event_purge, local, remote, ledger, seen, names=list(names), orphaned=orphaned)
     if dry_run or not plan.deletions:
         return EventPurgeOutcome(plan)

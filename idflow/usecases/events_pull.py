@@ -15,7 +15,8 @@ from typing import Any, Iterable
 from idflow.discovery import display_path
 from idflow.base.errors import RefusedError
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, rewrite_texts, write_new_files, write_texts
-from idflow.usecases.events import fetch_event_handlers, fetch_ledger, load_local_handlers, record_ledger, events_diff
+from idflow.usecases.events import (events_diff, fetch_event_handlers, fetch_ledger, load_local_handlers, record_ledger,
+                                    write_commit)
 from idflow.usecases.session import Session
 from idflow.usecases.steps import StepRunner, direct
 from idflow.events.ledger import record_handlers
@@ -60,7 +61,8 @@ def events_import(session: Session, *, names: Iterable[str] = (), dry_run: bool 
     _check_matches(session, imported, "imported", run)
     if ledger is not None:
         on_server = {h["name"]: h for h in remote}
-        outcome.ledger_problem = run(record_ledger, session, record_handlers(ledger, {n: on_server[n] for n in imported}))
+        outcome.ledger_problem = run(record_ledger, session, record_handlers(
+            ledger, {n: on_server[n] for n in imported}, write_commit(session)))
     return outcome
 
 
@@ -113,5 +115,6 @@ def events_pull(session: Session, *, names: Iterable[str] = (), dry_run: bool = 
     if record and ledger is not None:
         on_server = {h["name"]: h for h in remote}
         outcome.ledger_problem = run(record_ledger, session,
-                                     record_handlers(ledger, {p.name: on_server[p.name] for p in pulls}))
+                                     record_handlers(ledger, {p.name: on_server[p.name] for p in pulls},
+                                                     write_commit(session)))
     return outcome

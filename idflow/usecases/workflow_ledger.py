@@ -8,7 +8,7 @@ from typing import Any
 
 from idflow.base.errors import IdflowError
 from idflow.provenance.seen import SeenInGit, read_seen
-from idflow.usecases.events import fetch_ledger, writes_from_git
+from idflow.usecases.events import fetch_ledger, write_commit
 from idflow.usecases.session import Session
 from idflow.workflowdefs.pulling import LEDGER_KIND, is_workflow_path, ledger_hashes, ledger_hashes_in
 from idflow.workflowdefs.write import UploadResult
@@ -18,10 +18,12 @@ def fetch_workflow_ledger(session: Session) -> Any:
     return fetch_ledger(session, LEDGER_KIND)
 
 
-def read_workflows_seen(config: Any) -> SeenInGit | None:
-    """Every workflow version this clone's Git history held, and those HEAD holds (None: not in Git): with the
-    ledger, whether a server version no file defines is this clone's to purge (idflow.provenance.seen)."""
-    return read_seen(Path(config.resolve(config.workflows_dir)), is_workflow_path, ledger_hashes_in)
+def read_workflows_seen(config: Any, ledger: Any) -> SeenInGit | None:
+    """Every workflow version this clone's Git history held, those HEAD holds, and which of the ledger's commits
+    are in its history (None: not in Git): whether a server version no file defines is this clone's to purge
+    (idflow.provenance.seen)."""
+    return read_seen(Path(config.resolve(config.workflows_dir)), is_workflow_path, ledger_hashes_in,
+                     ledger.commits.values())
 
 
 def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger: Any = None) -> str | None:
@@ -34,7 +36,7 @@ def record_workflows(session: Session, definitions: list[dict[str, Any]], ledger
         ledger = ledger if ledger is not None else fetch_workflow_ledger(session)
         if ledger is None:
             return None
-        recorded = ledger.with_hashes(ledger_hashes(definitions)).written_from(writes_from_git(session))
+        recorded = ledger.with_hashes(ledger_hashes(definitions), write_commit(session))
         session.client.upsert_taskdefs([recorded.taskdef()])
     except IdflowError as exc:
         return f"the ledger of this project's workflows could not be written ({exc.message}): a pull of these " \

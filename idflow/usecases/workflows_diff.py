@@ -24,5 +24,5 @@ def workflows_diff(session: Session, *, names: Iterable[str] | None = None, prog
                           hint="'idflow workflows list' lists them")
     ledger = run(fetch_workflow_ledger, session)
     server_only = any(i.action == REMOTE_ONLY for i in planned.items)
-    seen = run(read_workflows_seen, session.config) if ledger is not None and server_only else None
+    seen = run(read_workflows_seen, session.config, ledger) if ledger is not None and server_only else None
     return diff_workflows(planned, ledger, seen, wanted)

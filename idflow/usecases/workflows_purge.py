@@ -2,7 +2,8 @@
 
 Steps: `load_local_workflows`, `fetch_purge_context` (server versions, event handlers, schedules, the ledger),
 `read_workflows_seen` (what this clone's Git history held) and `fetch_running` (the RUNNING executions of each
-candidate version) at the edges; `purge_candidates` and `decide_purge` pure; `delete_workflow_versions` backs up, deletes through the engine and reads back.
+candidate version) at the edges; `purge_candidates` and `decide_purge` pure; `delete_workflow_versions` backs up,
+deletes through the engine and reads back.
 """
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def workflows_purge(session: Session, *, names: Iterable[str] = (), orphaned: bo
                            + "; ".join(str(i) for i in issues[:5]), hint="fix the workflow files"
                            + ("" if orphaned else ", or --force"))
     context = run(fetch_purge_context, session)
-    seen = run(read_workflows_seen, session.config) if orphaned and context.ledger is not None else None
+    seen = run(read_workflows_seen, session.config, context.ledger) if orphaned and context.ledger is not None else None
     candidates, skipped = purge_candidates(context.server, local, context.ledger, seen, names=list(names),
                                            orphaned=orphaned)
     running = run(fetch_running, session, candidates) if candidates else {}

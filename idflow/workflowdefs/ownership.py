@@ -83,7 +83,8 @@ def orphan_ownership(name: str, version: int, server: dict[str, Any], ledger: Le
     state = ownership(name, version, None, server, ledger)
     if state.state != ORPHANED or ledger is None:
         return state
-    doubt = history_doubt(label(name, version), workflow_hash(server), seen, ledger_from_git=ledger.from_git)
+    key = label(name, version)
+    doubt = history_doubt(key, workflow_hash(server), seen, ledger.commits.get(key))
     return state if doubt is None else Ownership(UNCERTAIN, doubt)
 
 

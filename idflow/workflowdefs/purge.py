@@ -1,10 +1,10 @@
 """`workflows purge`: which server versions go and which stay, and why (pure); deletes go through the engine.
 
 Candidates: every server version of each name asked for, or (`orphaned`) every version this project's ledger
-says it wrote, unchanged since, whose local file is gone (idflow.workflowdefs.ownership), and which this clone's
-Git history once held as the server has it (idflow.provenance.seen: else a clone ahead wrote it). A version not
-ours or uncertain is kept with the reason. A candidate is then kept unless forced when a RUNNING execution uses it, when a
-workflow, event handler or schedule uses it (idflow.workflowdefs.usage), or when usage cannot be known.
+says it wrote, unchanged since, whose local file is gone, from a commit in this clone's history which held it as
+the server has it (idflow.workflowdefs.ownership, idflow.provenance.seen: else a clone ahead wrote it). A version
+not ours or uncertain is kept with the reason. A candidate is then kept unless forced when a RUNNING execution uses
+it, when a workflow, event handler or schedule uses it (idflow.workflowdefs.usage), or when usage cannot be known.
 """
 from __future__ import annotations
 
