@@ -74,6 +74,12 @@ def test_diff_shows_each_three_way_state_and_upload_refuses_server_edits(project
     assert states == {n["same"]: "in_sync", n["code"]: "code_changed", n["server"]: "server_changed",
                       n["both"]: "conflict", n["nobase"]: "uncertain", n["gone"]: "orphaned",
                       n["foreign"]: "not_ours"}
+    listed = run_cli(capsys, "workflows", "list", "--sync", "--json")   # the listing says what the diff says
+    ours = {label.rsplit(" v", 1)[0]: v["state"] for label, v in listed.json["states"].items()}
+    assert {name: ours[name] for name in n.values()} == states
+    assert listed.json["counts"]["server_changed"] >= 1 and listed.json["changed"]   # the old keys stay
+    text = run_cli(capsys, "workflows", "list", "--sync")
+    assert f"{n['server']} v1: server changed" in text.out and f"{n['both']} v1: both changed (conflict)" in text.out
     code = next(i for i in looked.json["items"] if i["name"] == n["code"])
     assert code["changes"] == [{"path": "description", "server": "first", "local": "code edit"}]
     assert run_cli(capsys, "workflows", "diff", n["same"], "--json").code == 0

@@ -17,7 +17,8 @@ from idflow.base.reading import decode, load_json, read_bytes, yaml_documents
 def list_workflows(ctx: typer.Context,
                    local: bool = typer.Option(False, "--local", help="Only the workflow files (no server needed)."),
                    remote: bool = typer.Option(False, "--remote", help="Only the definitions on the server."),
-                   sync: bool = typer.Option(False, "--sync", help="Local vs server: in sync, changed, to upload."),
+                   sync: bool = typer.Option(False, "--sync", help="Local vs server, with each version's state: in "
+                                             "sync, code changed, edited on the server, conflict, to upload..."),
                    verbose: bool = VERBOSE_OPTION, json_: bool = JSON_OPTION) -> None:
     """What is local, what is on the server, and how they differ (default: --sync)."""
     from idflow.cli.render import workflows as render
@@ -36,9 +37,11 @@ def list_workflows(ctx: typer.Context,
         cli.emit(found.to_json(), lambda console: render.render_local(console, found))
         issues = found.issues
     else:
+        from idflow.usecases.workflows_diff import sync_document, sync_view
+
         with cli.progress() as progress:
-            plan = workflows.plan(cli.session(), include_remote_only=True, progress=progress)
-        cli.emit(plan.summary(), lambda console: render.render_sync(console, plan, verbose))
+            plan, states = sync_view(cli.session(), progress=progress)
+        cli.emit(sync_document(plan, states), lambda console: render.render_sync(console, plan, states, verbose))
         issues = plan.issues
     if issues:
         raise typer.Exit(EXIT_ERROR)
