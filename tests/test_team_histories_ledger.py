@@ -212,13 +212,13 @@ def _doubts(world: World, clone_: str, name: str, server: dict[str, str], held: 
         return ["this project never wrote it (or its last write was deleted)"]
     commit, content = world.written[name]
     doubts = []
-    if not _ok(world.clones[clone_], "merge-base", "--is-ancestor", commit, head):
+    if (MUT != "O1" and not _ok(world.clones[clone_], "merge-base", "--is-ancestor", commit, head)) or (MUT == "T1" and commit != head):
         doubts.append(f"(1) written from {commit[:10]}, which {clone_}'s HEAD does not descend from")
-    if server.get(name) != content:
+    if MUT != "O2" and server.get(name) != content:
         doubts.append(f"(2) the server holds {server.get(name)!r}, not {content!r} as written")
-    if not any(held[c].get(name) == content for c in held):
+    if MUT != "O3" and not any(held[c].get(name) == content for c in held):
         doubts.append(f"(3) no commit in {clone_}'s first-parent history held {content!r}")
-    if name in here or name in held[head]:
+    if MUT != "O4" and (name in here or name in held[head]):
         doubts.append(f"(4) {clone_}'s working tree or HEAD still defines it")
     return doubts
 
@@ -296,3 +296,34 @@ def test_purge_deletes_only_what_this_clone_provably_retired(
             _step(world, action, capsys, monkeypatch, client)
     finally:
         _cleanup(world, client)
+
+
+MUT = os.environ.get("MUT", "")
+
+
+@pytest.fixture(autouse=True)
+def _mutant(monkeypatch):
+    import idflow.events.plan as EP
+    import idflow.workflowdefs.ownership as WO
+    from idflow.provenance import seen as S
+
+    def history_doubt(key, server_hash, seen, commit):
+        if seen is None or commit == "":
+            return S.history_doubt(key, server_hash, seen, commit)
+        if MUT != "I4" and key in seen.at_head:
+            return "head"
+        if MUT != "I1" and commit is not None and commit not in seen.ancestors:
+            return "ancestors"
+        if MUT != "I3" and (key, server_hash) not in seen.ever:
+            return "ever"
+        return None
+    monkeypatch.setattr(WO, "history_doubt", history_doubt)
+    monkeypatch.setattr(EP, "history_doubt", history_doubt)
+    if MUT == "I2":
+        real = WO.ownership
+        def ownership(name, version, local, server, ledger):
+            if local is None and server is not None and ledger is not None and ledger.entries.get(WO.label(name, version)):
+                return WO.Ownership(WO.ORPHANED, "mutant")
+            return real(name, version, local, server, ledger)
+        monkeypatch.setattr(WO, "ownership", ownership)
+        monkeypatch.setattr(EP, "ownership_doubt", lambda name, h, ledger: None if ledger and name in ledger.entries else "x")

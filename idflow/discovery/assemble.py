@@ -43,6 +43,7 @@ class DiscoveredTask:
     module: str        # dotted module for the worker, or the file path when not in a package
     layer: str = ""    # the tasks dir it came from (see discovery_layers)
     overrides: tuple[str, ...] = ()  # "path:line" of same-named tasks in earlier layers it replaces
+    through_link: bool | None = None  # its dir or file is a symbolic link, as the walk saw it (None: not known)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def discover(tasks_dir: str | Path, *, cache_dir: Path | None = None, cache: Par
     package_dirs = {_join(root_display, rel) for rel in walk.package_dirs}
     is_package = _package_test(package_dirs, root_display)
     task_dirs = [_join(root_display, rel) for rel in walk.task_dirs]
-    return _assemble(root_display, sources, requirements, task_dirs, is_package, issues)
+    links = {_join(root_display, rel) for rel in walk.links}
+    return _assemble(root_display, sources, requirements, task_dirs, is_package, issues, links)
 
 
 def _not_a_tasks_dir(root: Path) -> str | None:
@@ -233,7 +235,7 @@ def _infer_root(paths: list[PurePosixPath]) -> PurePosixPath:
 
 
 def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], task_dirs: list[str],
-              is_package: Callable[[str], bool], issues: list[Issue]) -> Discovery:
+              is_package: Callable[[str], bool], issues: list[Issue], links: set[str] | None = None) -> Discovery:
     tasks: list[DiscoveredTask] = []
     dirs_with_tasks: set[str] = set()
     dirs_with_errors = {_task_dir(root, rel.parts) for rel in (_relative(i.path, root) for i in issues
@@ -254,7 +256,8 @@ def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], t
             req_cache[task_dir] = _requirements(task_dir, requirements, issues)
         module = module_name(source.path, is_package)
         for raw in source.parsed["tasks"]:
-            task = _task(raw, source.path, task_dir, req_cache[task_dir], module, root)
+            task = _task(raw, source.path, task_dir, req_cache[task_dir], module, root,
+                         None if links is None else task_dir in links or source.path in links)
             tasks.append(task)
             issues.extend(Issue(source.path, ln, task_problem_message(task.name, msg), "error")
                           for ln, msg in raw["problems"])
@@ -273,7 +276,7 @@ def _assemble(root: str, sources: list[_Source], requirements: dict[str, Any], t
 
 
 def _task(raw: dict[str, Any], path: str, task_dir: str, requirements: tuple[str, ...], module: str,
-          layer: str = "") -> DiscoveredTask:
+          layer: str = "", through_link: bool | None = None) -> DiscoveredTask:
     keywords = raw["keywords"]
     usable = keywords if not raw["problems"] else {k: v for k, v in keywords.items() if not keyword_type_errors({k: v})}
     wire = taskdef.build(raw["name"], usable, raw["docstring"])
@@ -282,7 +285,7 @@ def _task(raw: dict[str, Any], path: str, task_dir: str, requirements: tuple[str
     return DiscoveredTask(name=raw["name"], function=raw["function"], path=path, line=raw["line"], task_dir=task_dir,
                           form=raw["form"], keywords=dict(keywords), worker_options=dict(raw["worker_options"]),
                           task_def=wire, requirements=requirements, problems=problems, module=module,
-                          layer=layer)
+                          layer=layer, through_link=through_link)
 
 
 def _duplicates(tasks: list[DiscoveredTask]) -> list[Issue]:

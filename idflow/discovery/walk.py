@@ -46,6 +46,7 @@ class Walk:
     requirements: list[tuple[str, Content]] = field(default_factory=list)  # <task dir>/requirements.txt
     package_dirs: list[str] = field(default_factory=list)                  # dirs with __init__.py ("" = root)
     task_dirs: list[str] = field(default_factory=list)                     # first-level dirs
+    links: set[str] = field(default_factory=set)                           # symbolic links met (files and dirs)
     issues: list[tuple[str, int, str, str]] = field(default_factory=list)  # (rel path, line, message, severity)
 
 
@@ -73,6 +74,8 @@ def walk_tasks_dir(root: Path) -> Walk:
                 continue
             rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
+                if entry.is_symlink():   # from the listing itself: provenance need not lstat every task
+                    walk.links.add(rel)
                 is_dir = entry.is_dir()  # follows symlinks
                 is_file = not is_dir and entry.is_file()
             except OSError as exc:

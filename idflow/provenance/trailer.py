@@ -217,7 +217,8 @@ def outside_repository(tasks: Iterable[Any], state: GitState) -> list[str]:
 
 
 def _outside_repository(root: Path | None):
-    """A test for tasks reached through a symlink leading out of `root`; one lstat per task unless a link is met."""
+    """A test for tasks reached through a symlink leading out of `root`: no system call per task when discovery
+    says which are links, else one lstat each."""
     if root is None:
         return lambda task: False
     real_root = root.resolve()
@@ -231,7 +232,10 @@ def _outside_repository(root: Path | None):
     def outside(task: Any) -> bool:
         task_dir = task.task_dir or "."
         parent = posixpath.dirname(task_dir.rstrip("/")) or "."
-        if os.path.islink(task_dir) or os.path.islink(task.path):
+        linked = getattr(task, "through_link", None)   # what discovery's walk saw, else one lstat each
+        if linked is None:
+            linked = os.path.islink(task_dir) or os.path.islink(task.path)
+        if linked:
             return leaves(task_dir) or leaves(task.path)
         return leaves(parent)  # the tasks dir itself, or a folder above it, may be the link
 
