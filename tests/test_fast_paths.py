@@ -180,3 +180,22 @@ def test_the_standard_library_client_answers_as_httpx_does(conductor_url, prefix
     with ConductorClient("http://127.0.0.1:9/api", retry=None) as closed, pytest.raises(ConnectionFailed):
         closed.retry = type(closed.retry)(max_retries=0)
         closed.list_taskdefs()
+
+
+def test_the_git_state_read_alongside_discovery_is_the_same_and_stops_with_its_block(tmp_path):
+    """An upload starts the two git commands before discovery and reads them after: same state; a block left
+    by an error (invalid task files) leaves no git process behind."""
+    from idflow.provenance.trailer import GitStateReading, git_state
+
+    repo = init_repo(tmp_path / "repo")
+    (repo / "a.py").write_text("a")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
+    (repo / "b.py").write_text("untracked")
+    with GitStateReading(repo) as reading:
+        assert reading.result() == git_state(repo) and reading.result().dirty_paths == {"b.py"}
+    with pytest.raises(RuntimeError):
+        with GitStateReading(repo) as reading:
+            started = [p for p in reading._running if p is not None]
+            raise RuntimeError("discovery failed")
+    assert len(started) == 2 and all(p.returncode is not None for p in started)

@@ -17,7 +17,8 @@ from idflow.project.identity import NOBODY
 from idflow.taskdefs.guards import refuse_other_projects, refuse_unseen_reverts
 from idflow.taskdefs.plan import ORPHANED, UNCHANGED, Plan, make_plan, settle_orphans, read_plan_document
 from idflow.provenance.lineage import read_lineage, unproven
-from idflow.provenance.trailer import Provenance, git_state, provenance_for, outside_repository
+from idflow.provenance.trailer import (GitState, GitStateReading, Provenance, git_state, outside_repository,
+                                       provenance_for)
 from idflow.usecases.session import Session
 from idflow.usecases.local import discover, state_dir  # noqa: F401  (discover: also `usecases.upload.discover`)
 from idflow.usecases.steps import StepRunner, direct
@@ -117,12 +118,13 @@ class UploadPlan:
 def plan_upload(config: Any, discovery: Any, taskdefs: list[dict[str, Any]], *,
                 names: Iterable[str] | None = None, force: bool = False, require_clean: bool | None = False,
                 remote_only: bool = False, overwrite_server_edits: bool = False,
-                take_over: bool = False) -> UploadPlan:
+                take_over: bool = False, git: GitState | None = None) -> UploadPlan:
     """What an upload of `names` (all: None) would do. `remote_only` keeps the orphaned and
-    foreign definitions in the plan (the diff shows them); an upload never writes them."""
+    foreign definitions in the plan (the diff shows them); an upload never writes them. `git`: the checkout's
+    state, read while discovery ran (None: read now)."""
     names = list(names or [])
     tasks = select_tasks(discovery, names)
-    state = git_state(config.base_dir)
+    state = git if git is not None else git_state(config.base_dir)
     provenance = provenance_for(tasks, state, project=config.project_name)
     dirty = tuple(sorted(n for n, p in provenance.items() if p.dirty))
     if dirty and (config.require_clean if require_clean is None else require_clean):
@@ -185,10 +187,12 @@ class UploadOutcome:
 
 def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunner = direct) -> UploadPlan:
     """`tasks diff`: what an upload would change, with what is only on the server."""
-    discovery = run(discover, session.config)
-    select_tasks(discovery, names)  # invalid files refuse before any request
-    taskdefs = run(fetch_taskdefs, session)
-    return run(plan_upload, session.config, discovery, taskdefs, names=names, remote_only=True)
+    with GitStateReading(session.config.base_dir) as git:   # git runs while discovery reads the files
+        discovery = run(discover, session.config)
+        select_tasks(discovery, names)  # invalid files refuse before any request
+        taskdefs = run(fetch_taskdefs, session)
+        state = git.result()
+    return run(plan_upload, session.config, discovery, taskdefs, names=names, remote_only=True, git=state)
 
 
 def upload(session: Session, *, names: Iterable[str] | None = None, force: bool = False, dry_run: bool = False,
@@ -200,12 +204,15 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
     definition without the flag that says so. `preview` sees the plan before anything is written.
     `leave`: definitions left out of the plan (server edits the sync's pull policy sent for review)."""
     phase(progress, DISCOVERING)
-    discovery = run(discover, session.config)
-    select_tasks(discovery, names)  # invalid files refuse before any request
-    phase(progress, READING)
-    taskdefs = run(fetch_taskdefs, session)
+    with GitStateReading(session.config.base_dir) as git:   # git runs while discovery reads the files
+        discovery = run(discover, session.config)
+        select_tasks(discovery, names)  # invalid files refuse before any request
+        phase(progress, READING)
+        taskdefs = run(fetch_taskdefs, session)
+        state = git.result()
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
-                  require_clean=require_clean, overwrite_server_edits=overwrite_server_edits, take_over=take_over)
+                  require_clean=require_clean, overwrite_server_edits=overwrite_server_edits, take_over=take_over,
+                  git=state)
     if leave:
         left = set(leave)
         planned = replace(planned, plan=planned.plan.select(i.name for i in planned.plan.items if i.name not in left))
