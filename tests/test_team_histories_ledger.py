@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.clihelp import PROJECT_ENV
@@ -280,7 +280,7 @@ def _cleanup(world: World, client) -> None:
 
 
 @pytest.mark.parametrize("kind", ["workflows", "events"])
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=bool(os.environ.get("CI")),
+@settings(max_examples=EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate], derandomize=bool(os.environ.get("CI")),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(history=st.lists(ACTIONS, min_size=8, max_size=24))
 def test_purge_deletes_only_what_this_clone_provably_retired(

@@ -11,6 +11,7 @@ import os
 import typer
 
 from idflow.base.errors import RefusedError
+from idflow.cli.render.plain_table import PlainConsole, stdout_is_plain
 
 if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
     from rich.console import Console
@@ -43,9 +44,20 @@ class CliState:
 
     @property
     def out(self) -> Console:
+        """The stdout console. Where rich would print no escape code (not a terminal), a PlainConsole: tables
+        of plain rows are written without loading rich, anything else goes to the rich Console it makes."""
         if self._out is None:
-            self._out = _console(stderr=False, no_color=self.no_color)
+            if stdout_is_plain():
+                self._out = PlainConsole(lambda: _console(stderr=False, no_color=self.no_color))
+            else:
+                self._out = _console(stderr=False, no_color=self.no_color)
         return self._out
+
+    @property
+    def rich_out(self) -> Console:
+        """The stdout console as rich itself (a Live display needs it)."""
+        out = self.out
+        return out.rich if isinstance(out, PlainConsole) else out
 
     def config(self):
         if self._config is None:

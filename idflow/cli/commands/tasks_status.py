@@ -84,7 +84,7 @@ def _watch(cli, names, thresholds, every: float, rounds: int | None = None) -> N
     from idflow.cli.render.status import status_view
 
     session = cli.session()
-    console = cli.out
+    console = cli.rich_out
     done = 0
     try:
         with Live(console=console, auto_refresh=False, transient=False) as live:

@@ -4,7 +4,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # rich only when something is printed: `tasks new --json` and --help never load it
+from idflow.base.sanitize import terminal_safe
+from idflow.cli.render.plain_table import write_table
+
+if TYPE_CHECKING:  # rich only when something is printed on a terminal, or must be laid out
     from rich.console import Console
 
 
@@ -29,33 +32,26 @@ def task_row(task) -> list[str]:
 
 def render_local(console: Console, discovery, verbose: bool) -> None:
     """The discovered tasks as a table, then errors (red) and warnings (yellow) with path:line."""
-    from rich.table import Table
-
-    from idflow.cli.render.table import draw_rows
-    from idflow.cli.render.text import plain
-    from idflow.cli.render.text import safe as escape  # names, paths and messages from files
-
     valid = {id(t) for t in discovery.valid_tasks}
     layered = len({t.layer for t in discovery.tasks}) > 1 or any(t.overrides for t in discovery.tasks)
-    table = Table(title=f"Local tasks ({len(discovery.tasks)})", title_justify="left")
-    for header in ("Name", "File:line", "Retries", "Timeout / response", "Policy / logic", "Rate limit",
-                   "Concurrency") + (("Layer", "Overrides") if layered else ()):
-        table.add_column(header, overflow="fold")
+    title = f"Local tasks ({len(discovery.tasks)})"
+    headers = ("Name", "File:line", "Retries", "Timeout / response", "Policy / logic", "Rate limit",
+               "Concurrency") + (("Layer", "Overrides") if layered else ())
     rows = []
     for task in discovery.tasks:
-        row = [(plain(c), "") for c in task_row(task) + ([task.layer, ", ".join(task.overrides) or "-"]
-                                                          if layered else [])]
+        row = [(terminal_safe(c), "") for c in task_row(task) + ([task.layer, ", ".join(task.overrides) or "-"]
+                                                                 if layered else [])]
         if id(task) not in valid:
             row[0] = (f"{row[0][0]} (invalid)", "red")
         rows.append(row)
     if not discovery.tasks:
         console.print("[dim]no tasks found[/]")
-    elif not draw_rows(console, table, rows):  # too wide for the terminal: rich folds the cells
-        from rich.text import Text
+    elif not write_table(console, title, headers, ["left"] * len(headers), rows):  # no rich where it adds nothing
+        _rich_table(console, title, headers, rows)
+    if not (verbose or discovery.errors or discovery.warnings):
+        return
+    from idflow.cli.render.text import safe as escape  # names, paths and messages from files
 
-        for row in rows:
-            table.add_row(*(Text(text, style=style) for text, style in row))
-        console.print(table)
     if verbose:
         from rich.panel import Panel
         from rich.syntax import Syntax  # pygments: only for the verbose detail
@@ -73,6 +69,21 @@ def render_local(console: Console, discovery, verbose: bool) -> None:
     if errors or warnings:
         console.print(f"{len(valid)} valid of {len(discovery.tasks)} tasks; "
                       f"[red]{errors} error(s)[/], [yellow]{warnings} warning(s)[/]")
+
+
+def _rich_table(console: Console, title: str, headers: tuple[str, ...], rows: list) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from idflow.cli.render.table import draw_rows
+
+    table = Table(title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    if not draw_rows(console, table, rows):  # too wide for the terminal: rich folds the cells
+        for row in rows:
+            table.add_row(*(Text(text, style=style) for text, style in row))
+        console.print(table)
 
 
 def _where(issue) -> str:

@@ -1,0 +1,132 @@
+"""A table written without rich is the very text rich prints where it prints no colour (idflow.cli.render.
+plain_table), for any title, headers, rows, justification, box and edge padding; what it cannot draw exactly, it
+leaves to rich. No server."""
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich import box as rich_box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from idflow.cli.render.plain_table import HEAVY_HEAD, SIMPLE_HEAVY, WIDTH, PlainConsole, stdout_is_plain, write_table
+
+BOXES = {"heavy_head": (HEAVY_HEAD, rich_box.HEAVY_HEAD), "simple_heavy": (SIMPLE_HEAVY, rich_box.SIMPLE_HEAVY)}
+ascii_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+any_text = st.text(max_size=8)
+
+
+def rich_print(title, headers, justify, rows, box, pad_edge) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=WIDTH, highlight=False, emoji=False)
+    table = Table(title=title or None, title_justify="left", box=box, pad_edge=pad_edge)
+    for header, how in zip(headers, justify):
+        table.add_column(header, justify=how, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(text, style=style) for text, style in row))
+    console.print(table)
+    return out.getvalue()
+
+
+def plain_print(*args, **kwargs) -> tuple[bool, str]:
+    out = io.StringIO()
+    made = []
+    with redirect_stdout(out):
+        written = write_table(PlainConsole(lambda: made.append(1)), *args, **kwargs)
+    assert not made   # never loaded rich to write it
+    return written, out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), count=st.integers(1, 6), box=st.sampled_from(sorted(BOXES)), pad_edge=st.booleans(),
+       texts=st.sampled_from(["ascii", "any"]))
+def test_it_writes_what_rich_prints_or_nothing(data, count, box, pad_edge, texts):
+    text = ascii_text if texts == "ascii" else any_text
+    title = data.draw(text)
+    headers = data.draw(st.lists(text, min_size=count, max_size=count))
+    justify = data.draw(st.lists(st.sampled_from(["left", "right", "center"]), min_size=count, max_size=count))
+    rows = data.draw(st.lists(st.lists(st.tuples(text, st.sampled_from(["", "red", "bold"])), min_size=count,
+                                       max_size=count), max_size=6))
+    ours, theirs = BOXES[box]
+    written, out = plain_print(title, headers, justify, rows, box=ours, pad_edge=pad_edge)
+    if written:
+        assert out == rich_print(title, headers, justify, rows, theirs, pad_edge)
+    else:
+        assert out == ""
+
+
+WIDE = [[("x" * 120, ""), ("y" * 90, "")]]
+
+
+@pytest.mark.parametrize("case", ["markup_in_title", "markup_in_header", "too_wide", "title_wider_than_table",
+                                  "not_ascii", "control_character"])
+def test_what_it_cannot_draw_exactly_is_left_to_rich(monkeypatch, case):
+    title, headers, rows = "T", ["a", "b"], [[("1", ""), ("2", "")]]
+    if case == "markup_in_title":
+        title = "[bold]T"
+    elif case == "markup_in_header":
+        headers = ["[red]a", "b"]
+    elif case == "too_wide":
+        rows = WIDE
+    elif case == "title_wider_than_table":
+        title = "a title longer than the table it names"
+    elif case == "not_ascii":
+        rows = [[("名前", ""), ("2", "")]]
+    else:
+        rows = [[("a\x1b[2Jb", ""), ("2", "")]]
+    assert plain_print(title, headers, ["left", "left"], rows) == (False, "")
+
+
+def test_a_file_that_is_not_utf8_gets_rich_and_its_ascii_boxes(monkeypatch):
+    out = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    monkeypatch.setattr(sys, "stdout", out)
+    assert not write_table(PlainConsole(lambda: None), "T", ["a"], ["left"], [[("1", "")]])
+
+
+def test_anything_else_goes_to_the_rich_console_made_once():
+    made = []
+
+    class Rich:
+        def print(self, *args):
+            made.append(args)
+
+    console = PlainConsole(lambda: made.append("made") or Rich())
+    console.print("[red]error[/] x")
+    console.print("y")
+    assert made == ["made", ("[red]error[/] x",), ("y",)]
+    assert console.width == WIDTH and not console.is_terminal
+
+
+@pytest.mark.parametrize("environ,isatty,plain", [
+    ({}, False, True), ({}, True, False),
+    ({"FORCE_COLOR": "1"}, False, False), ({"FORCE_COLOR": ""}, True, True),
+    ({"TTY_COMPATIBLE": "1"}, False, False), ({"TTY_COMPATIBLE": "0"}, True, True),
+    ({"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, False, True), ({"TTY_COMPATIBLE": "x"}, False, True),
+])
+def test_plain_exactly_where_rich_sees_no_terminal(monkeypatch, environ, isatty, plain):
+    class Out(io.StringIO):
+        def isatty(self):
+            return isatty
+
+    out = Out()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert stdout_is_plain(environ) is plain
+    rich_says = Console(file=out, _environ=environ).is_terminal
+    assert rich_says is not plain
+
+
+@pytest.mark.parametrize("how", ["left", "right", "center"])
+@pytest.mark.parametrize("box", sorted(BOXES))
+def test_spaces_around_cells_are_kept_or_dropped_as_rich_does(how, box):
+    rows = [[("a  ", ""), ("  b", "")], [("cc ", "red"), (" d ", "")]]
+    headers, title = ["h ", " i"], "Title"
+    ours, theirs = BOXES[box]
+    for pad_edge in (True, False):
+        written, out = plain_print(title, headers, [how, how], rows, box=ours, pad_edge=pad_edge)
+        assert written and out == rich_print(title, headers, [how, how], rows, theirs, pad_edge)
