@@ -17,6 +17,7 @@ import git
 from idflow.model import fields as taskdef
 from idflow.base.errors import IdflowError
 from idflow.discovery import discover_sources
+from idflow.provenance.seen import tree_blobs
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,7 @@ def symlinks_at(tree: GitTree, sha: str) -> list[str]:
 def files_at(tree: GitTree, sha: str, subdir: str | None = None) -> list[tuple[str, bytes]]:
     """(repo-relative path, content) of every file under the tasks dir at `sha`."""
     prefix = subdir or tree.tasks_rel
-    listing = tree.repo.git.ls_tree("-r", "-z", "--full-tree", sha, "--", prefix or ".")
-    blobs = []
-    for entry in filter(None, listing.split("\0")):
-        meta, path = entry.split("\t", 1)
-        _, kind, blob = meta.split()
-        if kind == "blob":
-            blobs.append((path, blob))
+    blobs = tree_blobs(tree.repo.git.ls_tree("-r", "-z", "--full-tree", sha, "--", prefix or "."))
     contents = _read_blobs(tree, [b for _, b in blobs])
     return [(path, contents[blob]) for path, blob in blobs]
 

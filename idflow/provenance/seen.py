@@ -79,7 +79,7 @@ def read_seen(directory: Path, is_source: Callable[[str], bool], hashes: Hashes,
     if log is None or head is None:   # a Git that cannot answer proves nothing: everything is kept
         return SeenInGit(frozenset(), frozenset(), frozenset(), shallow)
     ever_blobs = {(path, blob) for path, blob in _raw_entries(log) if blob and is_source(path)}
-    head_blobs = {(path, blob) for path, blob in _tree_entries(head) if is_source(path)}
+    head_blobs = {(path, blob) for path, blob in tree_blobs(head) if is_source(path)}
     contents = _read_blobs(root, sorted({blob for _, blob in ever_blobs | head_blobs}))
     ever = {pair for path, blob in ever_blobs | head_blobs if blob in contents
             for pair in hashes(path, contents[blob])}
@@ -112,7 +112,8 @@ def _raw_entries(log: str) -> list[tuple[str, str]]:
     return entries
 
 
-def _tree_entries(listing: str) -> list[tuple[str, str]]:
+def tree_blobs(listing: str) -> list[tuple[str, str]]:
+    """(path, blob) of each file in a `git ls-tree -r -z` listing."""
     entries = []
     for entry in filter(None, listing.split("\0")):
         meta, path = entry.split("\t", 1)
