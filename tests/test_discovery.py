@@ -431,5 +431,5 @@ def test_discovery_model():
     assert Discovery.from_json(doc).to_json() == found.to_json()
     assert set(doc["tasks"][0]) == {"name", "path", "line", "function", "task_def", "requirements", "valid",
                                     "layer", "overrides", "task_dir", "form", "keywords", "worker_options",
-                                    "problems", "module"}
+                                    "problems", "module", "through_link"}
     assert doc["warnings"] == [{"path": "w.py", "line": 1, "message": "look"}]

@@ -104,7 +104,7 @@ class Discovery:
                        "task_def": t.task_def, "requirements": list(t.requirements), "valid": id(t) in valid,
                        "layer": t.layer, "overrides": list(t.overrides), "task_dir": t.task_dir, "form": t.form,
                        "keywords": t.keywords, "worker_options": t.worker_options, "problems": list(t.problems),
-                       "module": t.module}
+                       "module": t.module, "through_link": t.through_link}
                       for t in self.tasks],
             "issues": [{**issue(i), "severity": i.severity} for i in self.issues],
             "errors": [issue(i) for i in self.errors],
@@ -117,7 +117,8 @@ class Discovery:
                                 task_dir=t["task_dir"], form=t["form"], keywords=t["keywords"],
                                 worker_options=t["worker_options"], task_def=t["task_def"],
                                 requirements=tuple(t["requirements"]), problems=tuple(t["problems"]),
-                                module=t["module"], layer=t.get("layer", ""), overrides=tuple(t.get("overrides", ())))
+                                module=t["module"], layer=t.get("layer", ""), overrides=tuple(t.get("overrides", ())),
+                                through_link=t.get("through_link"))
                  for t in data.get("tasks", [])]
         return cls(tasks, [Issue(i["path"], i["line"], i["message"], i["severity"]) for i in data.get("issues", [])])
 

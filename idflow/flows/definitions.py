@@ -28,7 +28,6 @@ from idflow.flows.session import open_session
 from idflow.monitoring.assemble import parse_duration, parse_rate
 from idflow.monitoring.report import Thresholds
 from idflow.usecases import events as event_usecases  # a module: `events_upload` here is the generated flow
-from idflow.usecases.server_edits import resolve_policy
 
 ends.install_quiet_ends()
 
@@ -144,9 +143,8 @@ def sync(prune: bool = False, dry_run: bool = False, require_clean: bool | None 
             _publish_server_edits(exc.doc)
             raise
         edits = outcome.server_edits
-        policy = resolve_policy(session.config, server_edits, overwrite_server_edits)
         handlers = event_usecases.events_upload(session, dry_run=dry_run, leave=edits.left_handlers if edits else [],
-                                 overwrite_server_edits=policy == "overwrite",
+                                 overwrite_server_edits=outcome.policy == "overwrite",
                                  run=prefect_steps) if events else None
     if edits is not None:
         _publish_server_edits(edits.to_json())

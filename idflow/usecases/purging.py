@@ -135,13 +135,14 @@ class SyncOutcome:
     purge: PurgeOutcome | None = None     # None: without prune, or purge_skipped
     purge_skipped: str | None = None      # why the purge was not attempted (a signal during the upload)
     server_edits: Any = None              # ServerEditsOutcome, when the server_edits policy had edits to act on
+    policy: str = "refuse"                # the server_edits policy the sync followed (resolved once)
 
     @property
     def ok(self) -> bool:
         return self.upload.ok and (self.purge is None or self.purge.ok) and not self.purge_skipped
 
     def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"upload": self.upload.to_json()}
+        doc: dict[str, Any] = {"upload": self.upload.to_json(), "server_edits_policy": self.policy}
         if self.purge is not None:
             doc["purge"] = self.purge.to_json()
         if self.purge_skipped:
@@ -154,7 +155,8 @@ class SyncOutcome:
     def from_json(cls, data: dict[str, Any]) -> "SyncOutcome":
         purged, edits = data.get("purge"), data.get("server_edits")
         return cls(UploadOutcome.from_json(data["upload"]), PurgeOutcome.from_json(purged) if purged else None,
-                   data.get("purge_skipped"), ServerEditsOutcome.from_json(edits) if edits else None)
+                   data.get("purge_skipped"), ServerEditsOutcome.from_json(edits) if edits else None,
+                   data.get("server_edits_policy", "refuse"))
 
 
 def sync(session: Session, *, prune: bool = False, dry_run: bool = False, require_clean: bool | None = None,
@@ -172,9 +174,9 @@ def sync(session: Session, *, prune: bool = False, dry_run: bool = False, requir
                       overwrite_server_edits=policy == "overwrite", leave=handled.left_tasks)
     edits = handled if handled.reportable else None   # nothing to say: the outcome of a sync without edits
     if not prune:
-        return SyncOutcome(uploaded, server_edits=edits)
+        return SyncOutcome(uploaded, server_edits=edits, policy=policy)
     if requested(session.interruption):  # the signal came during the upload: stop before planning deletes
         return SyncOutcome(uploaded, purge_skipped="interrupted during the upload; nothing was deleted",
-                           server_edits=edits)
+                           server_edits=edits, policy=policy)
     return SyncOutcome(uploaded, purge(session, orphaned=True, dry_run=dry_run, confirm=confirm, progress=progress,
-                                       run=run), server_edits=edits)
+                                       run=run), server_edits=edits, policy=policy)
