@@ -10,7 +10,8 @@ After every `purge --orphaned` in clone X, each object it deleted must, by the t
 (never idflow's reasoning), satisfy: (1) this project's last write of it came from a commit that X's HEAD is or
 descends from; (2) the server held exactly what that write put there (no server edit since); (3) that content
 was committed: some commit in X's first-parent history held exactly it; (4) neither X's working tree nor X's HEAD
-defines it. Liveness: an object that satisfies all four, which nothing uses, is deleted.
+defines it. Liveness: an object that satisfies all four, which nothing uses, is deleted. The same is checked
+of a `--dry-run` plan after each step, in each clone the step touched, so every state in a history is judged.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,7 @@ HANDLERS = f"{FOLDER}/event_handlers.json"
 WEIGHTS = {"feature": 2, "retire": 2, "rework": 1, "add": 1, "remove": 1, "change": 1, "commit": 1, "push": 2,
            "pull": 2, "upload": 3, "purge": 3, "edit": 1}
 KINDS = [kind for kind, weight in WEIGHTS.items() for _ in range(weight)]
+WAIT = {"name": "wait", "taskReferenceName": "wait", "type": "WAIT"}
 EXAMPLES = int(os.environ.get("IDFLOW_HISTORY_EXAMPLES", "25"))
 
 
@@ -67,10 +70,10 @@ class World:
     kind: str                      # "workflows" or "events"
     names: list[str]
     root: Path
+    project: str
     clones: dict[str, Path] = field(default_factory=dict)
     written: dict[str, tuple[str, str]] = field(default_factory=dict)   # name -> (HEAD, content) of its last write
     edits: int = 0
-    deleted: int = 0
 
     def content(self, name: str, tag: str) -> str:   # the one field that varies: description, or event
         return tag if self.kind == "workflows" else f"conductor:{name}:{tag}"
@@ -79,20 +82,15 @@ class World:
         return [f"{FOLDER}/{n}.json" for n in self.names] if self.kind == "workflows" else [HANDLERS]
 
 
-def _parse(text: str | None) -> dict[str, str]:
+def _parse(text: str) -> dict[str, str]:
     """{name: content} of one workflow file or one handlers file."""
-    if text is None:
-        return {}
     data = json.loads(text)
     return {data["name"]: data["description"]} if isinstance(data, dict) else {h["name"]: h["event"] for h in data}
 
 
 def _tree(world: World, clone_: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in world.paths():
-        file = world.clones[clone_] / path
-        found.update(_parse(file.read_text() if file.exists() else None))
-    return found
+    files = [world.clones[clone_] / path for path in world.paths()]
+    return {name: content for file in files if file.exists() for name, content in _parse(file.read_text()).items()}
 
 
 def _at_commits(world: World, clone_: str, commits: list[str]) -> dict[str, dict[str, str]]:
@@ -117,13 +115,10 @@ def _write(world: World, clone_: str, name: str, content: str | None) -> None:
     root = world.clones[clone_]
     if world.kind == "workflows":
         path = root / FOLDER / f"{name}.json"
-        if content is None:
-            path.unlink(missing_ok=True)
-        else:
+        path.unlink(missing_ok=True)
+        if content is not None:   # a WAIT system task: no TaskDef needed
             path.write_text(json.dumps({"name": name, "version": 1, "schemaVersion": 2, "description": content,
-                                        "ownerEmail": "dev@example.org", "tasks": [
-                                            {"name": "wait", "taskReferenceName": "wait", "type": "WAIT"}]},
-                                       indent=2) + "\n")
+                                        "ownerEmail": "dev@example.org", "tasks": [WAIT]}, indent=2) + "\n")
         return
     path = root / HANDLERS
     handlers = [h for h in json.loads(path.read_text()) if h["name"] != name]
@@ -147,14 +142,13 @@ def _edit_on_server(world: World, client, name: str, tag: str) -> None:
     if world.kind == "workflows":
         client.upsert_workflows([{**client.get_workflow(name, 1), "description": value}])
     else:
-        copy = next(h for h in client.list_event_handlers() if h.get("name") == name)
-        client.update_event_handler({**copy, "event": value})
+        client.update_event_handler({**next(h for h in client.list_event_handlers() if h["name"] == name),
+                                     "event": value})
 
 
 def _ok(root: Path, *args: str) -> bool:
     try:
-        git(root, *args)
-        return True
+        return git(root, *args) is not None
     except subprocess.CalledProcessError:
         return False
 
@@ -242,22 +236,16 @@ def _purge(world: World, clone_: str, capsys, monkeypatch, client, dry: bool = F
     for name in sorted(set(world.written) - set(deleted)):
         if not usage_unknown and not _doubts(world, clone_, name, server, held, head, here):
             skipped = [s for s in doc["skipped"] if s["name"] == name]
-            pytest.fail(f"{clone_} {'would keep' if dry else 'kept'} {name}, which is provably this project's and unwanted: {skipped}")
-    for name in world.written:
-        if name not in deleted:
-            d = _doubts(world, clone_, name, server, held, head, here)
-            print("SOLE", dry, world.kind, d[0][:3] if len(d) == 1 else "many" if d else "none", file=open("/tmp/stats.txt", "a"))
-    print("DELETED", dry, world.kind, len(deleted), file=open("/tmp/stats.txt", "a"))
+            pytest.fail(f"{clone_} {'would keep' if dry else 'kept'} {name}, provably ours and unwanted: {skipped}")
     for name in deleted if not dry else []:
         world.written.pop(name)
-    world.deleted += len(deleted)
 
 
 def _make_world(kind: str, prefix: str, conductor_url: str) -> World:
     token = uuid.uuid4().hex[:6]
     world = World(kind, [f"{prefix}{token}_{i}" for i in range(NAMES)],
-                  Path(tempfile.mkdtemp(prefix="idflow-ledger-history-")))
-    seed = make_project(world.root / "seed", conductor_url, f"{prefix}{token}_team")
+                  Path(tempfile.mkdtemp(prefix="idflow-ledger-history-")), f"{prefix}{token}_team")
+    seed = make_project(world.root / "seed", conductor_url, world.project)
     (seed / FOLDER).mkdir(parents=True, exist_ok=True)
     (seed / (HANDLERS if kind == "events" else f"{FOLDER}/.keep")).write_text("[]\n" if kind == "events" else "")
     commit_all(seed, "seed")
@@ -272,16 +260,11 @@ def _cleanup(world: World, client) -> None:
     from idflow.base.errors import ConductorError
     from idflow.engine.ledger import ledger_name
 
-    project = (world.root / "seed" / "config" / "idflow.yml").read_text().split("project: ")[1].strip()
     for name in world.names:
-        try:
+        with suppress(ConductorError):
             client.delete_workflow(name, 1) if world.kind == "workflows" else client.delete_event_handler(name)
-        except ConductorError:
-            pass
-    try:
-        client.delete_taskdef(ledger_name(project, world.kind))
-    except ConductorError:
-        pass
+    with suppress(ConductorError):
+        client.delete_taskdef(ledger_name(world.project, world.kind))
     shutil.rmtree(world.root, ignore_errors=True)
 
 
