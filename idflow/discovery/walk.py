@@ -8,7 +8,6 @@ warm run only reads and hashes files.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import sys
@@ -17,11 +16,17 @@ from pathlib import Path
 from typing import Any, Union
 
 from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
+
+try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL, about 4 ms of every command that lists tasks
+    from _blake2 import blake2b
+except ImportError:  # another Python: the same function through hashlib
+    from hashlib import blake2b
 from idflow.base.reading import Limits, virtual_root
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"
-CACHE_VERSION = 3  # 2: decorated functions nested in a function are no tasks; 3: generators are refused
+# 2: decorated functions nested in a function are no tasks; 3: generators are refused; 4: keyed by BLAKE2b (was SHA-1)
+CACHE_VERSION = 4
 MAX_CACHE_ENTRIES = 200_000
 CACHE_LIMITS = Limits(max_bytes=1 << 30)
 
@@ -183,7 +188,7 @@ class ParseCache:
     def parse(self, content: bytes) -> dict[str, Any]:
         if self.path is None:
             return parse_source(content)
-        key = hashlib.sha1(content, usedforsecurity=False).hexdigest()
+        key = blake2b(content, digest_size=20).hexdigest()
         result = self.entries.get(key)
         if result is None:
             result = parse_source(content)
