@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from idflow.cli.render.plain_table import HEAVY_HEAD, SIMPLE_HEAVY, WIDTH, PlainConsole, stdout_is_plain, write_table
+from idflow.cli.render.plain_table import (HEAVY_HEAD, SIMPLE_HEAVY, WIDTH, PlainConsole, plain_markup, is_plain,
+                                         write_table)
 
 BOXES = {"heavy_head": (HEAVY_HEAD, rich_box.HEAVY_HEAD), "simple_heavy": (SIMPLE_HEAVY, rich_box.SIMPLE_HEAVY)}
 ascii_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
@@ -93,13 +94,14 @@ def test_anything_else_goes_to_the_rich_console_made_once():
     made = []
 
     class Rich:
-        def print(self, *args):
-            made.append(args)
+        def print(self, *args, **options):
+            made.append((args, options))
 
     console = PlainConsole(lambda: made.append("made") or Rich())
-    console.print("[red]error[/] x")
-    console.print("y")
-    assert made == ["made", ("[red]error[/] x",), ("y",)]
+    console.print("[red]error[/] a \\[name]")   # an escape: rich's to read
+    console.print("y", end="")
+    console.print(["not text"])
+    assert made == ["made", (("[red]error[/] a \\[name]",), {}), (("y",), {"end": ""}), ((["not text"],), {})]
     assert console.width == WIDTH and not console.is_terminal
 
 
@@ -116,7 +118,7 @@ def test_plain_exactly_where_rich_sees_no_terminal(monkeypatch, environ, isatty,
 
     out = Out()
     monkeypatch.setattr(sys, "stdout", out)
-    assert stdout_is_plain(environ) is plain
+    assert is_plain(sys.stdout, environ) is plain
     rich_says = Console(file=out, _environ=environ).is_terminal
     assert rich_says is not plain
 
@@ -130,3 +132,42 @@ def test_spaces_around_cells_are_kept_or_dropped_as_rich_does(how, box):
     for pad_edge in (True, False):
         written, out = plain_print(title, headers, [how, how], rows, box=ours, pad_edge=pad_edge)
         assert written and out == rich_print(title, headers, [how, how], rows, theirs, pad_edge)
+
+
+def rich_markup_print(markup: str) -> str:
+    out = io.StringIO()
+    Console(file=out, width=WIDTH, highlight=False, emoji=False).print(markup)
+    return out.getvalue()
+
+
+words = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=15)
+tags = st.sampled_from(["[green]", "[red]", "[dim]", "[bold red]", "[/]", "[/green]", "[/red]", "[x]", "[1]",
+                        "[", "]", "\\", "[/bold red]", "[dim yellow]", "[link=x]", "[#fff]", "\n", "\n\n"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(parts=st.lists(st.one_of(words, tags), max_size=8))
+def test_a_line_of_simple_markup_is_printed_as_rich_prints_it(parts):
+    markup = "".join(parts)
+    text = plain_markup(markup)
+    if text is not None:
+        assert text + "\n" == rich_markup_print(markup)
+
+
+@pytest.mark.parametrize("markup", ["[green]In sync: nothing to upload.[/]", "[dim]unchanged 1000[/]",
+                                    "", "  padded  ", "Plan: [green]0 to create[/], [yellow]0 to update[/]",
+                                    "[bold red]! x[/] [dim](y)[/]", "\nPlan: [green]1 to create[/]"])
+def test_idflow_s_own_lines_are_written_without_rich(markup):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        PlainConsole(lambda: pytest.fail("rich was loaded")).print(markup)
+    assert out.getvalue() == rich_markup_print(markup)
+
+
+@given(value=st.text(max_size=20))
+def test_escape_is_riches(value):
+    from rich.markup import escape as rich_escape
+
+    from idflow.cli.render.text import escape
+
+    assert escape(value) == rich_escape(value)

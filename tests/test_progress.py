@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -97,6 +98,9 @@ def terminal(monkeypatch):
         return plain(stderr, **options)
 
     monkeypatch.setattr(cli_state, "_console", console)
+    plain_stream = cli_state.is_plain   # and idflow's own test of a terminal says so for stderr alone
+    monkeypatch.setattr(cli_state, "is_plain", lambda stream, environ=None: stream is not sys.stderr
+                        and plain_stream(stream, environ))
 
 
 def _backup_paths_hidden(text: str) -> str:

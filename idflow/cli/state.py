@@ -11,7 +11,7 @@ import os
 import typer
 
 from idflow.base.errors import RefusedError
-from idflow.cli.render.plain_table import PlainConsole, stdout_is_plain
+from idflow.cli.render.plain_table import PlainConsole, is_plain
 
 if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
     from rich.console import Console
@@ -39,7 +39,10 @@ class CliState:
     def err(self) -> Console:
         """The stderr console, made on first use: a --json run never needs rich."""
         if self._err is None:
-            self._err = _console(stderr=True, no_color=self.no_color)
+            if is_plain(sys.stderr):
+                self._err = PlainConsole(lambda: _console(stderr=True, no_color=self.no_color), stderr=True)
+            else:
+                self._err = _console(stderr=True, no_color=self.no_color)
         return self._err
 
     @property
@@ -47,7 +50,7 @@ class CliState:
         """The stdout console. Where rich would print no escape code (not a terminal), a PlainConsole: tables
         of plain rows are written without loading rich, anything else goes to the rich Console it makes."""
         if self._out is None:
-            if stdout_is_plain():
+            if is_plain(sys.stdout):
                 self._out = PlainConsole(lambda: _console(stderr=False, no_color=self.no_color))
             else:
                 self._out = _console(stderr=False, no_color=self.no_color)

@@ -11,6 +11,7 @@ that is not UTF-8 (rich falls back to ASCII boxes). tests/test_plain_table.py ho
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, Callable, Sequence
 
@@ -23,23 +24,30 @@ TOP, HEAD, HEAD_ROW, MID, BOTTOM = 0, 1, 2, 3, 7
 
 Cell = tuple[str, str]    # (text, style): the style colours nothing here
 
+# The styles idflow's own markup uses; a line whose every `[` opens or closes one of them, with no escape, is
+# printed by rich as its text without the tags.
+STYLES = frozenset({"green", "red", "yellow", "cyan", "magenta", "blue", "dim", "bold", "italic", "bold red",
+                    "bold green", "bold yellow", "bold magenta", "dim yellow"})
+_TAG = re.compile(r"\[(/?)([a-z ]*)\]")
+
 
 class PlainConsole:
-    """Standard output that is not a terminal, as idflow's rich Console sees it: no colour, WIDTH columns. A
-    table of plain rows is written without rich; anything else goes to the rich Console `make_rich` makes, on
-    first use."""
+    """Standard output (or error) that is not a terminal, as idflow's rich Console sees it: no colour, WIDTH
+    columns. A table of plain rows, or a line of simple markup, is written without rich; anything else goes to
+    the rich Console `make_rich` makes, on first use."""
 
     is_terminal = False
     record = False
     width = WIDTH
 
-    def __init__(self, make_rich: Callable[[], Any]) -> None:
+    def __init__(self, make_rich: Callable[[], Any], *, stderr: bool = False) -> None:
         self._make_rich = make_rich
         self._rich: Any = None
+        self._stderr = stderr
 
     @property
     def file(self) -> Any:
-        return sys.stdout
+        return sys.stderr if self._stderr else sys.stdout   # looked up each time, as rich does
 
     @property
     def rich(self) -> Any:
@@ -47,13 +55,43 @@ class PlainConsole:
             self._rich = self._make_rich()
         return self._rich
 
-    def __getattr__(self, name: str) -> Any:   # print, capture, status...: rich's own
+    def print(self, *objects: Any, **options: Any) -> None:
+        """One line of idflow's simple markup is written as its text; anything else rich prints."""
+        text = plain_markup(objects[0]) if len(objects) == 1 and not options and isinstance(objects[0], str) \
+            else None
+        if text is None:
+            self.rich.print(*objects, **options)
+            return
+        self.file.write(text + "\n")
+        self.file.flush()
+
+    def __getattr__(self, name: str) -> Any:   # capture, status...: rich's own
         return getattr(self.rich, name)
 
 
-def stdout_is_plain(environ: Any = None) -> bool:
-    """Would rich print to standard output without any escape code? Its own test (rich.console.is_terminal),
-    answered without loading it; an interactive shell (IDLE, IPython) is left to rich."""
+def plain_markup(markup: str) -> str | None:
+    """What rich prints, without colour, for a line of markup whose tags are all STYLES, balanced, with no
+    escape; None where that is not certain (it is then rich's to print)."""
+    if "\\" in markup or not (markup.isascii() and markup.replace("\n", "").isprintable()):
+        return None
+    open_styles: list[str] = []
+    for closing, style in _TAG.findall(markup):
+        if not closing:
+            if style not in STYLES:
+                return None
+            open_styles.append(style)
+        elif not open_styles or style not in ("", open_styles[-1]):
+            return None
+        else:
+            open_styles.pop()
+    text = _TAG.sub("", markup)
+    return text if "[" not in text and all(len(line) <= WIDTH for line in text.split("\n")) else None
+
+
+def is_plain(stream: Any, environ: Any = None) -> bool:
+    """Would rich print to `stream` (sys.stdout, sys.stderr) without any escape code? Its own test
+    (rich.console.is_terminal), answered without loading it; an interactive shell (IDLE, IPython) is left to
+    rich."""
     environ = os.environ if environ is None else environ
     if "idlelib" in sys.modules or "IPython" in sys.modules:
         return False
@@ -63,7 +101,7 @@ def stdout_is_plain(environ: Any = None) -> bool:
     if environ.get("FORCE_COLOR") is not None:
         return environ.get("FORCE_COLOR") == ""
     try:
-        return not sys.stdout.isatty()
+        return not stream.isatty()
     except (AttributeError, ValueError):
         return True
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.text import Text
-
+from idflow.cli.render.plain_table import SIMPLE_HEAVY, write_table
 from idflow.cli.render.text import plain
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is loaded when it draws: output that is not a terminal is written without it
+    from rich.console import Console
     from rich.table import Table
 
 FAST_ROWS = 500
@@ -40,25 +38,34 @@ def cell(value: object, style: str = "") -> Cell:
 
 
 def show_table(console: Console, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> None:
-    table, cells, picked, hidden = _frame(console.width, title, columns, rows)
-    if not draw_rows(console, table, picked):
-        if len(rows) > FAST_ROWS:
-            _plain_table(console, title, columns, [[text for text, _style in row] for row in cells])
-            return
-        for row in picked:
-            table.add_row(*(Text(text, style=style) for text, style in row))
-        console.print(table)
-    if hidden:
-        console.print(hidden_note(hidden))
+    layout = _layout(console.width, columns, rows)
+    shown = [columns[i] for i in layout.shown]
+    if not write_table(console, plain(title), [c.header for c in shown], [c.justify for c in shown], layout.picked,
+                       box=SIMPLE_HEAVY, pad_edge=False):
+        table = _frame(title, columns, layout)
+        if not draw_rows(console, table, layout.picked):
+            if len(rows) > FAST_ROWS:
+                _plain_table(console, title, columns, [[text for text, _style in row] for row in layout.cells])
+                return
+            from rich.text import Text
+
+            for row in layout.picked:
+                table.add_row(*(Text(text, style=style) for text, style in row))
+            console.print(table)
+    if layout.hidden:
+        console.print(hidden_note(layout.hidden))
 
 
 def make_table(width: int, title: str, columns: Sequence[Column],
                rows: Sequence[Sequence[Cell]]) -> tuple[Table, list[str]]:
     """The rich Table of the columns that fit in `width`, and the headers left out (for a live view)."""
-    table, _cells, picked, hidden = _frame(width, title, columns, rows)
-    for row in picked:
+    from rich.text import Text
+
+    layout = _layout(width, columns, rows)
+    table = _frame(title, columns, layout)
+    for row in layout.picked:
         table.add_row(*(Text(text, style=style) for text, style in row))
-    return table, hidden
+    return table, layout.hidden
 
 
 def hidden_note(hidden: Sequence[str]) -> str:
@@ -66,10 +73,17 @@ def hidden_note(hidden: Sequence[str]) -> str:
             "a wider terminal, or --json[/]")
 
 
-def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]
-           ) -> tuple[Table, list[list[Cell]], list[list[Cell]], list[str]]:
-    """The table's columns (no rows yet), every cell made plain, the cells of the columns that fit
-    in `width`, and the headers left out."""
+@dataclass(frozen=True)
+class Layout:
+    cells: list[list[Cell]]       # every cell, made plain
+    picked: list[list[Cell]]      # the cells of the columns that fit
+    shown: list[int]              # the indexes of those columns
+    hidden: list[str]             # the headers left out
+    widths: list[int]             # each column's natural width
+
+
+def _layout(width: int, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> Layout:
+    """Every cell made plain, and which columns fit in `width`."""
     every = "".join([text for row in rows for text, _style in row])
     if every.isascii() and every.isprintable():  # nothing to make plain: the common case, checked at once
         cells = [list(row) for row in rows]
@@ -78,17 +92,22 @@ def _frame(width: int, title: str, columns: Sequence[Column], rows: Sequence[Seq
                  for row in rows]
     widths = [max(len(c.header), w) for c, w in zip(columns, _column_widths(cells, len(columns)))]
     shown = _fitting(columns, widths, width)
-    from rich.box import SIMPLE_HEAVY   # rich.table (fractions, decimal) only when a table is printed: an
+    picked = cells if len(shown) == len(columns) else [[row[i] for i in shown] for row in cells]
+    return Layout(cells, picked, shown, [columns[i].header for i in range(len(columns)) if i not in shown], widths)
+
+
+def _frame(title: str, columns: Sequence[Column], layout: Layout) -> Table:
+    """The rich Table of the shown columns, no rows yet."""
+    from rich.box import SIMPLE_HEAVY   # rich.table (fractions, decimal) only when rich draws a table: an
     from rich.table import Table        # upload prints none (a seam in tests/test_architecture.py)
 
     table = Table(title=plain(title), box=SIMPLE_HEAVY, title_justify="left", pad_edge=False)
-    for index in shown:
+    for index in layout.shown:
         column = columns[index]
         table.add_column(column.header, justify=column.justify, no_wrap=not column.essential,  # type: ignore[arg-type]
                          overflow="fold" if column.essential else "ellipsis",
-                         min_width=widths[index] if column.essential else None)
-    picked = cells if len(shown) == len(columns) else [[row[i] for i in shown] for row in cells]
-    return table, cells, picked, [columns[i].header for i in range(len(columns)) if i not in shown]
+                         min_width=layout.widths[index] if column.essential else None)
+    return table
 
 
 def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) -> bool:
@@ -98,6 +117,7 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     rich would have to lay the rows out: they do not fit the console at their natural widths, or
     the table uses something this does not draw (edge off, lines between rows, row or column styles)."""
     from rich.padding import Padding   # loaded with rich.table, which made `table`
+    from rich.text import Text
 
     top, right, bottom, left = Padding.unpack(table.padding)
     if console.record:  # a recording console (an export) keeps only what goes through rich: let rich draw it
@@ -159,7 +179,11 @@ def _justified(text: str, width: int, how: str) -> str:
 
 
 def _width(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len   # loaded with rich.table: only rich's own drawing measures other text
+
+    return cell_len(text)
 
 
 def _column_widths(rows: Sequence[Sequence[Cell]], count: int) -> list[int]:
@@ -175,6 +199,8 @@ def _column_widths(rows: Sequence[Sequence[Cell]], count: int) -> list[int]:
 
 def _codes(console: Console, style: str) -> tuple[str, str]:
     """The escape codes around a text in `style` on this console ("", "" without colour)."""
+    from rich.text import Text
+
     with console.capture() as sample:
         console.print(Text("\0", style=style), end="")
     start, _nul, end = sample.get().partition("\0")

@@ -5,9 +5,7 @@ a `Text` cell (idflow.cli.render.table): they come from files and from the serve
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any, Iterable
 
 from idflow.cli.render.table import Column, cell, show_table
 from idflow.cli.render.text import MAX_NAMES_LISTED, json_value, name_list, natural, natural_key, safe
@@ -15,6 +13,9 @@ from idflow.cli.render.writes import render_problems
 from idflow.taskdefs.plan import (CONFLICT, CREATE, EDITED, FOREIGN, ORPHANED, REMOTE_ONLY, UNCERTAIN, UNCHANGED,
                                   UPDATE, Plan, PlanItem)
 from idflow.provenance.trailer import parse_provenance
+
+if TYPE_CHECKING:  # rich is loaded when it prints: output that is not a terminal may never need it
+    from rich.console import Console
 
 STATUS = {UNCHANGED: ("in sync", "green"), UPDATE: ("changed", "yellow"), CREATE: ("to upload", "cyan"),
           EDITED: ("edited on the server", "bold red"), CONFLICT: ("conflict", "bold red"),

@@ -11,14 +11,22 @@ import json
 import re
 from typing import Any, Iterable
 
-from rich.markup import escape
-
 from idflow.base.sanitize import terminal_safe
 
 # Beyond this many names a view counts instead of listing, and points to --json.
 MAX_NAMES_LISTED = 30
 
 _DIGITS = re.compile(r"(\d+)")
+_MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")   # what rich reads as a tag, and the backslashes before it
+
+
+def escape(markup: str) -> str:
+    """rich.markup.escape without loading rich (tests/test_plain_table.py holds the two equal): a `[` that
+    could open a tag gets a backslash, and so does each backslash before it."""
+    markup = _MARKUP_TAG.sub(lambda found: f"{found.group(1)}{found.group(1)}\\{found.group(2)}", markup)
+    if markup.endswith("\\") and not markup.endswith("\\\\"):
+        return markup + "\\"
+    return markup
 
 
 def safe(value: Any) -> str:

@@ -6,11 +6,12 @@ for task definitions, event handlers and workflows.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from idflow.cli.render.text import natural_key, safe
+
+if TYPE_CHECKING:  # rich is loaded when it prints: output that is not a terminal may never need it
+    from rich.console import Console
 
 MAX_LISTED = 50
 
