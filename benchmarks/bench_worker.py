@@ -77,6 +77,39 @@ def definitions(client, name: str) -> None:
                   {"name": "join", "taskReferenceName": "join", "type": "JOIN"}]}])
 
 
+def group_members(group: int) -> list[int]:
+    """The live processes of the process group `group`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                members.append(int(entry))
+    return members
+
+
+def stop_group(group: int) -> None:
+    """SIGINT to the worker's whole process group, then wait until none of it is left (SIGKILL after 30 s): a
+    child still polling would take a task of the next run and leave it IN_PROGRESS until its response timeout."""
+    os.killpg(group, signal.SIGINT)
+    deadline = time.monotonic() + 30
+    while group_members(group):
+        if time.monotonic() > deadline:
+            os.killpg(group, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def stop_group_and_reap(worker: subprocess.Popen) -> None:
+    try:
+        stop_group(worker.pid)
+    except ProcessLookupError:
+        pass
+    worker.wait()
+
+
 def group_cpu(group: int) -> float:
     """CPU seconds (user + system) used so far by every live process of the process group `group`."""
     ticks = 0
@@ -109,12 +142,7 @@ def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, e
             time.sleep(0.5)
     finally:
         cpu = group_cpu(worker.pid)  # before the stop: the SDK's own processes are not waited for one by one
-        os.killpg(worker.pid, signal.SIGINT)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_group_and_reap(worker)
     if execution.get("status") == "RUNNING":  # only the JOIN left; it may complete while we ask
         try:
             client.terminate_workflow(workflow_id, "benchmark done")
