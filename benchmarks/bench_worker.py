@@ -77,18 +77,23 @@ def definitions(client, name: str) -> None:
                   {"name": "join", "taskReferenceName": "join", "type": "JOIN"}]}])
 
 
-def group_members(group: int) -> list[int]:
-    """The live processes of the process group `group`."""
-    members = []
+def group_processes(group: int) -> list[tuple[str, int]]:
+    """(state, CPU ticks: user + system) of each process of the process group `group`, from /proc."""
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == group and fields[0] != "Z":
-                members.append(int(entry))
-    return members
+            if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15 of the whole line
+                found.append((fields[0], int(fields[11]) + int(fields[12])))
+    return found
+
+
+def group_members(group: int) -> list[tuple[str, int]]:
+    """The live (not yet exited) processes of the process group `group`."""
+    return [p for p in group_processes(group) if p[0] != "Z"]
 
 
 def stop_group(group: int) -> None:
@@ -111,17 +116,8 @@ def stop_group_and_reap(worker: subprocess.Popen) -> None:
 
 
 def group_cpu(group: int) -> float:
-    """CPU seconds (user + system) used so far by every live process of the process group `group`."""
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15 of the whole line
-                ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) used so far by every process of the process group `group`."""
+    return sum(ticks for _state, ticks in group_processes(group)) / os.sysconf("SC_CLK_TCK")
 
 
 def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> tuple[float, float]:
