@@ -171,3 +171,27 @@ def test_escape_is_riches(value):
     from idflow.cli.render.text import escape
 
     assert escape(value) == rich_escape(value)
+
+
+@pytest.mark.parametrize("colours", [None, "standard"])
+def test_rows_drawn_on_a_terminal_keep_or_drop_spaces_as_rich_does(colours):
+    """draw_rows (rich draws the frame, idflow the rows) justifies as write_table does: one function, rich's rule."""
+    from idflow.cli.render.table import draw_rows
+
+    rows = [[("ab  ", ""), ("c ", "red"), ("é ", "")], [("x", ""), ("yyyy", ""), ("中", "")]]
+
+    def table():
+        made = Table(title="T", title_justify="left")
+        for header, how in (("h", "right"), ("i", "center"), ("j", "right")):
+            made.add_column(header, justify=how)
+        return made
+
+    drawn, laid_out = io.StringIO(), io.StringIO()
+    options = {"width": WIDTH, "highlight": False, "emoji": False, "color_system": colours,
+               "force_terminal": colours is not None}
+    assert draw_rows(Console(file=drawn, **options), table(), rows)
+    expected = table()
+    for row in rows:
+        expected.add_row(*(Text(text, style=style) for text, style in row))
+    Console(file=laid_out, **options).print(expected)
+    assert drawn.getvalue() == laid_out.getvalue()

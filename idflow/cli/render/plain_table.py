@@ -129,7 +129,7 @@ def write_table(console: Any, title: str, headers: Sequence[str], justify: Seque
         return row[0] + row[2].join(row[1] * span for span in spans) + row[3]
 
     def line(row: str, cells: Sequence[str]) -> str:
-        parts = [" " * lefts[i] + _justified(cells[i], widths[i], justify[i]) + " " * rights[i] for i in range(count)]
+        parts = [" " * lefts[i] + justified(cells[i], widths[i], justify[i]) + " " * rights[i] for i in range(count)]
         return row[0] + row[2].join(parts) + row[3]
 
     out = ([title.ljust(table_width)] if title else []) + [border(box[TOP]), line(box[HEAD], headers),
@@ -141,15 +141,17 @@ def write_table(console: Any, title: str, headers: Sequence[str], justify: Seque
     return True
 
 
-def _justified(text: str, width: int, how: str) -> str:
-    """As rich.text.Text.justify: right and center drop trailing spaces first."""
-    if how == "right":
-        return text.rstrip().rjust(width)
-    if how == "center":
+def justified(text: str, width: int, how: str, measure: Callable[[str], int] = len) -> str:
+    """`text` in `width` cells as rich.text.Text.justify puts it: right and center drop trailing spaces first.
+    `measure`: a text's width in cells (len for ASCII)."""
+    if how in ("right", "center"):
         text = text.rstrip()
-        gap = width - len(text)
+    gap = width - measure(text)
+    if how == "right":
+        return " " * gap + text
+    if how == "center":
         return " " * (gap // 2) + text + " " * (gap - gap // 2)
-    return text.ljust(width)
+    return text + " " * gap
 
 
 def _utf8(file: Any) -> bool:

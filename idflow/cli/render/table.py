@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from idflow.cli.render.plain_table import SIMPLE_HEAVY, write_table
+from idflow.cli.render.plain_table import SIMPLE_HEAVY, justified, write_table
 from idflow.cli.render.text import plain
 
 if TYPE_CHECKING:  # rich is loaded when it draws: output that is not a terminal is written without it
@@ -156,7 +156,7 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
         if how == "left" and "".join(texts).isascii():
             texts = [text.ljust(width) for text in texts]
         else:
-            texts = [_justified(text, width, how) for text in texts]
+            texts = [justified(text, width, how, _width) for text in texts]
         if any(row[index][1] for row in rows):  # as rich does: the style covers the cell's width, its padding not
             for style in {row[index][1] for row in rows} - styles.keys():
                 styles[style] = _codes(console, style) if style else ("", "")
@@ -167,15 +167,6 @@ def draw_rows(console: Console, table: Table, rows: Sequence[Sequence[Cell]]) ->
     console.file.write("\n".join(out) + "\n")
     console.file.flush()
     return True
-
-
-def _justified(text: str, width: int, how: str) -> str:
-    gap = width - _width(text)
-    if how == "right":
-        return " " * gap + text
-    if how == "center":
-        return " " * (gap // 2) + text + " " * (gap - gap // 2)
-    return text + " " * gap
 
 
 def _width(text: str) -> int:
