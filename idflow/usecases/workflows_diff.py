@@ -10,6 +10,7 @@ from idflow.usecases.steps import StepRunner, direct
 from idflow.usecases.workflow_ledger import fetch_workflow_ledger, read_workflows_seen
 from idflow.usecases.workflows import plan
 from idflow.workflowdefs.diff import WorkflowDiff, diff_workflows
+from idflow.workflowdefs.pulling import label
 from idflow.workflowdefs.sync import REMOTE_ONLY, WorkflowPlan
 
 
@@ -31,8 +32,10 @@ def workflow_states(session: Session, planned: WorkflowPlan, names: Iterable[str
     """Each item of a plan with its three-way state: the ledger is the base, and this clone's Git history has
     the last word on a server-only version (idflow.provenance.seen)."""
     ledger = run(fetch_workflow_ledger, session)
-    server_only = any(i.action == REMOTE_ONLY for i in planned.items)
-    seen = run(read_workflows_seen, session.config, ledger) if ledger is not None and server_only else None
+    # Git's history decides only for a server-only version the ledger names: `list --sync` reads it no more often
+    ledger_named = ledger is not None and any(i.action == REMOTE_ONLY and label(i.name, i.version) in ledger.entries
+                                              for i in planned.items)
+    seen = run(read_workflows_seen, session.config, ledger) if ledger_named else None
     return diff_workflows(planned, ledger, seen, names)
 
 
@@ -45,4 +48,4 @@ def sync_view(session: Session, *, progress: Any = None, run: StepRunner = direc
 def sync_document(planned: WorkflowPlan, states: WorkflowDiff) -> dict[str, Any]:
     """The `workflows list --sync --json` document: the plan's summary, each version's state and their counts."""
     return {**planned.summary(), "states": {i.label: i.state.to_json() for i in states.items},
-            "counts": states.to_json()["counts"]}
+            "counts": states.counts()}

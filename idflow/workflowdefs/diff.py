@@ -47,11 +47,15 @@ class WorkflowDiff:
         """Something an upload would write, or a version of this project's whose file is gone (as `tasks diff`)."""
         return any(i.action in (CREATE, UPDATE) or i.state.state == ORPHANED for i in self.items)
 
-    def to_json(self) -> dict[str, Any]:
+    def counts(self) -> dict[str, int]:
+        """How many versions are in each state."""
         counts: dict[str, int] = {}
         for item in self.items:
             counts[item.state.state] = counts.get(item.state.state, 0) + 1
-        return {"drift": self.drift, "counts": counts, "items": [i.to_json() for i in self.items],
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {"drift": self.drift, "counts": self.counts(), "items": [i.to_json() for i in self.items],
                 "errors": [issue_json(e) for e in self.errors], "identity": self.identity}
 
     @classmethod

@@ -10,10 +10,10 @@ hash of each version as idflow last wrote it. For a version with a local file an
   moved.
 For a server version no local file defines: ours and unwanted (orphaned) only when the ledger names it *and* the
 server copy still hashes to what idflow wrote; edited since: uncertain (kept); not named: not ours (kept);
-no identity: uncertain (kept). The ledger does not say from which commit, so `orphan_ownership` also asks this
-clone's Git history (idflow.provenance.seen): orphaned only if it once held the version as the server has it and
-HEAD no longer does; else a clone ahead, another branch or uncommitted work wrote it (uncertain). When in doubt,
-keep.
+no identity: uncertain (kept). The ledger's hash alone cannot tell a clone behind from the writer, so
+`orphan_ownership` also asks this clone's Git history (idflow.provenance.seen): orphaned only if the version was
+written from a commit in that history, which once held it as the server has it, and HEAD no longer does; else a
+clone ahead, another branch or uncommitted work wrote it (uncertain). When in doubt, keep.
 """
 from __future__ import annotations
 

@@ -25,34 +25,25 @@ def render_changes(console, item) -> None:
 
 
 def render_sync(console, plan, states, verbose: bool) -> None:
-    """Each version with its three-way state (server-only ones with -v, but always the count of each kind)."""
+    """Each version with its three-way state (server-only ones with -v, but always the count of each kind);
+    `states` covers every item of `plan` (idflow.usecases.workflows_diff.sync_view)."""
     state_of = {i.label: i.state for i in states.items}
     for item in plan.items:
         if item.action == REMOTE_ONLY and not verbose:
             continue
-        state = state_of.get(item.label)
-        words = _state_words(item.action, state)
+        state = state_of[item.label]
         where = f" [dim]{safe(item.path)}[/]" if item.path else ""
-        console.print(f"{safe(item.label)}: {words}{where}")
-        if verbose and state is not None and state.reason and state.state not in ("in_sync", "local_only"):
+        console.print(f"{safe(item.label)}: [{STATE_STYLE[state.state]}]{STATE_WORDS[state.state]}[/]{where}")
+        if verbose and state.reason and state.state not in ("in_sync", "local_only"):
             console.print(f"    [dim]{safe(state.reason)}[/]")
         if verbose:
             render_changes(console, item)
         for ref in item.unknown_tasks:
             console.print(f"    [yellow]warning[/] unknown task {safe(ref.task)} at {safe(ref.where)}")
-    counts: dict[str, int] = {}
-    for item in states.items:
-        counts[item.state.state] = counts.get(item.state.state, 0) + 1
+    counts = states.counts()
     shown = [f"[{STATE_STYLE[s]}]{STATE_WORDS[s]} {counts[s]}[/]" for s in STATE_WORDS if counts.get(s)]
     console.print(" · ".join(shown) if shown else "[dim]no workflows, here or on the server[/]")
     render_issues(console, plan.issues)
-
-
-def _state_words(action: str, state: Any) -> str:
-    if state is None:  # an item the states do not cover: say what the plan says
-        return {UNCHANGED: "[green]in sync[/]", UPDATE: "[yellow]changed[/]", CREATE: "[cyan]to upload[/]",
-                REMOTE_ONLY: "[dim]only on the server[/]"}[action]
-    return f"[{STATE_STYLE[state.state]}]{STATE_WORDS[state.state]}[/]"
 
 
 def render_upload(console, result, verbose: bool) -> None:
