@@ -68,7 +68,7 @@ def unproven(name: str, stamp: Provenance, lineage: Lineage) -> str | None:
 def read_lineage(start: Path, stamps: Iterable[tuple[str, Provenance]]) -> Lineage:
     """The facts `unproven` needs about `stamps` ((name, stamp) pairs), from the repository holding `start`."""
     stamps = [(name, s) for name, s in stamps if s.sha is not None]
-    head = _git(start, "rev-parse", "--show-toplevel", "HEAD")
+    head = git_output(start, "rev-parse", "--show-toplevel", "HEAD")
     if head is None:
         return Lineage(available=False)
     root, head_sha = head.splitlines()[:2]
@@ -82,13 +82,17 @@ def read_lineage(start: Path, stamps: Iterable[tuple[str, Provenance]]) -> Linea
     dirty_stamps = [(name, s) for name, s in stamps if s.dirty and s.sha in known]
     return Lineage(available=True, head=head_sha, known=known, ancestors=_ancestors(root, known, head_sha),
                    at_head=at_head, dirty=_dirty(root, paths), had=_had(root, dirty_stamps),
-                   shallow=_git(root, "rev-parse", "--is-shallow-repository") == "true")
+                   shallow=git_output(root, "rev-parse", "--is-shallow-repository") == "true")
 
 
-def _git(cwd: Path | str, *args: str, stdin: str | None = None, strip: bool = True) -> str | None:
+def git_output(cwd: Path | str, *args: str, stdin: str | None = None, strip: bool = True,
+               timeout: float = 60) -> str | None:
+    """What `git ARGS` prints in `cwd` (paths taken literally; bytes that are not UTF-8 kept as surrogates), or
+    None when it fails, cannot start or outlasts `timeout`."""
     try:
         done = subprocess.run(["git", "--literal-pathspecs", *args], cwd=cwd, input=stdin, capture_output=True,
-                              text=True, timeout=60, stdin=None if stdin is not None else subprocess.DEVNULL)
+                              encoding="utf-8", errors="surrogateescape", timeout=timeout,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
@@ -100,7 +104,7 @@ def _objects_exist(root: str, names: list[str]) -> dict[str, bool]:
     """{object name: exists}, from one `git cat-file --batch-check`."""
     if not names:
         return {}
-    answer = _git(root, "cat-file", "--batch-check", stdin="".join(n + "\n" for n in names)) or ""
+    answer = git_output(root, "cat-file", "--batch-check", stdin="".join(n + "\n" for n in names)) or ""
     lines = answer.splitlines()
     if len(lines) != len(names):  # an unexpected answer proves nothing exists
         return {}
@@ -117,7 +121,7 @@ def _ancestors(root: str, known: frozenset[str], head: str) -> frozenset[str]:
             if done.returncode == 0:
                 found.add(sha)
         return frozenset(found)
-    history = set((_git(root, "rev-list", head) or "").split())
+    history = set((git_output(root, "rev-list", head) or "").split())
     return frozenset(known & history)
 
 
@@ -127,7 +131,7 @@ def _dirty(root: str, paths: list[str]) -> frozenset[str]:
         return frozenset()
     # A few paths are named (fast in a large tree); many would make a command line of megabytes.
     named = ("--", *paths) if len(paths) <= PATHSPECS else ()
-    answer = _git(root, "status", "--porcelain", "-z", "--untracked-files=no", *named, strip=False)
+    answer = git_output(root, "status", "--porcelain", "-z", "--untracked-files=no", *named, strip=False)
     entries = (answer or "").split("\0")
     return frozenset(e[3:] for e in entries if len(e) > 3) & frozenset(paths)
 

@@ -5,8 +5,8 @@ from. A clone behind another, or on another branch, lacks the newer clone's file
 would call the newer object orphaned and delete it. An object in no local file is ours and unwanted only when it
 was written from a commit in this clone's history, this clone's history once held exactly the content the server
 has (so it was not someone's uncommitted work), and HEAD holds it no more (the removal is committed).
-`read_seen` gathers that in four Git calls (log, ls-tree, rev-list, one batched blob read); `history_doubt`
-decides from it alone.
+`read_seen` gathers that in at most six Git calls (top level, HEAD, log, ls-tree, rev-list, one batched blob
+read), parsing each file version once; `history_doubt` decides from it alone.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+from idflow.provenance.lineage import git_output
 
 Hashes = Callable[[str, bytes], Iterable[tuple[str, str]]]   # (path, content) -> (key, hash) of each object in it
 
@@ -81,9 +83,10 @@ def read_seen(directory: Path, is_source: Callable[[str], bool], hashes: Hashes,
     ever_blobs = {(path, blob) for path, blob in _raw_entries(log) if blob and is_source(path)}
     head_blobs = {(path, blob) for path, blob in tree_blobs(head) if is_source(path)}
     contents = _read_blobs(root, sorted({blob for _, blob in ever_blobs | head_blobs}))
-    ever = {pair for path, blob in ever_blobs | head_blobs if blob in contents
-            for pair in hashes(path, contents[blob])}
-    at_head = {key for path, blob in head_blobs if blob in contents for key, _ in hashes(path, contents[blob])}
+    held = {(path, blob): list(hashes(path, contents[blob])) for path, blob in ever_blobs | head_blobs
+            if blob in contents}   # a path matters too: its suffix says JSON or YAML
+    ever = {pair for pairs in held.values() for pair in pairs}
+    at_head = {key for path_blob in head_blobs for key, _ in held.get(path_blob, ())}
     return SeenInGit(frozenset(ever), frozenset(at_head), frozenset(wanted & set(history.split())), shallow)
 
 
@@ -148,9 +151,4 @@ def _read_blobs(root: Path, blobs: list[str]) -> dict[str, bytes]:
 
 
 def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", "--literal-pathspecs", *args], cwd=cwd, capture_output=True, encoding="utf-8",
-                              errors="surrogateescape", timeout=120, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
+    return git_output(cwd, *args, strip=False, timeout=120)   # a long history's log may take a while
