@@ -39,10 +39,7 @@ class CliState:
     def err(self) -> Console:
         """The stderr console, made on first use: a --json run never needs rich."""
         if self._err is None:
-            if is_plain(sys.stderr):
-                self._err = PlainConsole(lambda: _console(stderr=True, no_color=self.no_color), stderr=True)
-            else:
-                self._err = _console(stderr=True, no_color=self.no_color)
+            self._err = self._console_for(stderr=True)
         return self._err
 
     @property
@@ -50,11 +47,14 @@ class CliState:
         """The stdout console. Where rich would print no escape code (not a terminal), a PlainConsole: tables
         of plain rows are written without loading rich, anything else goes to the rich Console it makes."""
         if self._out is None:
-            if is_plain(sys.stdout):
-                self._out = PlainConsole(lambda: _console(stderr=False, no_color=self.no_color))
-            else:
-                self._out = _console(stderr=False, no_color=self.no_color)
+            self._out = self._console_for(stderr=False)
         return self._out
+
+    def _console_for(self, *, stderr: bool) -> Console:
+        def make() -> Console:
+            return _console(stderr=stderr, no_color=self.no_color)
+
+        return PlainConsole(make, stderr=stderr) if is_plain(sys.stderr if stderr else sys.stdout) else make()
 
     @property
     def rich_out(self) -> Console:
