@@ -94,7 +94,7 @@ def bench_cli(base: Path, count: int) -> dict:
     args = CLI_ARGS
     commands = {"python -m idflow.cli.app": [sys.executable, "-m", "idflow.cli.app", *args],
                 "idflow (console script entry point)": [sys.executable, "-c",
-                                                        "from idflow.cli.app import run; run()", *args]}
+                                                        "from idflow.cli.entry import run; run()", *args]}
     report: dict = {"task_dirs": count}
     for label, command in commands.items():
         shutil.rmtree(project / ".idflow", ignore_errors=True)

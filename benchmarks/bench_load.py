@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import delete_prefixed, make_project, server_url  # noqa: E402
 from idflow.conductor.client import ConductorClient  # noqa: E402
 
-IDFLOW = [sys.executable, "-P", "-c", "from idflow.cli.app import run; run()"]
+IDFLOW = [sys.executable, "-P", "-c", "from idflow.cli.entry import run; run()"]
 
 
 def step(label: str, args: list[str], root: Path, rows: list) -> dict:

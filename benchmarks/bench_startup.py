@@ -42,7 +42,7 @@ ENV = {k: v for k, v in os.environ.items()
 def idflow(*args: str) -> list[str]:
     if IDFLOW.exists():  # the console script, as a user runs it
         return [str(IDFLOW), *args]
-    return [sys.executable, "-P", "-c", "from idflow.cli.app import run; run()", *args]
+    return [sys.executable, "-P", "-c", "from idflow.cli.entry import run; run()", *args]
 
 
 def median_seconds(command: list[str] | None, runs: int, cwd: Path | None = None, *,

@@ -1,4 +1,4 @@
 """`python -m idflow.cli ...` is the same as the `idflow` command."""
-from idflow.cli.app import run
+from idflow.cli.entry import run
 
 run()

@@ -40,6 +40,8 @@ from typer._completion_classes import completion_init  # noqa: F401  (the comple
 from typer._completion_shared import get_completion_script  # noqa: F401
 from typer.core import TyperGroup
 
+from idflow.cli import help_cache
+
 try:  # recent typer vendors its own click (typer._click); older typer uses click itself
     from typer._click.exceptions import ClickException, UsageError
 except ImportError:  # pragma: no cover - older typer
@@ -162,6 +164,11 @@ class LazyCommands(TyperGroup):
             return super().resolve_command(ctx, args)
         finally:
             self.commands = commands
+
+    def get_help(self, ctx: Any) -> str:
+        text = super().get_help(ctx)
+        help_cache.printed(ctx.command_path, text)  # kept by `entry.run` if the command line asked for it
+        return text
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         self.listing = True
