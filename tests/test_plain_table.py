@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from idflow.cli.render.plain_table import (HEAVY_HEAD, SIMPLE_HEAVY, WIDTH, PlainConsole, plain_markup, is_plain,
+from idflow.cli.render.plain_table import (HEAVY_HEAD, SIMPLE_HEAVY, WIDTH, ONE_CELL, PlainConsole, plain_markup, is_plain,
                                          write_table)
 
 BOXES = {"heavy_head": (HEAVY_HEAD, rich_box.HEAVY_HEAD), "simple_heavy": (SIMPLE_HEAVY, rich_box.SIMPLE_HEAVY)}
@@ -140,7 +140,8 @@ def rich_markup_print(markup: str) -> str:
     return out.getvalue()
 
 
-words = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=15)
+words = st.text(st.one_of(st.characters(min_codepoint=32, max_codepoint=126), st.sampled_from(sorted(ONE_CELL)),
+                          st.sampled_from("éß中⚠\u0301\u200b")), max_size=15)
 tags = st.sampled_from(["[green]", "[red]", "[dim]", "[bold red]", "[/]", "[/green]", "[/red]", "[x]", "[1]",
                         "[", "]", "\\", "[/bold red]", "[dim yellow]", "[link=x]", "[#fff]", "\n", "\n\n"])
 
@@ -156,12 +157,34 @@ def test_a_line_of_simple_markup_is_printed_as_rich_prints_it(parts):
 
 @pytest.mark.parametrize("markup", ["[green]In sync: nothing to upload.[/]", "[dim]unchanged 1000[/]",
                                     "", "  padded  ", "Plan: [green]0 to create[/], [yellow]0 to update[/]",
-                                    "[bold red]! x[/] [dim](y)[/]", "\nPlan: [green]1 to create[/]"])
+                                    "[bold red]! x[/] [dim](y)[/]", "\nPlan: [green]1 to create[/]",
+                                    "local 2 · server 3 · [green]in sync 1[/] · [dim]foreign 0[/]", "more…"])
 def test_idflow_s_own_lines_are_written_without_rich(markup):
     out = io.StringIO()
     with redirect_stdout(out):
         PlainConsole(lambda: pytest.fail("rich was loaded")).print(markup)
     assert out.getvalue() == rich_markup_print(markup)
+
+
+@pytest.mark.parametrize("markup", ["x" * 199 + "中", "[dim]" + "x" * 199 + "中[/]", "x" * 198 + "·…",
+                                    "x" * 200 + "\u0301", "→" * 201])
+def test_a_long_line_beyond_ascii_is_measured_as_rich_measures_it(markup):
+    text = plain_markup(markup)
+    assert text is None or text + "\n" == rich_markup_print(markup)
+
+
+def test_one_cell_characters_are_one_cell_to_rich():
+    from rich.cells import cell_len
+
+    assert all(cell_len(char) == 1 for char in ONE_CELL)
+
+
+def test_a_line_beyond_ascii_goes_to_rich_on_a_stream_that_is_not_utf8():
+    out = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    made = []
+    with redirect_stdout(out):
+        PlainConsole(lambda: made.append(1) or Console(file=out, width=WIDTH)).print("local 1 · server 2")
+    assert made == [1]
 
 
 @given(value=st.text(max_size=20))

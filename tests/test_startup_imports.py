@@ -90,9 +90,16 @@ def test_a_local_command_imports_nothing_it_does_not_use(project, argv, never):
         assert "Usage: idflow" in out and "╭" not in out  # click's plain layout, not rich panels
 
 
-def test_the_sync_listing_against_the_server_needs_no_prefect_pydantic_or_rendering(project):
-    code, modules, out = run_probe(project.root, "tasks", "list", "--sync", "--json")
-    assert code == 0 and isinstance(json.loads(out)["remote"], list)  # it did talk to the server
+@pytest.mark.parametrize("json_", [True, False], ids=["json", "text"])
+def test_the_sync_listing_against_the_server_needs_no_prefect_pydantic_or_rendering(project, json_):
+    """Its text too, to a pipe: the table and the summary line ("local 0 · server 3 · ...") are rich's characters
+    written without rich (render/plain_table.py)."""
+    code, modules, out = run_probe(project.root, "tasks", "list", "--sync", *(["--json"] if json_ else []))
+    assert code == 0
+    if json_:
+        assert isinstance(json.loads(out)["remote"], list)  # it did talk to the server
+    else:
+        assert "local 0 · server " in out
     # ... over the standard library's HTTP (http.client imports ssl, but no SSL context is made): no httpx
     assert not modules & {"prefect", "pydantic", "rich", "pygments", "click", "httpx", "httpcore", "git"}, sorted(modules)
 

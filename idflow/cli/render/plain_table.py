@@ -29,6 +29,9 @@ Cell = tuple[str, str]    # (text, style): the style colours nothing here
 STYLES = frozenset({"green", "red", "yellow", "cyan", "magenta", "blue", "dim", "bold", "italic", "bold red",
                     "bold green", "bold yellow", "bold magenta", "dim yellow"})
 _TAG = re.compile(r"\[(/?)([a-z ]*)\]")
+# Characters beyond ASCII that idflow's own lines use ("local 3 · server 4", "…"), one cell wide each in rich's
+# table: a line may hold them and still be written without rich, to a UTF-8 stream.
+ONE_CELL = frozenset("·…→—–")
 
 
 class PlainConsole:
@@ -59,7 +62,7 @@ class PlainConsole:
         """One line of idflow's simple markup is written as its text; anything else rich prints."""
         text = plain_markup(objects[0]) if len(objects) == 1 and not options and isinstance(objects[0], str) \
             else None
-        if text is None:
+        if text is None or not (text.isascii() or _utf8(self.file)):
             self.rich.print(*objects, **options)
             return
         self.file.write(text + "\n")
@@ -71,8 +74,10 @@ class PlainConsole:
 
 def plain_markup(markup: str) -> str | None:
     """What rich prints, without colour, for a line of markup whose tags are all STYLES, balanced, with no
-    escape; None where that is not certain (it is then rich's to print)."""
-    if "\\" in markup or not (markup.isascii() and markup.replace("\n", "").isprintable()):
+    escape, in ASCII and ONE_CELL; None where that is not certain (it is then rich's to print)."""
+    if "\\" in markup or not markup.replace("\n", "").isprintable():
+        return None
+    if not markup.isascii() and not ONE_CELL.issuperset(char for char in markup if not char.isascii()):
         return None
     open_styles: list[str] = []
     for closing, style in _TAG.findall(markup):
