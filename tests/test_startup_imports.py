@@ -60,11 +60,11 @@ NO_TERMINAL = {"rich", "yaml", "attr", "markdown_it", "pygments"}
     (["events", "--help"], LOCAL_NEVER | NO_TERMINAL),
     (["worker", "--help"], LOCAL_NEVER | NO_TERMINAL),
     (["tasks", "upload", "--help"], LOCAL_NEVER | NO_TERMINAL),
-    # the other groups' commands import their renderer at start (rich), but never the server's stack or GitPython
-    (["workflows", "list", "--local", "--json"], LOCAL_NEVER | {"pygments"}),
-    (["workflows", "list", "--local"], LOCAL_NEVER | {"pygments"}),
-    (["events", "list", "--local", "--json"], LOCAL_NEVER | {"pygments"}),
-    (["events", "list", "--local"], LOCAL_NEVER | {"pygments"}),
+    # the other groups' listings: lines of simple markup, written without rich to a pipe
+    (["workflows", "list", "--local", "--json"], LOCAL_NEVER | {"pygments", "rich"}),
+    (["workflows", "list", "--local"], LOCAL_NEVER | {"pygments", "rich"}),
+    (["events", "list", "--local", "--json"], LOCAL_NEVER | {"pygments", "rich"}),
+    (["events", "list", "--local"], LOCAL_NEVER | {"pygments", "rich"}),
     (["tasks", "backups", "--json"], LOCAL_NEVER | {"pygments"}),
     (["tasks", "backups"], LOCAL_NEVER | {"pygments"}),
     (["workflows", "backups", "--json"], LOCAL_NEVER | {"pygments"}),

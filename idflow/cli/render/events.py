@@ -1,11 +1,13 @@
 """Event handlers: listings, plans field by field, and the exact account of writes and deletes."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from idflow.cli.render.text import json_value, safe
 from idflow.cli.render.writes import render_problems
+
+if TYPE_CHECKING:  # rich is loaded when it prints: output that is not a terminal may never need it
+    from rich.console import Console
 
 MARKS = {"create": ("green", "+ create"), "update": ("yellow", "~ update"), "same": ("dim", "= same"),
          "remote_only": ("cyan", "? only on the server")}

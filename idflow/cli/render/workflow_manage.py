@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from idflow.cli.render.text import safe
 from idflow.cli.render.writes import render_problems
+
+if TYPE_CHECKING:  # rich is loaded when it prints: output that is not a terminal may never need it
+    from rich.console import Console
 
 STATE_STYLE = {"in_sync": "green", "code_changed": "yellow", "server_changed": "magenta", "conflict": "bold red",
                "not_ours": "dim", "uncertain": "dim yellow", "local_only": "cyan", "orphaned": "red"}

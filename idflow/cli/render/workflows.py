@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from idflow.cli.render.text import safe
 from idflow.cli.render.workflow_manage import STATE_STYLE, STATE_WORDS
 from idflow.cli.render.writes import render_problems
 from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UNCHANGED, UPDATE
+
+if TYPE_CHECKING:  # rich is loaded when it prints: output that is not a terminal may never need it
+    from rich.console import Console
 
 
 def render_issues(console, issues, severity: str = "error") -> None:
