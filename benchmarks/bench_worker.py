@@ -3,12 +3,12 @@
     python benchmarks/bench_worker.py [--tasks 1000] [--threads 1 8] [--runs 3] [--poll-ms 100]
 
 Needs a running server (CONDUCTOR_SERVER_URL, default http://127.0.0.1:8080/api). It defines a
-no-op task and a workflow whose FORK_JOIN_DYNAMIC runs it `--tasks` times, then, for each thread
-count and run, alternately: starts one workflow, starts a worker process (the SDK's TaskHandler with
-one `Worker`, or `idflow worker start NAME --threads N`), waits until the workflow completes and
-stops the worker. Tasks per second = tasks / (last task's end - first task's start), both read from
-the execution the server recorded, so process start-up is not counted for either. Prints the
-medians, the per-pair ratios, the overhead of idflow over the SDK (target: under 5% fewer tasks per
+workflow whose FORK_JOIN_DYNAMIC runs a no-op task `--tasks` times, then, for each thread count and
+run, alternately: defines a no-op task of its own (a new name each run, see `run_once`), starts one
+workflow, starts a worker process (the SDK's TaskHandler with one `Worker`, or
+`idflow worker start NAME --threads N`), waits until the workflow completes and stops the worker.
+Tasks per second = tasks / (last task's end - first task's start), both read from the execution
+the server recorded, so process start-up is not counted for either. Prints the medians, the per-pair ratios, the overhead of idflow over the SDK (target: under 5% fewer tasks per
 second), the CPU seconds each worker process used (start-up included: the server is the bottleneck
 here, so CPU is what shows a worker's own cost) and the load.
 Everything it defined is deleted afterwards.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -67,8 +68,6 @@ def {name}(task_input: dict) -> dict:
 
 
 def definitions(client, name: str) -> None:
-    client.upsert_taskdefs([{"name": name, "retryCount": 0, "timeoutSeconds": 600, "responseTimeoutSeconds": 60,
-                             "ownerEmail": "bench@example.com"}])
     client.upsert_workflows([{
         "name": name, "version": 1, "schemaVersion": 2, "ownerEmail": "bench@example.com",
         "tasks": [{"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN_DYNAMIC",
@@ -97,8 +96,9 @@ def group_members(group: int) -> list[tuple[str, int]]:
 
 
 def stop_group(group: int) -> None:
-    """SIGINT to the worker's whole process group, then wait until none of it is left (SIGKILL after 30 s): a
-    child still polling would take a task of the next run and leave it IN_PROGRESS until its response timeout."""
+    """SIGINT to the worker's whole process group, then wait until none of it is left (SIGKILL after 30 s).
+    That is not enough to keep a run's tasks from the previous worker: a poll it sent stays on the server after
+    the process is gone, see `run_once`."""
     os.killpg(group, signal.SIGINT)
     deadline = time.monotonic() + 30
     while group_members(group):
@@ -120,10 +120,26 @@ def group_cpu(group: int) -> float:
     return sum(ticks for _state, ticks in group_processes(group)) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, env: dict) -> tuple[float, float]:
-    """Tasks per second, and the CPU seconds the worker process (and what it spawned) used, start-up included."""
+def define_task(client, project: Path, name: str) -> None:
+    client.upsert_taskdefs([{"name": name, "retryCount": 0, "timeoutSeconds": 600, "responseTimeoutSeconds": 60,
+                             "ownerEmail": "bench@example.com"}])
+    (project / "idflow" / "tasks" / name).mkdir(parents=True)
+    (project / "idflow" / "tasks" / name / f"{name}.py").write_text(TASK_FILE.format(name=name))
+
+
+def run_once(client, workflow: str, name: str, count: int, worker_argv: list[str], cwd: Path,
+             env: dict) -> tuple[float, float]:
+    """Tasks per second, and the CPU seconds the worker process (and what it spawned) used, start-up included.
+
+    `name` must be a task type no earlier run used. The worker is stopped as soon as the server shows every task
+    COMPLETED, but its last requests may still be running on the server: the SDK sends each result to
+    /tasks/update-v2, which completes the task and then polls one more task of the same type for the same worker
+    (up to 100 ms, longer when the server is busy). A poll still running when the next run's workflow is started
+    takes that run's first task, marks it IN_PROGRESS for a worker that is gone, and the task is lost until its
+    responseTimeoutSeconds (then, with no retry, the workflow fails). Killing the process does not cancel it."""
     tasks = [{"name": name, "taskReferenceName": f"n{i}", "type": "SIMPLE"} for i in range(count)]
-    workflow_id = client.start_workflow(name, {"tasks": tasks, "inputs": {f"n{i}": {} for i in range(count)}}, 1)
+    workflow_id = client.start_workflow(workflow, {"tasks": tasks, "inputs": {f"n{i}": {} for i in range(count)}}, 1)
+    started = time.time() * 1000
     worker = subprocess.Popen(worker_argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -145,7 +161,11 @@ def run_once(client, name: str, count: int, worker_argv: list[str], cwd: Path, e
         except ConductorError:
             pass
     if len(done) != count:
-        raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')} with {len(done)} of {count} tasks done")
+        stuck = [f"{t.get('referenceTaskName')} {t.get('status')}" + (f" (polled by {t.get('workerId')} "
+                 f"{t['startTime'] - started:+.0f} ms after the worker was started)" if t.get("startTime") else "")
+                 for t in execution.get("tasks", []) if t.get("taskType") == name and t.get("status") != "COMPLETED"]
+        raise SystemExit(f"workflow {workflow_id} ended {execution.get('status')} with {len(done)} of {count} tasks "
+                         f"done; not done: {'; '.join(stuck[:5])}")
     first = min(t["startTime"] for t in done)
     last = max(t["endTime"] for t in done)
     return len(done) / max((last - first) / 1000, 1e-3), cpu
@@ -160,10 +180,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--poll-ms", type=int, default=100)
     args = parser.parse_args()
-    name = f"bw{uuid.uuid4().hex[:6]}_noop"
+    name = f"bw{uuid.uuid4().hex[:6]}_noop"  # the workflow; each run's task is f"{name}{run}"
     project = Path(tempfile.mkdtemp(prefix="idflow-bench-worker-"))
-    (project / "idflow" / "tasks" / name).mkdir(parents=True)
-    (project / "idflow" / "tasks" / name / f"{name}.py").write_text(TASK_FILE.format(name=name))
+    (project / "idflow" / "tasks").mkdir(parents=True)
     (project / "sdk_worker.py").write_text(SDK_WORKER)
     (project / "config").mkdir()
     (project / "config" / "idflow.yml").write_text(f"conductor_server_url: {server_url()}\n")
@@ -173,17 +192,23 @@ def main() -> int:
     load_before = os.getloadavg()
     results: dict[tuple[str, int], list[float]] = {}
     cpus: dict[tuple[str, int], list[float]] = {}
+    task_names: list[str] = []
     with ConductorClient(server_url()) as client:
         definitions(client, name)
         try:
             for threads in args.threads:
-                commands = {"sdk TaskHandler": [sys.executable, str(project / "sdk_worker.py"), name, str(threads),
+                commands = {"sdk TaskHandler": [sys.executable, str(project / "sdk_worker.py"), "{task}", str(threads),
                                                 str(args.poll_ms), server_url()],
-                            "idflow worker start": [str(idflow), "worker", "start", name, "--threads", str(threads),
+                            "idflow worker start": [str(idflow), "worker", "start", "{task}", "--threads", str(threads),
                                                     "--poll-interval", str(args.poll_ms), "--grace", "0"]}
                 for _ in range(args.runs):
                     for label, argv in commands.items():  # in turn: a drifting machine moves both alike
-                        rate, cpu = run_once(client, name, args.tasks, argv, project, env)
+                        task = f"{name}{len(task_names)}"
+                        task_names.append(task)
+                        define_task(client, project, task)
+                        rate, cpu = run_once(client, name, task, args.tasks, [a.replace("{task}", task) for a in argv],
+                                             project, env)
+                        shutil.rmtree(project / "idflow" / "tasks" / task)  # idflow discovers one task file each run
                         results.setdefault((label, threads), []).append(rate)
                         cpus.setdefault((label, threads), []).append(cpu)
                         print(f"{label:<22} threads {threads}: {rate:7.1f} tasks/s, worker CPU {cpu:6.2f} s "
@@ -194,7 +219,11 @@ def main() -> int:
             try:
                 client.delete_workflow(name, 1)  # a dynamic fork left on the server makes every purge unsure
             finally:
-                client.delete_taskdef(name)
+                for task in task_names:
+                    try:
+                        client.delete_taskdef(task)
+                    except ConductorError:
+                        pass
     load_after = os.getloadavg()
     for threads in args.threads:
         sdk = statistics.median(results[("sdk TaskHandler", threads)])
