@@ -264,7 +264,8 @@ SEAMS = {  # module -> what it may import inside a function, and why
     # the CLI: every start imports app and state (`idflow --help` too), a command's module when it runs
     # (startup.lazy_group); what neither `--help` nor a local path uses is imported where it is used
     "idflow.cli.entry": {"idflow.cli.app"},  # typer and the commands: not for a help line the help cache holds
-    "idflow.cli.app": {"idflow.cli.versions"} | _RENDER_TASKS,  # --version; an error's text and its issues
+    "idflow.cli.app": {"idflow.cli.versions", "idflow.conductor.auth"} | _RENDER_TASKS,  # --version; an error's
+    # text, its issues and the secrets kept out of it
     "idflow.cli.state": {"idflow.project.config", "idflow.conductor.client", "idflow.usecases",
                          "idflow.usecases.registry", "idflow.cli.prefect_bridge", "idflow.project.protection",
                          "idflow.cli.render.progress", "rich.console"},  # a config, a client, a run, a console

@@ -17,7 +17,6 @@ from idflow.base.interrupt import Interruption
 from idflow.cli import groups  # the commands, declared; each group its own Typer
 from idflow.cli.startup import (COMPLETE_VAR, ClickException, UsageError, completion_init, plain_help,
                                 plain_values_without_pydantic, root_command)
-from idflow.conductor.auth import auth_from_env
 
 app = typer.Typer(cls=groups.ROOT_GROUP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Conductor task definitions as code: list, diff, upload, purge, roll back.")
@@ -103,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _redact(text: str) -> str:
+    from idflow.conductor.auth import auth_from_env  # only an error is redacted
+
     state = _LAST_STATE[0] if _LAST_STATE else None
     secrets = list(state._client.auth.secrets()) if state is not None and state._client is not None else []
     var = getattr(getattr(state, "_config", None), "conductor_api_key_env_var", "CONDUCTOR_API_KEY")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-from dataclasses import dataclass
 from typing import Any, List
 
 import typer
@@ -78,8 +77,7 @@ def plain_values_without_pydantic() -> None:
     if RuntimeParam is None or typers_own is None or getattr(parameter.get_runtime_param, "plain_str", False):
         return
 
-    @dataclass(frozen=True)
-    class Plain(RuntimeParam):
+    class Plain(RuntimeParam):  # RuntimeParam's own fields and methods: no @dataclass to build again at start
         """str and bool as given, a list of strs as a list; anything else through typer's own check,
         built only for a value that is given (an option left out is None and needs none)."""
 
