@@ -257,6 +257,7 @@ SEAMS = {  # module -> what it may import inside a function, and why
     "idflow.base.reading": {"yaml"},                             # pyyaml(): PyYAML on the first YAML read
     "idflow.conductor.answers": {"ssl"},                         # only to explain a TLS failure
     "idflow.conductor.httpx_import": {"httpx"},                  # import_httpx()
+    "idflow.discovery.walk": {"idflow.discovery.parse"},         # the parser only for a file the cache lacks
     "idflow.engine.write": {"concurrent.futures"},               # threads (and logging) only for parallel writes
     "idflow.project.identity": {"idflow.project.config_yaml"},   # doctor imports identity at every start
     "idflow.usecases.session": {"idflow.conductor.client"},      # the client, when a session first needs one

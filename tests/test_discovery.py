@@ -412,7 +412,7 @@ def test_cache_warm_run_parses_nothing(tmp_path, monkeypatch):
     cold = discover(tasks, cache_dir=cache)
     assert list(cache.glob("discovery-*.json"))
     calls = []
-    monkeypatch.setattr(discovery_fs, "parse_source", lambda data: calls.append(data))
+    monkeypatch.setattr(discovery_fs, "_parse", lambda data: calls.append(data))
     warm = discover(tasks, cache_dir=cache)
     assert calls == [] and warm.to_json() == cold.to_json()
     next(cache.glob("discovery-*.json")).write_text("{not json")

@@ -81,7 +81,7 @@ def test_cache_serves_every_layer_and_is_one_file(layered, monkeypatch):
     cold = discover_layers(LAYERS, cache_dir=cache)
     assert len(list(cache.glob("discovery-*.json"))) == 1
     calls = []
-    monkeypatch.setattr(discovery_fs, "parse_source", lambda data: calls.append(data))
+    monkeypatch.setattr(discovery_fs, "_parse", lambda data: calls.append(data))
     warm = discover_layers(LAYERS, cache_dir=cache)
     assert calls == [] and warm.to_json() == cold.to_json()
 

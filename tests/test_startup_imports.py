@@ -27,11 +27,18 @@ from idflow.cli.app import main
 code = main(sys.argv[2:])
 sys.stdout.flush()
 with open(sys.argv[1], "w") as report:
-    json.dump({"code": code, "modules": sorted({name.split(".")[0] for name in sys.modules})}, report)
+    json.dump({"code": code, "modules": sorted({name.split(".")[0] for name in sys.modules}),
+               "idflow": sorted(name for name in sys.modules if name.startswith("idflow"))}, report)
 """
 
 
 def run_probe(root: Path, *argv: str) -> tuple[int, set[str], str]:
+    found, out = probe(root, *argv)
+    return found["code"], set(found["modules"]) & set(HEAVY), out
+
+
+def probe(root: Path, *argv: str) -> tuple[dict, str]:
+    """What one command in a fresh interpreter reported (its code, the packages and idflow modules it loaded)."""
     report = root.parent / "probe.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CONDUCTOR_"))}
     ran = subprocess.run([sys.executable, "-P", "-c", PROBE, str(report), *argv], cwd=root, env=env,
@@ -39,7 +46,19 @@ def run_probe(root: Path, *argv: str) -> tuple[int, set[str], str]:
     assert report.is_file(), ran.stderr[-2000:]
     found = json.loads(report.read_text())
     report.unlink()
-    return found["code"], set(found["modules"]) & set(HEAVY), ran.stdout
+    return found, ran.stdout
+
+
+@pytest.mark.local
+def test_a_listing_with_a_warm_parse_cache_loads_no_parser(project):
+    """The parser (ast evaluation, its classes) is imported only for a file the parse cache does not hold."""
+    (project.tasks_dir / "greet").mkdir()
+    (project.tasks_dir / "greet" / "greet.py").write_text(task_source("greet", retry_count=2))
+    cold, _ = probe(project.root, "tasks", "list", "--local", "--json")
+    warm, out = probe(project.root, "tasks", "list", "--local", "--json")
+    assert cold["code"] == warm["code"] == 0 and [t["name"] for t in json.loads(out)["tasks"]] == ["greet"]
+    assert "idflow.discovery.parse" in cold["idflow"]
+    assert not {"idflow.discovery.parse", "idflow.discovery.evaluate"} & set(warm["idflow"])
 
 
 LOCAL_NEVER = {"prefect", "pydantic", "httpx", "httpcore", "ssl", "conductor", "git"}  # git: GitPython

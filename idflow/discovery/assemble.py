@@ -1,7 +1,7 @@
 """Static discovery: task files -> desired TaskDefs, plus every problem found on the way.
 
 Discovery never imports task code (shared/DESIGN.md, "Task files": imports are slow, may have side effects and need the task's own requirements). Each file's source
-is read with `ast` by `discovery_ast.parse_source`; this module walks the tasks
+is read with `ast` by `parse.parse_source`; this module walks the tasks
 dir (or takes sources from elsewhere, e.g. a Git revision), attaches paths,
 requirements and module names, builds the wire TaskDefs, and reports duplicates
 and task dirs without a task. One bad file never hides the good ones.
@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
 from idflow.model import fields as taskdef
-from idflow.discovery.parse import NESTED_TASK
+from idflow.discovery.parsed import NESTED_TASK
 from idflow.discovery.walk import ParseCache, display_path, walk_tasks_dir
 from idflow.base.reading import virtual_root, what_it_is
 from idflow.model.validation import keyword_type_errors, validate
@@ -29,6 +29,8 @@ REQUIREMENTS = "requirements.txt"
 
 @dataclass(frozen=True)
 class DiscoveredTask:
+    """A task found in a task file: its decorator's keywords, the TaskDef they make, and where it was read."""
+
     name: str
     function: str
     path: str          # relative to cwd when under it, else absolute; posix
@@ -48,6 +50,8 @@ class DiscoveredTask:
 
 @dataclass(frozen=True)
 class Issue:
+    """A problem found in the task files, at a path and line (0: the whole file or directory)."""
+
     path: str
     line: int
     message: str
@@ -56,6 +60,8 @@ class Issue:
 
 @dataclass
 class Discovery:
+    """Everything discovery found: the tasks, and the problems beside them."""
+
     tasks: list[DiscoveredTask] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
 

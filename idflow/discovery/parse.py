@@ -21,8 +21,8 @@ from typing import Any
 from idflow.discovery.evaluate import NotStatic, Scope, TaskDefCall, build_scope, evaluate, source_of
 from idflow.model.fields import TASKDEF_KEYWORDS
 from idflow.model.validation import keyword_type_errors
+from idflow.discovery.parsed import MAX_FILE_BYTES, NESTED_TASK
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
 USE_IDFLOW = "use `from idflow import worker_task`"
 INTERNAL_ERROR = "internal error:"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -105,9 +105,6 @@ def decode(data: bytes) -> tuple[str, tuple[int, str] | None]:
         byte = data[exc.start: exc.start + 1].hex()
         return "", (line, f"file is not valid {encoding} (byte 0x{byte} on line {line}); save it as UTF-8 "
                           "or declare its encoding with a `# -*- coding: latin-1 -*-` first line")
-
-
-NESTED_TASK = "is decorated inside a function: it is registered only when that function runs, never when the "
 
 
 def _read_tree(tree: ast.Module, scope: Scope, result: dict[str, Any]) -> None:

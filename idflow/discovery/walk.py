@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from idflow.discovery.parse import MAX_FILE_BYTES, parse_source
+from idflow.discovery.parsed import MAX_FILE_BYTES
 
 try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL, about 4 ms of every command that lists tasks
     from _blake2 import blake2b
@@ -47,6 +47,8 @@ def display_path(path: Path | str) -> str:
 
 @dataclass
 class Walk:
+    """What one walk of a tasks dir found: the task files' contents, requirements, packages and problems."""
+
     files: list[tuple[str, Content]] = field(default_factory=list)         # .py files, path relative to root
     requirements: list[tuple[str, Content]] = field(default_factory=list)  # <task dir>/requirements.txt
     package_dirs: list[str] = field(default_factory=list)                  # dirs with __init__.py ("" = root)
@@ -187,11 +189,11 @@ class ParseCache:
 
     def parse(self, content: bytes) -> dict[str, Any]:
         if self.path is None:
-            return parse_source(content)
+            return _parse(content)
         key = blake2b(content, digest_size=20).hexdigest()
         result = self.entries.get(key)
         if result is None:
-            result = parse_source(content)
+            result = _parse(content)
             self.entries[key] = result
             self.dirty = True
         self.used[key] = result
@@ -231,3 +233,8 @@ def _read_cache(path: Path) -> Any:
     except (OSError, ValueError, RecursionError):  # a cache that cannot be read is only slower: it is rebuilt
         return None
 
+
+def _parse(content: bytes) -> dict[str, Any]:
+    from idflow.discovery.parse import parse_source  # the parser, only for a file the cache does not hold
+
+    return parse_source(content)
