@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # PyYAML is imported on the first YAML read: `idflow --help` 
 
 @dataclass(frozen=True)
 class Limits:
+    """How much of an input file idflow reads before refusing it: bytes, nesting, values, digits."""
+
     max_bytes: int = 64 << 20        # a definitions file; backups get more (see BACKUP)
     max_depth: int = 128             # nesting of lists and mappings
     max_nodes: int = 1_000_000       # YAML values after alias expansion (each alias counted where used)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
 
 @dataclass
 class CliState:
+    """One invocation's global options, and the config, client and consoles made from them on first use."""
+
     config_path: str | None = None
     server_url: str | None = None
     tasks_dir: str | None = None

@@ -22,6 +22,8 @@ JAVA_LONG_MAX = 2**63 - 1
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One TaskDef field: its decorator keyword, its name on the wire, its type and the server's default."""
+
     keyword: str          # decorator keyword (snake_case)
     wire: str             # Conductor field (camelCase)
     kind: type            # int, str or list

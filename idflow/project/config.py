@@ -63,6 +63,8 @@ MINIMUM = {"request_timeout_seconds": (0, True), "max_retries": (0, False), "bat
 
 @dataclass(frozen=True)
 class Config:
+    """The settings a command runs with, flags, environment and config file merged (see the module)."""
+
     conductor_server_url: str = DEFAULT_SERVER_URL
     conductor_api_key_env_var: str = "CONDUCTOR_API_KEY"
     tasks_dir: str = "idflow/tasks"

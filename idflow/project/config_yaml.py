@@ -25,6 +25,8 @@ MAX_EXPANDED_NODES = CONFIG.max_nodes   # scalars + collections, every alias cou
 
 @dataclass(frozen=True)
 class YamlDocument:
+    """A config file as read: its value, and the line of each key (for errors that point at it)."""
+
     data: Any                   # the loaded value (None for an empty file)
     lines: dict[str, int]       # line of each top-level key, and "conductor.<key>" under conductor
 

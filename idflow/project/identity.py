@@ -26,6 +26,8 @@ IDENTITY_HINT = ("set `project:` in config/idflow.yml (`idflow init` writes one)
 
 @dataclass(frozen=True)
 class ProjectIdentity:
+    """The name stamped on what this project uploads, and where it came from (config, Git origin, none)."""
+
     value: str | None     # None: unknown, so nothing on the server can be proven ours
     source: str           # CONFIG, ORIGIN or NONE
 
