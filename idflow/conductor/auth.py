@@ -15,6 +15,7 @@ HEADER = "X-Authorization"
 
 @dataclass
 class Auth:
+    """How idflow signs in to Conductor: none, a static API key, or an Orkes key id + secret (token kept)."""
     api_key: str | None = None
     key_id: str | None = None
     key_secret: str | None = None

@@ -37,6 +37,7 @@ START_HINT = "start one with 'scripts/conductor-server.sh start' or set conducto
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how long a transient failure is retried: count, backoff and a total time budget."""
     max_retries: int = 4            # retries after the first attempt
     base_delay: float = 0.2         # first backoff, doubled each retry, full jitter
     max_delay: float = 4.0          # one wait is never longer

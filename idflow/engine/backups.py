@@ -26,6 +26,7 @@ SERVER_TIMESTAMPS = ("createTime", "updateTime", "createdBy", "updatedBy")
 
 @dataclass(frozen=True)
 class BackupInfo:
+    """One backup file as listed: why and when it was made, from which server, how many copies it holds."""
     path: Path
     reason: str
     created_at: str

@@ -16,6 +16,7 @@ Definition = dict[str, Any]
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of definition (task definitions, event handlers, workflows) as backup, restore and writes see it."""
     name: str                                        # the backup key and folder: "taskdefs", "workflows", ...
     noun: str                                        # "task definition", for messages
     ref: Callable[[Definition], Ref]                 # the identity of one object: a name, or {"name", "version"}

@@ -38,6 +38,7 @@ def _entries_key(kind: str) -> str:
 
 @dataclass
 class Ledger:
+    """A project's ledger for one kind: each object's hash as idflow wrote it, and the HEAD it was written from."""
     project: str
     entries: dict[str, str] = field(default_factory=dict)    # name -> the kind's hash of it as written
     kind: str = "events"

@@ -25,6 +25,7 @@ MAX_PROBLEMS_SHOWN = 10
 
 @dataclass(frozen=True)
 class RestoreItem:
+    """One backed-up definition in a restore: created, overwritten or left alone, with the server copy it replaces."""
     ref: Ref
     action: str                                  # create | overwrite | same
     body: Definition                             # the backed-up copy, as it can be written
@@ -37,6 +38,7 @@ class RestoreItem:
 
 @dataclass
 class RestorePlan:
+    """What a restore from one backup would do, object by object (nothing written yet)."""
     kind: str
     source: str
     items: list[RestoreItem]
@@ -56,6 +58,7 @@ class RestorePlan:
 
 @dataclass
 class RestoreOutcome:
+    """A restore: its plan and what the write engine did with it (nothing on a dry run)."""
     plan: RestorePlan
     dry_run: bool = False
     result: WriteResult = field(default_factory=lambda: WriteResult.empty(RESTORED))

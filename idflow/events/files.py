@@ -18,6 +18,7 @@ from idflow.workflowdefs.files import EVENT_HANDLERS, FileIssue, _json_documents
 
 @dataclass(frozen=True)
 class LocalHandler:
+    """One event handler read from a local `event_handlers.json`, with the file and line it starts on."""
     path: str                  # the file it came from
     line: int                  # where its object starts
     definition: dict[str, Any]
@@ -33,6 +34,7 @@ class LocalHandler:
 
 @dataclass
 class LocalHandlers:
+    """Every local event-handler file read: the usable handlers, the problems found, every name mentioned."""
     handlers: list[LocalHandler] = field(default_factory=list)   # valid, each name once
     issues: list[FileIssue] = field(default_factory=list)        # errors: files or handlers not usable
     warnings: list[FileIssue] = field(default_factory=list)

@@ -94,6 +94,7 @@ def _action(action: Any) -> Any:
 
 @dataclass(frozen=True)
 class Change:
+    """One place where a local event handler differs from the server's copy: its path, server and local values."""
     path: str            # e.g. "active", "actions[0].start_workflow.input.x"
     old: Any             # the server's value (None: unset)
     new: Any             # the local value (None: unset)

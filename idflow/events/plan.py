@@ -17,6 +17,7 @@ CREATE, UPDATE, SAME, REMOTE_ONLY = "create", "update", "same", "remote_only"
 
 @dataclass
 class HandlerItem:
+    """One event handler in an upload plan: create, update, same or remote only, with both copies and the changes."""
     name: str
     action: str                                  # create | update | same | remote_only
     source: str | None = None                    # file:line of the local definition
@@ -35,6 +36,7 @@ class HandlerItem:
 
 @dataclass
 class EventPlan:
+    """What an event-handler upload would do: one item per handler, plus the files' errors and warnings."""
     items: list[HandlerItem] = field(default_factory=list)
     errors: list[Any] = field(default_factory=list)      # FileIssue
     warnings: list[Any] = field(default_factory=list)    # FileIssue
@@ -96,6 +98,7 @@ def plan_upload(local: LocalHandlers, remote: list[dict[str, Any]], *,
 
 @dataclass(frozen=True)
 class HandlerDeletion:
+    """One event handler a purge deletes (named or orphaned), with the server copy it backs up first."""
     name: str
     reason: str                      # "named" | "orphaned"
     server_copy: dict[str, Any]
@@ -104,12 +107,14 @@ class HandlerDeletion:
 
 @dataclass(frozen=True)
 class HandlerSkip:
+    """One event handler a purge keeps, and why."""
     name: str
     reason: str
 
 
 @dataclass
 class EventPurgePlan:
+    """What an event-handler purge would do: the handlers it deletes and those it keeps."""
     deletions: list[HandlerDeletion] = field(default_factory=list)
     skipped: list[HandlerSkip] = field(default_factory=list)
 

@@ -18,6 +18,7 @@ UNAVAILABLE = "unavailable"  # it does not answer (404, 500): no index
 
 @dataclass(frozen=True)
 class Thresholds:
+    """When `tasks status` calls a task type unserved or failing, and the window executions are counted over."""
     window_seconds: int = 3600           # --since: completed, failed and timings count from then
     unserved_after_seconds: int = 60     # --unserved-after: no poll for this long = no worker
     failing_above: float = 0.1           # --failing-above: a failure rate over this is "failing"
@@ -28,6 +29,7 @@ class Thresholds:
 
 @dataclass
 class Poller:
+    """One worker that polled a task type's queue, and how long ago, as the server keeps it."""
     worker_id: str
     last_poll_ms: int                    # epoch ms, as the server keeps it
     age_seconds: float                   # at the report's time
@@ -39,6 +41,7 @@ class Poller:
 
 @dataclass
 class TaskStatus:
+    """One row of `tasks status`: a task type's definition, queue, workers, executions and what needs attention."""
     name: str
     local: bool                          # a task file defines it
     remote: bool                         # the server has its definition

@@ -24,6 +24,7 @@ EXAMPLE_SUFFIX = "hello"
 
 @dataclass(frozen=True)
 class InitResult:
+    """What `idflow init` did: the project identity, the files created or overwritten, and where the old ones went."""
     project: str
     project_kept: bool        # an existing config's identity, kept on --force
     created: list[str]

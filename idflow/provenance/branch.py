@@ -20,6 +20,7 @@ from idflow.base.errors import IdflowError, RefusedError
 
 @dataclass(frozen=True)
 class PushedBranch:
+    """The review branch holding pulled server edits: its name, its commit, and whether a push was needed."""
     branch: str
     commit: str
     pushed: bool               # False: the remote branch already held exactly this change

@@ -22,6 +22,7 @@ from idflow.provenance.seen import tree_blobs
 
 @dataclass(frozen=True)
 class Commit:
+    """One Git commit as a history shows it: sha, author, date and subject."""
     sha: str
     author: str
     date: str
@@ -30,6 +31,7 @@ class Commit:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One commit in a task's history: its definition there (None: deleted) and the fields that changed."""
     commit: Commit
     task_def: dict[str, Any] | None               # None: the task did not exist (deleted) at this commit
     changes: tuple[tuple[str, Any, Any], ...] = ()  # (field, before, after)

@@ -22,6 +22,7 @@ Hashes = Callable[[str, bytes], Iterable[tuple[str, str]]]   # (path, content) -
 
 @dataclass(frozen=True)
 class SeenInGit:
+    """What this clone's Git history held of unstamped objects: every (key, hash) ever, the keys at HEAD, ancestry."""
     ever: frozenset[tuple[str, str]]      # (key, hash) some first-parent commit up to HEAD held
     at_head: frozenset[str]               # keys HEAD holds
     ancestors: frozenset[str] = frozenset()   # of the commits asked about, those HEAD descends from (or is)

@@ -26,6 +26,7 @@ from idflow.model.fields import ALWAYS_OWNED, PROVENANCE_MARKER, owned_fields, o
 
 @dataclass(frozen=True)
 class Provenance:
+    """The stamp idflow puts in a definition's description: commit, dirty flag, file, content hash, time, project."""
     sha: str | None          # full commit sha, None outside a Git repository
     dirty: bool              # the task's files had uncommitted changes
     path: str                # task file, relative to the repository root
@@ -95,6 +96,7 @@ def _parse_stamp(payload: str) -> Provenance | None:
 
 @dataclass(frozen=True)
 class GitState:
+    """The checkout an upload runs from: the repository root, HEAD's sha, and the paths with uncommitted changes."""
     root: Path | None
     sha: str | None
     dirty_paths: frozenset[str]   # repo-relative posix paths with uncommitted changes (incl. untracked)

@@ -22,6 +22,7 @@ _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 @dataclass
 class Member:
+    """One member of a parsed JSON object: its key, where the key stands in the text, and its value."""
     key: str
     start: int                 # the key's opening quote
     key_end: int               # one past its closing quote
@@ -30,6 +31,7 @@ class Member:
 
 @dataclass
 class Node:
+    """One JSON value as parsed: where it starts and ends in the text, and its members or items."""
     start: int
     end: int                   # one past the value's last character
     members: list[Member] = field(default_factory=list)   # an object's, in file order

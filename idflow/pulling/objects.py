@@ -18,6 +18,7 @@ from idflow.pulling.jsonedit import Edit, apply_edits, edits_for, parse
 
 @dataclass(frozen=True)
 class ObjectPull:
+    """One object pulled into its JSON file: the file, the handler or workflow version, and what it becomes."""
     label: str                         # handler name, or "workflow v2"
     path: str                          # the JSON file holding it
     name: str
@@ -31,6 +32,7 @@ class ObjectPull:
 
 @dataclass(frozen=True)
 class Refusal:
+    """An object that is not pulled or imported, and why."""
     name: str
     reason: str
 
@@ -40,6 +42,7 @@ class Refusal:
 
 @dataclass(frozen=True)
 class NewFile:
+    """A new JSON file `import` writes, never over an existing one: its path, the objects in it, its text."""
     path: str
     names: tuple[str, ...]
     content: str

@@ -33,6 +33,7 @@ PLAN_FORMAT = 1
 
 @dataclass(frozen=True)
 class FieldChange:
+    """One owned field where the task definition in code differs from the server's: its old and new values."""
     field: str
     old: Any
     new: Any
@@ -58,6 +59,7 @@ class _SeenOnFirstRead:
 
 @dataclass(frozen=True)
 class PlanItem:
+    """One task definition in a plan: its action, the desired and server copies, the changes and the stamps seen."""
     name: str
     action: str
     desired: dict[str, Any] | None = None    # owned fields idflow wants (no provenance)
@@ -84,6 +86,7 @@ PlanItem.seen = _SeenOnFirstRead()  # type: ignore[assignment]  # after @datacla
 
 @dataclass(frozen=True)
 class Plan:
+    """Desired vs actual task definitions: one item per name, and what an apply may write (forced, take over)."""
     items: tuple[PlanItem, ...]
     server_url: str = ""
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))

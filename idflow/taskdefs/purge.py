@@ -23,6 +23,7 @@ from idflow.taskdefs.plan import FOREIGN, ORPHANED, UNCERTAIN, Plan
 
 @dataclass(frozen=True)
 class Deletion:
+    """One task definition a purge deletes, why (named, orphaned, foreign), and any uses --force overrides."""
     name: str
     reason: str                      # "named" | "orphaned" | "foreign"
     server_copy: dict[str, Any]
@@ -32,6 +33,7 @@ class Deletion:
 
 @dataclass(frozen=True)
 class Skip:
+    """One task definition a purge keeps, why, and the workflows that use it."""
     name: str
     reason: str
     used_by: tuple[str, ...] = ()
@@ -39,6 +41,7 @@ class Skip:
 
 @dataclass
 class PurgePlan:
+    """What a task-definition purge would do: deletions, definitions kept, and what makes usage unknowable."""
     deletions: list[Deletion] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     uncertain: tuple[str, ...] = ()   # every workflow task that makes usage unknowable (where, why)

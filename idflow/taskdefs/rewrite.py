@@ -27,6 +27,7 @@ class RewriteRefused(IdflowError):
 
 @dataclass(frozen=True)
 class KeywordEdit:
+    """One decorator keyword `tasks pull` rewrites in a task file, and its new literal value."""
     keyword: str          # decorator keyword (snake_case), e.g. "retry_count"
     value: Any            # the new value: a JSON scalar or list of them
 

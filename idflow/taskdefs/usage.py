@@ -80,6 +80,7 @@ def _label(workflow: str, version: int | None, source: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Use:
+    """One workflow task that uses a task definition by name: which workflow and version, where, and from where."""
     workflow: str
     version: int | None  # None for local files
     where: str           # e.g. tasks[2].forkTasks[0][1]
@@ -91,6 +92,7 @@ class Use:
 
 @dataclass(frozen=True, slots=True)
 class Uncertainty:
+    """A workflow task that chooses at run time what it runs, so no task definition can be called unused."""
     workflow: str
     version: int | None
     where: str
@@ -105,6 +107,7 @@ class Uncertainty:
 
 @dataclass
 class UsageIndex:
+    """Which workflows use each task definition, and the tasks that make usage unknowable."""
     uses: dict[str, list[Use]] = field(default_factory=dict)
     uncertain: list[Uncertainty] = field(default_factory=list)
 

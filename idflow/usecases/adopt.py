@@ -39,6 +39,7 @@ def adoption_source(value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class AdoptPlan:
+    """What `tasks adopt` would re-stamp: definitions stamped by an older project identity, and names it cannot."""
     from_project: str | None                      # None: stamped without a project
     to_project: str
     names: tuple[str, ...]                        # stamped by from_project: these are re-stamped
@@ -104,6 +105,7 @@ def execute_adopt(session: Session, plan: AdoptPlan, taskdefs: list[dict[str, An
 
 @dataclass
 class AdoptOutcome:
+    """`tasks adopt`: the plan and what writing it did (nothing on a dry run)."""
     plan: AdoptPlan
     result: AdoptResult | None = None     # None: a dry run, or nothing to adopt
 

@@ -17,6 +17,7 @@ from idflow.usecases.tasks import fetch_taskdefs
 
 @dataclass
 class Snapshot:
+    """A `tasks backup` snapshot: the backup file written and how many definitions it holds."""
     backup: str
     count: int
 

@@ -138,6 +138,7 @@ def events_diff(session: Session, *, names: Iterable[str] | None = None, run: St
 
 @dataclass
 class EventUploadOutcome:
+    """`events upload`: the plan, what was written and read back, and whether the ledger recorded it."""
     plan: EventPlan
     result: WriteResult | None = None        # None: dry run, or nothing to write
     dry_run: bool = False
@@ -208,6 +209,7 @@ def _refuse_unseen_reverts(plan: EventPlan, ledger: Ledger | None) -> None:
 
 @dataclass
 class EventPurgeOutcome:
+    """`events purge`: the plan, and what was deleted and read back (nothing on a dry run)."""
     plan: EventPurgePlan
     result: WriteResult | None = None       # None: dry run, or nothing to delete
 

@@ -25,6 +25,7 @@ from idflow.events.pulling import plan_event_import, plan_event_pull
 
 @dataclass
 class EventImportOutcome:
+    """`events import`: the new handler files written (or to write), those skipped, and any ledger problem."""
     files: list[NewFile] = field(default_factory=list)
     skipped: list[Refusal] = field(default_factory=list)
     dry_run: bool = False
@@ -76,6 +77,7 @@ def _check_matches(session: Session, names: list[str], what: str, run: StepRunne
 
 @dataclass
 class EventPullOutcome:
+    """`events pull`: the server edits pulled into handler files, those refused, and the files rewritten."""
     pulls: list[ObjectPull] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)     # conflicts and handlers with no base: not pulled
     dry_run: bool = False

@@ -24,6 +24,7 @@ from idflow.usecases.tasks import UploadOutcome, discover, fetch_taskdefs, plan_
 
 @dataclass(frozen=True)
 class ImportItem:
+    """One server-only task definition `tasks import` turns into a new task file: its name, path and text."""
     name: str
     path: str            # the task file to write
     content: str
@@ -34,6 +35,7 @@ class ImportItem:
 
 @dataclass
 class ImportOutcome:
+    """`tasks import`: the task files written (or to write), the definitions skipped, and the stamping upload."""
     items: list[ImportItem] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)    # name, reason
     dry_run: bool = False

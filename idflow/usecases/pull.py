@@ -26,6 +26,7 @@ from idflow.usecases.tasks import UploadOutcome, discover, fetch_taskdefs, plan_
 
 @dataclass(frozen=True)
 class FilePull:
+    """One task file `tasks pull` rewrites: the definition, its file and the keyword edits."""
     name: str
     path: str
     edits: tuple[KeywordEdit, ...]
@@ -36,6 +37,7 @@ class FilePull:
 
 @dataclass
 class PullOutcome:
+    """`tasks pull`: the task files rewritten, the stamping upload, and the conflicts left alone."""
     pulls: list[FilePull] = field(default_factory=list)
     dry_run: bool = False
     stamped: UploadOutcome | None = None        # the --force upload that moved the base

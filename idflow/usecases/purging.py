@@ -86,6 +86,7 @@ def execute_purge(session: Session, purge: PurgePlan, progress: Report | None = 
 
 @dataclass
 class PurgeOutcome:
+    """`tasks purge`: the plan, and what was deleted and read back (nothing on a dry run)."""
     plan: PurgePlan
     result: PurgeResult | None = None     # None: dry run, or nothing to delete
     dry_run: bool = False                 # asked for: show, delete nothing
@@ -131,6 +132,7 @@ def purge(session: Session, *, names: Iterable[str] = (), orphaned: bool = False
 
 @dataclass
 class SyncOutcome:
+    """`tasks sync`: the upload, the purge after it (if any), and the server edits its policy acted on."""
     upload: UploadOutcome
     purge: PurgeOutcome | None = None     # None: without prune, or purge_skipped
     purge_skipped: str | None = None      # why the purge was not attempted (a signal during the upload)

@@ -39,6 +39,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Operation:
+    """One operation idflow offers as a CLI command and a Prefect flow: its use case, outcome and parameters."""
     name: str                         # the key, and the flow's Python name (entrypoint `flows/idflow_flows.py:NAME`)
     command: str                      # the CLI command that runs it, e.g. "events upload"
     usecase: str                      # "module:function" in idflow.usecases

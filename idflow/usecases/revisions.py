@@ -120,6 +120,7 @@ def check_sync_schedules(guard: ScheduleGuard, environment: str | None) -> Sched
 
 @dataclass
 class RollbackOutcome:
+    """`tasks rollback`: the commit gone back to, the upload that did it, and the sync schedules checked."""
     to: str                               # the full commit sha
     upload: UploadOutcome
     schedules: ScheduleCheck | None = None  # None: not checked (dry run, nothing to write, no guard)

@@ -31,6 +31,7 @@ from idflow.usecases.pull import pull
 
 @dataclass(frozen=True)
 class ServerEdit:
+    """A server edit pulled into the code for review: a task or event handler, its file, and what changed."""
     kind: str                  # task | event handler
     name: str
     path: str                  # the file it was pulled into
@@ -42,6 +43,7 @@ class ServerEdit:
 
 @dataclass(frozen=True)
 class HeldBack:
+    """A server edit the policy may not act on (a conflict, or an edit an upload would revert), and why."""
     kind: str
     name: str
     reason: str                # a conflict, or (refuse) an edit an upload would revert
@@ -52,6 +54,7 @@ class HeldBack:
 
 @dataclass
 class ServerEditsOutcome:
+    """What the sync's server_edits policy did: the edits pulled, those refused, and the review branch."""
     policy: str
     edits: list[ServerEdit] = field(default_factory=list)
     refused: list[HeldBack] = field(default_factory=list)

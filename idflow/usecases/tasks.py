@@ -155,6 +155,7 @@ def nothing_to_apply(plan: Plan) -> ApplyResult:
 # ---- the operations -----------------------------------------------------------------------------
 @dataclass
 class UploadOutcome:
+    """`tasks upload` (or a saved plan's apply): the plan with its Git state, and what was written."""
     planned: UploadPlan
     result: ApplyResult | None = None            # None: dry run
 

@@ -35,6 +35,7 @@ def load_local_workflows(config: Any) -> tuple[list[Any], list[Any]]:
 
 @dataclass
 class WorkflowContext:
+    """The server's side of a workflow plan: every workflow version and the task definition names."""
     remote: list[dict[str, Any]]            # every version of every workflow on the server
     remote_tasks: list[str]                 # TaskDef names on the server
 

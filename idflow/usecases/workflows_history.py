@@ -26,6 +26,7 @@ from idflow.workflowdefs.write import WRITTEN
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One commit that changed a workflow's files: who, when, and each version it added, changed or removed."""
     sha: str
     author: str
     date: str
@@ -43,6 +44,7 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class ServerVersion:
+    """One server version of a workflow: its three-way state, and the newest commit it matches."""
     version: int
     state: str                 # the three-way state against the working tree's file (ownership)
     reason: str
@@ -58,6 +60,7 @@ class ServerVersion:
 
 @dataclass
 class WorkflowHistory:
+    """`workflows history NAME`: the commits that changed the workflow (newest first) and its server versions."""
     name: str
     commits: list[HistoryEntry] = field(default_factory=list)   # newest first
     server: list[ServerVersion] = field(default_factory=list)
@@ -100,6 +103,7 @@ def workflows_history(session: Session, name: str) -> WorkflowHistory:
 
 @dataclass
 class RollbackPlan:
+    """The workflow versions at one commit planned against the server: what a rollback would write."""
     sha: str
     plan: WorkflowPlan
 
@@ -110,6 +114,7 @@ class RollbackPlan:
 
 @dataclass
 class WorkflowRollbackOutcome:
+    """`workflows rollback`: the commit, the plan, what was written, and whether the ledger recorded it."""
     to: str                                  # the full commit sha
     plan: WorkflowPlan
     dry_run: bool = False

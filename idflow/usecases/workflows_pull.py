@@ -41,6 +41,7 @@ def _check_matches(session: Session, labels: list[str], what: str, run: StepRunn
 
 @dataclass
 class WorkflowImportOutcome:
+    """`workflows import`: the new workflow files written (or to write), those skipped, and any ledger problem."""
     files: list[NewFile] = field(default_factory=list)
     skipped: list[Refusal] = field(default_factory=list)
     dry_run: bool = False
@@ -82,6 +83,7 @@ def workflows_import(session: Session, *, names: Iterable[str] = (), dry_run: bo
 
 @dataclass
 class WorkflowPullOutcome:
+    """`workflows pull`: the server edits pulled into workflow files, those refused, and the files rewritten."""
     pulls: list[ObjectPull] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     dry_run: bool = False

@@ -29,6 +29,7 @@ MAX_RUNNING_CHECKED = 200    # executions read per version to learn their versio
 
 @dataclass
 class PurgeContext:
+    """What a workflow purge reads from the server: workflows, event handlers, schedules and the ledger."""
     server: list[dict[str, Any]]
     handlers: list[dict[str, Any]]
     schedules: list[dict[str, Any]] | None     # None: the server has no scheduler
@@ -85,6 +86,7 @@ def delete_workflow_versions(session: Session, plan: WorkflowPurgePlan) -> Write
 
 @dataclass
 class WorkflowPurgeOutcome:
+    """`workflows purge`: the plan, and which versions were deleted and read back (nothing on a dry run)."""
     plan: WorkflowPurgePlan
     result: WriteResult | None = None     # None: dry run, or nothing to delete
     dry_run: bool = False

@@ -56,6 +56,7 @@ class ContractError(TypeError):
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter of a task function, and what fills it: the whole input, the SDK's Task, or an input key."""
     name: str
     source: str                 # WHOLE_INPUT | TASK | KEY
     required: bool
@@ -66,6 +67,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Contract:
+    """How a worker calls one task function: its parameters, any **kwargs, and whether it is async."""
     function: str
     params: tuple[Param, ...]
     extra: str | None = None    # the **kwargs parameter, when there is one

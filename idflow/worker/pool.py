@@ -93,6 +93,7 @@ def select_tasks(discovery: Any, names: Iterable[str], *, all_tasks: bool) -> li
 # ---- requirements ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RequirementProblem:
+    """A task's requirements.txt line the worker's environment does not meet (or that could not be checked)."""
     task: str
     path: str             # the requirements.txt
     requirement: str
@@ -140,6 +141,7 @@ def _requirement_problem(line: str, version_of: Callable[[str], str]) -> tuple[s
 # ---- importing ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ImportFailure:
+    """A task module the worker could not import: its file, the error, and a hint where one is known."""
     path: str
     module: str
     error: str
@@ -310,6 +312,7 @@ class _TrackingTaskClient:
 
 @dataclass
 class ShutdownReport:
+    """What a worker stop did with the tasks it held: handed back to the queue, not handed back, still running."""
     in_flight: int = 0                                  # tasks held when the stop began
     released: list[str] = field(default_factory=list)   # task ids handed back to the queue
     release_failed: list[str] = field(default_factory=list)

@@ -14,6 +14,7 @@ from idflow.workflowdefs.sync import CREATE, REMOTE_ONLY, UPDATE, WorkflowChange
 
 @dataclass(frozen=True)
 class VersionDiff:
+    """One workflow version in `workflows diff`: the action, the three-way state and the fields that differ."""
     name: str
     version: int
     action: str                                  # create | update | unchanged | remote_only
@@ -38,6 +39,7 @@ class VersionDiff:
 
 @dataclass
 class WorkflowDiff:
+    """`workflows diff`: every workflow version compared, the file errors, and whether the project has an identity."""
     items: list[VersionDiff] = field(default_factory=list)
     errors: list[FileIssue] = field(default_factory=list)
     identity: bool = True                        # False: no project identity, so no ledger and no base

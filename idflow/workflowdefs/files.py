@@ -22,12 +22,14 @@ EVENT_HANDLERS = "event_handlers.json"
 
 @dataclass(frozen=True)
 class LocalWorkflow:
+    """One workflow definition read from a local file, with the file it came from."""
     path: str                  # the file it came from
     definition: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class FileIssue:
+    """A problem in a local definition file: its path, the line where known, and what is wrong."""
     path: str
     line: int                  # 1-based; 0 when no line applies
     message: str

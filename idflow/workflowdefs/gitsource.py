@@ -55,6 +55,7 @@ def workflows_at(tree: GitTree, rev: str) -> tuple[str, list[LocalWorkflow], lis
 
 @dataclass(frozen=True)
 class VersionChange:
+    """One workflow version a commit added, changed or removed, with its file and definition there."""
     version: int
     change: str                          # added | changed | removed
     path: str | None
@@ -63,6 +64,7 @@ class VersionChange:
 
 @dataclass(frozen=True)
 class HistoryStep:
+    """One commit in the workflow files' history, and the versions it added, changed or removed."""
     commit: Commit
     versions: tuple[VersionChange, ...]
 

@@ -35,6 +35,7 @@ NO_IDENTITY = "this project has no identity (project: in config/idflow.yml), so 
 
 @dataclass(frozen=True)
 class Ownership:
+    """The three-way state of one workflow version (in sync, code or server changed, orphaned...), and why."""
     state: str
     reason: str = ""
 

@@ -31,6 +31,7 @@ Key = tuple[str, int]
 
 @dataclass(frozen=True)
 class VersionDeletion:
+    """One workflow version a purge deletes, why (named or orphaned), and any uses --force overrides."""
     name: str
     version: int
     reason: str                              # "named" | "orphaned"
@@ -54,6 +55,7 @@ class VersionDeletion:
 
 @dataclass(frozen=True)
 class VersionSkip:
+    """One workflow version (or a name not on the server) a purge keeps, why, and what uses it."""
     name: str
     version: int | None                      # None: the name is not on the server
     reason: str
@@ -73,6 +75,7 @@ class VersionSkip:
 
 @dataclass
 class WorkflowPurgePlan:
+    """What a workflow purge would do: versions deleted and kept, what makes usage unknowable, what went unchecked."""
     deletions: list[VersionDeletion] = field(default_factory=list)
     skipped: list[VersionSkip] = field(default_factory=list)
     uncertain: tuple[str, ...] = ()          # every place that makes usage unknowable
@@ -91,6 +94,7 @@ class WorkflowPurgePlan:
 
 @dataclass(frozen=True)
 class Candidate:
+    """One server workflow version a purge may delete, before its uses and running executions are checked."""
     name: str
     version: int
     reason: str

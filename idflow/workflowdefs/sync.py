@@ -39,6 +39,7 @@ _UNSET = object()
 
 @dataclass(frozen=True)
 class WorkflowChange:
+    """One path where a local workflow version differs from the server's copy: the server and local values."""
     path: str
     old: Any   # None: not set
     new: Any
@@ -46,12 +47,14 @@ class WorkflowChange:
 
 @dataclass(frozen=True)
 class TaskRef:
+    """A task a workflow names, and where in the workflow it is named."""
     task: str
     where: str
 
 
 @dataclass(frozen=True)
 class WorkflowItem:
+    """One workflow version in an upload plan: its action, both definitions, the changes and the tasks it lacks."""
     name: str
     version: int
     action: str
@@ -76,6 +79,7 @@ class WorkflowItem:
 
 @dataclass(frozen=True)
 class WorkflowPlan:
+    """What a workflow upload would do: one item per (name, version), plus the problems in the files."""
     items: tuple[WorkflowItem, ...]
     issues: tuple[FileIssue, ...] = ()
 
@@ -273,6 +277,7 @@ def task_view(task: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class RunOutcome:
+    """A workflow run as the server last reported it, and whether the wait for it timed out."""
     workflow_id: str
     execution: dict[str, Any]
     timed_out: bool = False      # --timeout ran out before the workflow finished

@@ -25,6 +25,7 @@ LATEST = None      # a reference without a version: whichever version is the lat
 
 @dataclass(frozen=True)
 class WorkflowUse:
+    """One reference to a workflow version: from a workflow task, an event handler or a schedule."""
     name: str                 # the workflow used
     version: int | None       # None: the latest at run time
     by: str                   # who uses it, e.g. "workflow parent v1 tasks[0].forkTasks[1][0]"
@@ -36,6 +37,7 @@ class WorkflowUse:
 
 @dataclass
 class WorkflowUsage:
+    """Every use of workflow versions, what makes usage unknowable, and what could not be looked at."""
     uses: list[WorkflowUse] = field(default_factory=list)
     uncertain: list[str] = field(default_factory=list)   # what makes usage unknowable, and where
     notes: list[str] = field(default_factory=list)       # what could not be looked at (e.g. no scheduler)

@@ -33,6 +33,7 @@ def label(key: Key) -> str:
 # ---- workflows upload -------------------------------------------------------------------------
 @dataclass
 class UploadResult:
+    """`workflows upload`: the plan, and what was written and read back (nothing on a dry run)."""
     plan: WorkflowPlan
     dry_run: bool
     result: WriteResult = field(default_factory=lambda: WriteResult.empty(WRITTEN))

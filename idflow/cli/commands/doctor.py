@@ -13,6 +13,7 @@ from idflow.project.identity import IDENTITY_HINT, identity_clashes
 
 @dataclass
 class Check:
+    """One line of `idflow doctor`: what was checked, whether it passed, what was found and what to do."""
     name: str
     ok: bool
     detail: str

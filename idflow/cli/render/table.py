@@ -28,6 +28,7 @@ Cell = tuple[str, str]          # (text, rich style); the text is raw and made s
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a table: its header, how it is justified, and whether it folds rather than being cut."""
     header: str
     justify: str = "left"
     essential: bool = False     # folds onto more lines rather than being cut short
@@ -75,6 +76,7 @@ def hidden_note(hidden: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Layout:
+    """A table's cells made plain, and which of its columns fit the terminal's width."""
     cells: list[list[Cell]]       # every cell, made plain
     picked: list[list[Cell]]      # the cells of the columns that fit
     shown: list[int]              # the indexes of those columns
