@@ -274,7 +274,7 @@ SEAMS = {  # module -> what it may import inside a function, and why
     "idflow.cli.render.local": {"rich", "idflow.cli.render.table", "idflow.cli.render.text"},  # list --local --json
     "idflow.cli.render.progress": {"rich.progress"},             # state imports it; a bar only on a terminal
     "idflow.cli.render.table": {"rich.box", "rich.table", "rich.padding", "rich.text", "rich.cells"},  # rich draws
-    "idflow.cli.commands.worker": {"idflow.worker.pool"},          # the SDK: not for `worker start --help`
+    "idflow.cli.commands.worker": {"idflow.worker.loading", "idflow.worker.pool"},  # not for `worker start --help`
 }
 # A command module is imported when its command runs or prints its own --help (startup.lazy_group): what only the
 # run uses, its use case, renderer (rich) and client, is imported in the function that runs, so `idflow GROUP

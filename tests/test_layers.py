@@ -125,7 +125,8 @@ def test_tasks_list_local_shows_layer_and_overrides(layered, capsys, json_):
 def test_the_worker_runs_the_overriding_layer(layered):
     from conductor.client.http.models.task import Task
 
-    from idflow.worker.pool import import_task_modules, registered_workers, select_tasks
+    from idflow.worker.loading import import_task_modules, select_tasks
+    from idflow.worker.pool import registered_workers
 
     name = f"t_layer_{uuid.uuid4().hex[:8]}"
     for layer in ("pkg", "idflow"):

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from idflow.worker.pool import check_requirements
+from idflow.worker.loading import check_requirements
 from tests.clihelp import run_cli
 
 # -P: the project dir (cwd) holds an `idflow/` folder that must not shadow the installed package.
@@ -157,7 +157,7 @@ def test_a_checkout_shaped_like_idflow_imports_its_own_task_files(tmp_path, monk
     from conductor.client.automator.task_handler import get_registered_worker_names
 
     from idflow.discovery import discover
-    from idflow.worker.pool import import_task_modules
+    from idflow.worker.loading import import_task_modules
 
     name = f"t_checkout_{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "idflow" / "tasks" / name

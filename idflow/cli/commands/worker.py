@@ -31,8 +31,8 @@ def start(ctx: typer.Context, names: Optional[List[str]] = typer.Argument(None, 
     The flags replace the decorators' values; the SDK's conductor.worker.<task>.<option> env vars still win.
     """
     from idflow.usecases import discover
-    from idflow.worker.pool import (WorkerOverrides, WorkerPool, check_requirements,
-                               import_task_modules, registered_workers, sdk_configuration, select_tasks)
+    from idflow.worker.loading import check_requirements, import_task_modules, select_tasks
+    from idflow.worker.pool import WorkerOverrides, WorkerPool, registered_workers, sdk_configuration
 
     cli = state(ctx, json_)
     verbose = verbose or cli.verbose
