@@ -8,9 +8,10 @@ run, alternately: defines a no-op task of its own (a new name each run, see `run
 workflow, starts a worker process (the SDK's TaskHandler with one `Worker`, or
 `idflow worker start NAME --threads N`), waits until the workflow completes and stops the worker.
 Tasks per second = tasks / (last task's end - first task's start), both read from the execution
-the server recorded, so process start-up is not counted for either. Prints the medians, the per-pair ratios, the overhead of idflow over the SDK (target: under 5% fewer tasks per
-second), the CPU seconds each worker process used (start-up included: the server is the bottleneck
-here, so CPU is what shows a worker's own cost) and the load.
+the server recorded, so process start-up is not counted for either. Prints the medians, the per-pair
+ratios, the overhead of idflow over the SDK (target: under 5% fewer tasks per second), the CPU
+seconds each worker process used (start-up included: the server is the bottleneck here, so CPU is
+what shows a worker's own cost) and the load.
 Everything it defined is deleted afterwards.
 """
 from __future__ import annotations
