@@ -103,6 +103,18 @@ def test_a_cache_that_cannot_be_written_is_skipped(tmp_path):
     assert code == 0 and b"Usage: idflow" in out
 
 
+@pytest.mark.parametrize("environ", [{"IDFLOW_CACHE_DIR": "relative/dir"}, {"XDG_CACHE_HOME": "rel"},
+                                     {"HOME": "~nobody-here"}])
+def test_a_cache_dir_that_is_not_absolute_is_not_used(monkeypatch, environ):
+    """Without a HOME, `~` stays `~`: the cache must never become a `~` directory in the project."""
+    for name in ("IDFLOW_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    assert help_cache.help_line(["--help"]) is None
+
+
 def test_the_cache_can_be_turned_off():
     assert help_cache.help_line(["--help"]) is not None
     os.environ["IDFLOW_NO_HELP_CACHE"] = "1"

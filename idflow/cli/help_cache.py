@@ -44,10 +44,11 @@ def terminal_columns() -> int:
     return columns
 
 
-def cache_dir() -> str:
+def cache_dir() -> str | None:
+    """Where the kept lines live; None when that is not an absolute path (no HOME: never a `~` dir in the cwd)."""
     base = os.environ.get("IDFLOW_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "idflow")
-    return os.path.join(base, "help")
+    return os.path.join(base, "help") if os.path.isabs(base) else None
 
 
 class HelpLine:
@@ -122,10 +123,13 @@ def help_line(argv: list[str]) -> HelpLine | None:
     words = tuple(argv[:-1])
     if words and not (words[0].isascii() and words[0].isalnum() and words[0].islower()):
         return None
+    directory = cache_dir()
+    if directory is None:
+        return None
     columns = terminal_columns()
     probe = HelpLine(words, columns, "")
     name = f"{'-'.join(('idflow', *words))}-{columns}-{zlib.crc32(probe.context.encode('utf-8', 'surrogateescape')):08x}"
-    return HelpLine(words, columns, os.path.join(cache_dir(), name + ".txt"))
+    return HelpLine(words, columns, os.path.join(directory, name + ".txt"))
 
 
 def _stamp(path: str) -> str:
