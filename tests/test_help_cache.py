@@ -184,6 +184,20 @@ def test_another_interpreter_or_import_path_does_not_read_the_line(kept, monkeyp
     assert line.serve() is False
 
 
+def test_a_write_that_fails_leaves_no_partial_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDFLOW_CACHE_DIR", str(tmp_path))
+    line = help_cache.help_line(["tasks", "--help"])
+    help_cache.printed("idflow tasks", "Usage: idflow tasks [OPTIONS]")
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(help_cache.os, "replace", refuse)
+    line.keep()
+
+    assert list((tmp_path / "help").iterdir()) == []
+
+
 def test_help_printed_for_another_command_line_is_not_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("IDFLOW_CACHE_DIR", str(tmp_path))
     line = help_cache.help_line(["workflows", "--help"])

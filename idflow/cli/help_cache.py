@@ -106,14 +106,17 @@ class HelpLine:
             if not stamp:
                 return
             lines.append(f"{path}\t{stamp}")
+        partial = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            partial = f"{self.path}.{os.getpid()}.tmp"
             with open(partial, "w", encoding="utf-8", errors="surrogateescape", newline="") as entry:
                 entry.write("\n".join(lines) + "\n\n" + text)
             os.replace(partial, self.path)
-        except OSError:
-            pass
+        except OSError:  # a full disk, a read-only home: the help was printed, keeping it is optional
+            try:
+                os.unlink(partial)
+            except OSError:
+                pass
 
 
 def help_line(argv: list[str]) -> HelpLine | None:
@@ -127,9 +130,9 @@ def help_line(argv: list[str]) -> HelpLine | None:
     if directory is None:
         return None
     columns = terminal_columns()
-    probe = HelpLine(words, columns, "")
-    name = f"{'-'.join(('idflow', *words))}-{columns}-{zlib.crc32(probe.context.encode('utf-8', 'surrogateescape')):08x}"
-    return HelpLine(words, columns, os.path.join(directory, name + ".txt"))
+    context = HelpLine(words, columns, "").context.encode("utf-8", "surrogateescape")
+    name = f"{'-'.join(('idflow', *words))}-{columns}-{zlib.crc32(context):08x}.txt"
+    return HelpLine(words, columns, os.path.join(directory, name))
 
 
 def _stamp(path: str) -> str:
