@@ -65,8 +65,7 @@ class HelpLine:
 
     @property
     def context(self) -> str:
-        """What must match besides the source files: the interpreter, its import path and the width."""
-        return "\0".join((sys.executable, *sys.path, str(self.columns)))
+        return _context(self.columns)
 
     def serve(self) -> bool:
         """Write the kept text to stdout if it is still what typer would print; False when it is not."""
@@ -130,9 +129,14 @@ def help_line(argv: list[str]) -> HelpLine | None:
     if directory is None:
         return None
     columns = terminal_columns()
-    context = HelpLine(words, columns, "").context.encode("utf-8", "surrogateescape")
+    context = _context(columns).encode("utf-8", "surrogateescape")
     name = f"{'-'.join(('idflow', *words))}-{columns}-{zlib.crc32(context):08x}.txt"
     return HelpLine(words, columns, os.path.join(directory, name))
+
+
+def _context(columns: int) -> str:
+    """What must match besides the source files: the interpreter, its import path and the width."""
+    return "\0".join((sys.executable, *sys.path, str(columns)))
 
 
 def _stamp(path: str) -> str:

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from idflow.base.reading import Limits, virtual_root
 from idflow.discovery.parsed import MAX_FILE_BYTES
 
 try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL, about 4 ms of every command that lists tasks
     from _blake2 import blake2b
 except ImportError:  # another Python: the same function through hashlib
     from hashlib import blake2b
-from idflow.base.reading import Limits, virtual_root
 
 SKIP_DIRS = frozenset({"__pycache__", "node_modules"})
 REQUIREMENTS = "requirements.txt"

@@ -188,11 +188,7 @@ class UploadOutcome:
 
 def diff(session: Session, *, names: Iterable[str] | None = None, run: StepRunner = direct) -> UploadPlan:
     """`tasks diff`: what an upload would change, with what is only on the server."""
-    with GitStateReading(session.config.base_dir) as git:   # git runs while discovery reads the files
-        discovery = run(discover, session.config)
-        select_tasks(discovery, names)  # invalid files refuse before any request
-        taskdefs = run(fetch_taskdefs, session)
-        state = git.result()
+    discovery, taskdefs, state = _read_inputs(session, names, run)
     return run(plan_upload, session.config, discovery, taskdefs, names=names, remote_only=True, git=state)
 
 
@@ -204,13 +200,7 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
     Refused (nothing written) when it would revert a server edit or restamp another project's
     definition without the flag that says so. `preview` sees the plan before anything is written.
     `leave`: definitions left out of the plan (server edits the sync's pull policy sent for review)."""
-    phase(progress, DISCOVERING)
-    with GitStateReading(session.config.base_dir) as git:   # git runs while discovery reads the files
-        discovery = run(discover, session.config)
-        select_tasks(discovery, names)  # invalid files refuse before any request
-        phase(progress, READING)
-        taskdefs = run(fetch_taskdefs, session)
-        state = git.result()
+    discovery, taskdefs, state = _read_inputs(session, names, run, progress)
     planned = run(plan_upload, session.config, discovery, taskdefs, names=names, force=force,
                   require_clean=require_clean, overwrite_server_edits=overwrite_server_edits, take_over=take_over,
                   git=state)
@@ -222,6 +212,18 @@ def upload(session: Session, *, names: Iterable[str] | None = None, force: bool 
     if preview is not None:
         preview(planned)
     return UploadOutcome(planned, _apply(session, planned.plan, run, progress))
+
+
+def _read_inputs(session: Session, names: Iterable[str] | None, run: StepRunner, progress: Report | None = None
+                 ) -> tuple[Any, list[dict[str, Any]], GitState]:
+    """What a plan is made of: the task files, the server's definitions and the checkout's Git state."""
+    phase(progress, DISCOVERING)
+    with GitStateReading(session.config.base_dir) as git:   # git runs while discovery reads the files
+        discovery = run(discover, session.config)
+        select_tasks(discovery, names)  # invalid files refuse before any request
+        phase(progress, READING)
+        taskdefs = run(fetch_taskdefs, session)
+        return discovery, taskdefs, git.result()
 
 
 def _apply(session: Session, plan: Plan, run: StepRunner, progress: Report | None, *,
