@@ -22,13 +22,9 @@ from idflow.pulling.files import safe_stem
 from idflow.pulling.objects import NewFile, ObjectPull, Refusal, free_path, json_text
 from idflow.pulling.threeway import CODE_CHANGED, EDITED, REASONS, SAME, pulled_value, three_way
 from idflow.workflowdefs.files import LocalWorkflow, is_workflow_file, parse_workflow_text
-from idflow.workflowdefs.sync import differences, normalise, version_of
+from idflow.workflowdefs.sync import differences, label, normalise, version_of
 
 LEDGER_KIND = "workflows"
-
-
-def label(name: str, version: int) -> str:
-    return f"{name} v{version}"
 
 
 def workflow_hash(definition: dict[str, Any]) -> str:

@@ -67,7 +67,7 @@ class WorkflowItem:
 
     @property
     def label(self) -> str:
-        return f"{self.name} v{self.version}"
+        return label(self.name, self.version)
 
     @property
     def writes(self) -> bool:
@@ -129,6 +129,11 @@ def issue_json(issue: FileIssue) -> dict[str, Any]:
 
 
 # ---- local files ------------------------------------------------------------------
+def label(name: str, version: int) -> str:
+    """How a workflow version is named in listings and in the ledger: "NAME vN"."""
+    return f"{name} v{version}"
+
+
 def version_of(definition: dict[str, Any]) -> int:
     version = definition.get("version", DEFAULT_VERSION)
     return version if isinstance(version, int) and not isinstance(version, bool) else DEFAULT_VERSION
